@@ -1,0 +1,82 @@
+import type { FeeSchedule } from './fees.js';
+import type { Actor, DeliveryTimeoutAction, PaymentInstructions, Rail, Resolution } from './types.js';
+
+/**
+ * Commands as the decider sees them. Amounts arrive as digit strings (untrusted input) and are parsed by decide(),
+ * so a malformed amount is a typed error, whatever the caller.
+ */
+export type EscrowCommand =
+  | {
+      type: 'CreateEscrow';
+      offerId: string;
+      contractId?: string | null;
+      buyerId: string;
+      sellerId: string;
+      rail: Rail;
+      currency: string;
+      amount: string;
+      buyerFee?: string;
+      sellerFee?: string;
+      metadata?: Record<string, unknown>;
+      payment: PaymentInstructions;
+    }
+  | { type: 'CancelEscrow'; reason?: string }
+  | { type: 'ConfirmPayment'; transactionId: string; evidence: string }
+  | { type: 'ReceivePayment'; providerEventId: string; transactionId: string; amount: string; currency: string }
+  | { type: 'RecordPaymentFailure'; providerEventId: string; transactionId?: string; reason: string }
+  | { type: 'MarkDelivered'; title: string; description?: string; evidence?: string[] }
+  | { type: 'ConfirmDelivery' }
+  | { type: 'ReleaseEscrow'; reason?: string }
+  | { type: 'RefundEscrow'; refundAmount?: string; reason: string }
+  | { type: 'OpenDispute'; reason: string; description?: string; evidence?: string[] }
+  | { type: 'StartDisputeReview'; disputeId: string }
+  | { type: 'ResolveDispute'; disputeId: string; resolution: Resolution; buyerAmount?: string; reason: string }
+  | { type: 'ExpireEscrow' }
+  | { type: 'ApplyDeliveryTimeout'; action: DeliveryTimeoutAction }
+  | {
+      type: 'RecordSettlementResult';
+      settlementId: string;
+      outcome: 'SUCCEEDED' | 'FAILED';
+      providerReference?: string;
+      reason?: string;
+    }
+  | { type: 'RetrySettlement'; settlementId: string };
+
+export type CommandType = EscrowCommand['type'];
+
+export const COMMAND_TYPES: readonly CommandType[] = [
+  'CreateEscrow',
+  'CancelEscrow',
+  'ConfirmPayment',
+  'ReceivePayment',
+  'RecordPaymentFailure',
+  'MarkDelivered',
+  'ConfirmDelivery',
+  'ReleaseEscrow',
+  'RefundEscrow',
+  'OpenDispute',
+  'StartDisputeReview',
+  'ResolveDispute',
+  'ExpireEscrow',
+  'ApplyDeliveryTimeout',
+  'RecordSettlementResult',
+  'RetrySettlement',
+];
+
+export interface EscrowPolicy {
+  paymentDeadlineDays: number;
+  autoRefundDeadlineDays: number;
+  fees: FeeSchedule;
+  /** Currencies each rail accepts. */
+  railCurrencies: Readonly<Record<Rail, readonly string[]>>;
+  currencyExponents: Readonly<Record<string, number>>;
+}
+
+/** Everything decide() needs besides the state and the command: time, caller, policy and a deterministic id source. */
+export interface DecideContext {
+  now: string;
+  actor: Actor;
+  policy: EscrowPolicy;
+  /** Deterministic ids derived from the command id, so a retried command yields the same ids. */
+  newId: (purpose: string) => string;
+}

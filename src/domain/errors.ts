@@ -1,0 +1,35 @@
+/** Stable error codes: clients and the HTTP layer match on these, never on messages. */
+export type DomainErrorCode =
+  | 'VALIDATION_ERROR'
+  | 'INVALID_AMOUNT'
+  | 'CURRENCY_NOT_SUPPORTED'
+  | 'ESCROW_NOT_FOUND'
+  | 'ESCROW_ALREADY_EXISTS'
+  | 'OFFER_ALREADY_IN_ESCROW'
+  | 'FORBIDDEN'
+  | 'INVALID_STATE_TRANSITION'
+  | 'DEADLINE_NOT_REACHED'
+  | 'REFUND_EXCEEDS_HELD'
+  | 'DISPUTE_NOT_FOUND'
+  | 'DISPUTE_ALREADY_OPEN'
+  | 'SETTLEMENT_NOT_FOUND'
+  | 'VERSION_CONFLICT';
+
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+export class DomainError extends Error {
+  override readonly name = 'DomainError';
+  constructor(
+    readonly code: DomainErrorCode,
+    message: string,
+    readonly details: { errors?: FieldError[]; currentStatus?: string } = {},
+  ) {
+    super(message);
+  }
+}
+
+export const invalid = (field: string, message: string): DomainError =>
+  new DomainError('VALIDATION_ERROR', `${field}: ${message}`, { errors: [{ field, message }] });
