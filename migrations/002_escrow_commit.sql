@@ -1,0 +1,80 @@
+-- escrow_commit: the write half of the command path, in one round trip and one transaction.
+-- Input (jsonb): command, expectedVersion (0 = create), escrow (the new row), events, accounts, postings,
+-- deliveries/disputes/settlements (rows that changed), outbox, audit, webhook (optional).
+-- Returns {"duplicate": true, "result": ...} when the command id was already applied (nothing written),
+-- else {"duplicate": false}. Raises ES409 on a version conflict; unique violations propagate with their constraint.
+CREATE FUNCTION escrow_commit(p jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+  prior    jsonb;
+  expected integer := (p ->> 'expectedVersion')::integer;
+  n        integer;
+BEGIN
+  SELECT result INTO prior FROM processed_commands WHERE command_id = (p -> 'command' ->> 'id')::uuid;
+  IF FOUND THEN
+    RETURN jsonb_build_object('duplicate', true, 'result', prior);
+  END IF;
+
+  IF p -> 'escrow' IS NOT NULL AND p -> 'escrow' <> 'null'::jsonb THEN
+    IF expected = 0 THEN
+      INSERT INTO escrows SELECT * FROM jsonb_populate_record(NULL::escrows, p -> 'escrow');
+    ELSE
+      UPDATE escrows e SET
+        status = r.status, version = r.version, auto_refund_at = r.auto_refund_at,
+        funded_amount = r.funded_amount, released_amount = r.released_amount, refunded_amount = r.refunded_amount,
+        fee_amount = r.fee_amount, funding_transaction_id = r.funding_transaction_id, refund_type = r.refund_type,
+        cancel_reason = r.cancel_reason, flagged_for_review = r.flagged_for_review, updated_at = r.updated_at
+      FROM jsonb_populate_record(NULL::escrows, p -> 'escrow') r
+      WHERE e.id = r.id AND e.version = expected;
+      GET DIAGNOSTICS n = ROW_COUNT;
+      IF n = 0 THEN
+        RAISE EXCEPTION 'escrow % is no longer at version %', p -> 'escrow' ->> 'id', expected USING ERRCODE = 'ES409';
+      END IF;
+    END IF;
+  END IF;
+
+  INSERT INTO escrow_events SELECT * FROM jsonb_populate_recordset(NULL::escrow_events, p -> 'events');
+  INSERT INTO ledger_accounts (id, kind, escrow_id, created_at)
+    SELECT id, kind, escrow_id, created_at FROM jsonb_populate_recordset(NULL::ledger_accounts, p -> 'accounts');
+  INSERT INTO ledger_postings (transaction_id, escrow_id, account_id, amount, currency, created_at)
+    SELECT transaction_id, escrow_id, account_id, amount, currency, created_at
+    FROM jsonb_populate_recordset(NULL::ledger_postings, p -> 'postings');
+
+  INSERT INTO deliveries SELECT * FROM jsonb_populate_recordset(NULL::deliveries, p -> 'deliveries');
+  INSERT INTO disputes SELECT * FROM jsonb_populate_recordset(NULL::disputes, p -> 'disputes')
+    ON CONFLICT (id) DO UPDATE SET status = excluded.status, reviewer_id = excluded.reviewer_id,
+      resolution = excluded.resolution, buyer_amount = excluded.buyer_amount,
+      resolution_reason = excluded.resolution_reason, resolved_at = excluded.resolved_at;
+  INSERT INTO settlements (id, escrow_id, kind, amount, currency, beneficiary_id, status, provider_reference,
+                           failure_reason, created_at, completed_at, next_attempt_at)
+    SELECT id, escrow_id, kind, amount, currency, beneficiary_id, status, provider_reference, failure_reason,
+           created_at, completed_at, created_at
+    FROM jsonb_populate_recordset(NULL::settlements, p -> 'settlements')
+    ON CONFLICT (id) DO UPDATE SET status = excluded.status, provider_reference = excluded.provider_reference,
+      failure_reason = excluded.failure_reason, completed_at = excluded.completed_at, locked_until = NULL,
+      -- an admin retry of a FAILED settlement starts a fresh round of attempts now
+      failures = CASE WHEN excluded.status = 'PENDING' THEN 0 ELSE settlements.failures END,
+      next_attempt_at = CASE WHEN excluded.status = 'PENDING' THEN now() ELSE settlements.next_attempt_at END;
+
+  INSERT INTO outbox (event_id, escrow_id, event_type, payload, headers, created_at)
+    SELECT event_id, escrow_id, event_type, payload, headers, created_at
+    FROM jsonb_populate_recordset(NULL::outbox, p -> 'outbox');
+
+  INSERT INTO audit_logs (escrow_id, actor_id, actor_role, action, command_id, from_status, to_status, details, created_at)
+    SELECT escrow_id, actor_id, actor_role, action, command_id, from_status, to_status, details, created_at
+    FROM jsonb_populate_record(NULL::audit_logs, p -> 'audit');
+
+  IF p -> 'webhook' IS NOT NULL AND p -> 'webhook' <> 'null'::jsonb THEN
+    UPDATE webhook_events SET processed_at = now(), outcome = p -> 'webhook' ->> 'outcome', last_error = NULL,
+      escrow_id = (p -> 'command' ->> 'escrowId')::uuid
+    WHERE provider = p -> 'webhook' ->> 'provider' AND event_id = p -> 'webhook' ->> 'eventId';
+  END IF;
+
+  INSERT INTO processed_commands (command_id, escrow_id, type, actor, result, created_at)
+  VALUES ((p -> 'command' ->> 'id')::uuid, (p -> 'command' ->> 'escrowId')::uuid, p -> 'command' ->> 'type',
+          p -> 'command' -> 'actor', p -> 'command' -> 'result', (p -> 'command' ->> 'at')::timestamptz);
+
+  IF (SELECT count(*) FROM jsonb_array_elements(p -> 'events')) > 0 THEN
+    PERFORM pg_notify('escrow_outbox', p -> 'command' ->> 'escrowId');
+  END IF;
+  RETURN jsonb_build_object('duplicate', false);
+END $$;

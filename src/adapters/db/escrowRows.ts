@@ -1,0 +1,108 @@
+import type { Delivery, Dispute, Escrow, Settlement } from '../../domain/index.js';
+
+/** JSON as escrow_aggregate() returns it: amounts are digit strings. */
+type Json<T> = {
+  [K in keyof T]: T[K] extends bigint ? string : T[K] extends bigint | null ? string | null : T[K];
+};
+export type EscrowJson = Omit<Json<Escrow>, 'disputes' | 'settlements'> & {
+  disputes: Json<Dispute>[];
+  settlements: Json<Settlement>[];
+};
+
+export function escrowFromJson(j: EscrowJson): Escrow {
+  return {
+    ...j,
+    amount: BigInt(j.amount),
+    buyerFee: BigInt(j.buyerFee),
+    sellerFee: BigInt(j.sellerFee),
+    fundedAmount: BigInt(j.fundedAmount),
+    releasedAmount: BigInt(j.releasedAmount),
+    refundedAmount: BigInt(j.refundedAmount),
+    feeAmount: BigInt(j.feeAmount),
+    deliveries: j.deliveries,
+    disputes: j.disputes.map((d) => ({ ...d, buyerAmount: d.buyerAmount === null ? null : BigInt(d.buyerAmount) })),
+    settlements: j.settlements.map((s) => ({ ...s, amount: BigInt(s.amount) })),
+  };
+}
+
+/** The escrows row, keyed by column name, for jsonb_populate_record. */
+export function escrowRow(e: Escrow): Record<string, unknown> {
+  return {
+    id: e.id,
+    offer_id: e.offerId,
+    contract_id: e.contractId,
+    buyer_id: e.buyerId,
+    seller_id: e.sellerId,
+    rail: e.rail,
+    currency: e.currency,
+    amount: e.amount.toString(),
+    buyer_fee: e.buyerFee.toString(),
+    seller_fee: e.sellerFee.toString(),
+    status: e.status,
+    version: e.version,
+    expires_at: e.expiresAt,
+    auto_refund_at: e.autoRefundAt,
+    metadata: e.metadata,
+    payment: e.payment,
+    payment_reference: e.payment.reference,
+    funded_amount: e.fundedAmount.toString(),
+    released_amount: e.releasedAmount.toString(),
+    refunded_amount: e.refundedAmount.toString(),
+    fee_amount: e.feeAmount.toString(),
+    funding_transaction_id: e.fundingTransactionId,
+    refund_type: e.refundType,
+    cancel_reason: e.cancelReason,
+    flagged_for_review: e.flaggedForReview,
+    created_at: e.createdAt,
+    updated_at: e.updatedAt,
+  };
+}
+
+export const deliveryRow = (escrowId: string, d: Delivery) => ({
+  id: d.id,
+  escrow_id: escrowId,
+  title: d.title,
+  description: d.description,
+  evidence: d.evidence,
+  delivered_by: d.deliveredBy,
+  created_at: d.createdAt,
+});
+
+export const disputeRow = (escrowId: string, d: Dispute) => ({
+  id: d.id,
+  escrow_id: escrowId,
+  opened_by: d.openedBy,
+  reason: d.reason,
+  description: d.description,
+  evidence: d.evidence,
+  status: d.status,
+  reviewer_id: d.reviewerId,
+  resolution: d.resolution,
+  buyer_amount: d.buyerAmount?.toString() ?? null,
+  resolution_reason: d.resolutionReason,
+  created_at: d.createdAt,
+  resolved_at: d.resolvedAt,
+});
+
+export const settlementRow = (escrowId: string, s: Settlement) => ({
+  id: s.id,
+  escrow_id: escrowId,
+  kind: s.kind,
+  amount: s.amount.toString(),
+  currency: s.currency,
+  beneficiary_id: s.beneficiaryId,
+  status: s.status,
+  provider_reference: s.providerReference,
+  failure_reason: s.failureReason,
+  created_at: s.createdAt,
+  completed_at: s.completedAt,
+});
+
+/** Items of `after` that are new or differ from `before` (by id), so only changed side rows are written. */
+export function changed<T extends { id: string }>(before: readonly T[], after: readonly T[]): T[] {
+  const prev = new Map(before.map((x) => [x.id, x]));
+  return after.filter((x) => {
+    const p = prev.get(x.id);
+    return p === undefined || p !== x;
+  });
+}

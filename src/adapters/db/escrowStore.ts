@@ -1,0 +1,234 @@
+import { DomainError, accountKind, accounts, type Escrow, type LedgerEntry, type Rail } from '../../domain/index.js';
+import type { CommandResult } from '../../app/envelope.js';
+import {
+  VersionConflict,
+  type AuditEntry,
+  type CommitOutcome,
+  type CommitRequest,
+  type EscrowFilter,
+  type EscrowReadModel,
+  type EscrowStore,
+  type LoadedEscrow,
+  type StoredEvent,
+} from '../../app/ports.js';
+import { isPgError, type Database } from './database.js';
+import {
+  changed,
+  deliveryRow,
+  disputeRow,
+  escrowFromJson,
+  escrowRow,
+  settlementRow,
+  type EscrowJson,
+} from './escrowRows.js';
+
+const LOAD = `
+  SELECT (SELECT result FROM processed_commands WHERE command_id = $2) AS prior,
+         (SELECT escrow_aggregate(e) FROM escrows e WHERE e.id = $1) AS escrow`;
+
+/** Unique violations that mean "someone else committed first": reload and decide again. */
+const RACE_CONSTRAINTS = new Set([
+  'escrows_pkey',
+  'processed_commands_pkey',
+  'escrow_events_pkey',
+  'escrow_events_escrow_id_sequence_key',
+  'outbox_event_id_key',
+  'escrows_payment_reference_key',
+]);
+
+/** EscrowStore and read model over PostgreSQL or PGlite: the same SQL on both. */
+export class SqlEscrowStore implements EscrowStore, EscrowReadModel {
+  constructor(private readonly db: Database) {}
+
+  async load(escrowId: string, commandId: string): Promise<LoadedEscrow> {
+    const { rows } = await this.db.query<{ prior: CommandResult | null; escrow: EscrowJson | null }>(LOAD, [
+      escrowId,
+      commandId,
+    ]);
+    const row = rows[0];
+    return { prior: row?.prior ?? null, escrow: row?.escrow ? escrowFromJson(row.escrow) : null };
+  }
+
+  async commit(req: CommitRequest): Promise<CommitOutcome> {
+    const { envelope: env, before, after, events, postings, result } = req;
+    const at = req.at;
+    const p = {
+      command: { id: env.commandId, escrowId: env.escrowId, type: env.type, actor: env.actor, result, at },
+      expectedVersion: before?.version ?? 0,
+      escrow: events.length > 0 ? escrowRow(after) : null,
+      events: events.map((e) => ({
+        event_id: e.eventId,
+        escrow_id: e.escrowId,
+        sequence: e.sequence,
+        type: e.type,
+        schema_version: e.schemaVersion,
+        data: e.data,
+        actor: e.actor,
+        command_id: e.commandId,
+        correlation_id: e.correlationId,
+        causation_id: e.causationId,
+        occurred_at: e.occurredAt,
+      })),
+      accounts: before
+        ? []
+        : [accounts.holding(after.id), accounts.sellerPayable(after.id), accounts.buyerRefundable(after.id)].map(
+            (id) => ({ id, kind: accountKind(id), escrow_id: after.id, created_at: at }),
+          ),
+      postings: postings.map((x) => ({
+        transaction_id: x.transactionId,
+        escrow_id: after.id,
+        account_id: x.account,
+        amount: x.amount.toString(),
+        currency: x.currency,
+        created_at: at,
+      })),
+      deliveries: changed(before?.deliveries ?? [], after.deliveries).map((d) => deliveryRow(after.id, d)),
+      disputes: changed(before?.disputes ?? [], after.disputes).map((d) => disputeRow(after.id, d)),
+      settlements: changed(before?.settlements ?? [], after.settlements).map((s) => settlementRow(after.id, s)),
+      outbox: events.map((e) => ({
+        event_id: e.eventId,
+        escrow_id: e.escrowId,
+        event_type: e.type,
+        payload: e,
+        headers: {
+          'event-id': e.eventId,
+          'event-type': e.type,
+          'aggregate-id': e.escrowId,
+          'correlation-id': e.correlationId ?? '',
+        },
+        created_at: e.occurredAt,
+      })),
+      audit: {
+        escrow_id: after.id,
+        actor_id: env.actor.id,
+        actor_role: env.actor.role,
+        action: env.type,
+        command_id: env.commandId,
+        from_status: before?.status ?? null,
+        to_status: after.status,
+        details: { payload: env.payload, correlationId: env.correlationId, events: events.map((e) => e.type) },
+        created_at: at,
+      },
+      webhook: req.webhook,
+    };
+    try {
+      const { rows } = await this.db.query<{ out: CommitOutcome }>('SELECT escrow_commit($1::jsonb) AS out', [
+        JSON.stringify(p),
+      ]);
+      return rows[0]!.out;
+    } catch (err) {
+      throw translate(err);
+    }
+  }
+
+  async getEscrow(escrowId: string): Promise<Escrow | null> {
+    const { rows } = await this.db.query<{ e: EscrowJson }>(
+      'SELECT escrow_aggregate(e) AS e FROM escrows e WHERE e.id = $1',
+      [escrowId],
+    );
+    return rows[0] ? escrowFromJson(rows[0].e) : null;
+  }
+
+  async listEscrows(
+    f: EscrowFilter,
+    limit: number,
+    after: { createdAt: string; id: string } | null,
+  ): Promise<Escrow[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const add = (sql: string, v: unknown) => {
+      params.push(v);
+      where.push(sql.replace('?', `$${params.length}`));
+    };
+    if (f.status) add('e.status = ?', f.status);
+    if (f.rail) add('e.rail = ?', f.rail);
+    if (f.buyerId) add('e.buyer_id = ?', f.buyerId);
+    if (f.sellerId) add('e.seller_id = ?', f.sellerId);
+    if (f.createdFrom) add('e.created_at >= ?', f.createdFrom);
+    if (f.createdTo) add('e.created_at < ?', f.createdTo);
+    if (f.partyId) {
+      params.push(f.partyId);
+      where.push(`(e.buyer_id = $${params.length} OR e.seller_id = $${params.length})`);
+    }
+    if (after) {
+      params.push(after.createdAt, after.id);
+      where.push(`(e.created_at, e.id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
+    }
+    params.push(limit);
+    const sql = `SELECT escrow_aggregate(e) AS e FROM escrows e
+      ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY e.created_at DESC, e.id DESC LIMIT $${params.length}`;
+    const { rows } = await this.db.query<{ e: EscrowJson }>(sql, params);
+    return rows.map((r) => escrowFromJson(r.e));
+  }
+
+  async events(escrowId: string): Promise<StoredEvent[]> {
+    const { rows } = await this.db.query<StoredEvent>(
+      `SELECT event_id AS "eventId", type, escrow_id AS "escrowId", sequence, iso(occurred_at) AS "occurredAt",
+              correlation_id AS "correlationId", causation_id AS "causationId", actor,
+              schema_version AS "schemaVersion", command_id AS "commandId", data
+         FROM escrow_events WHERE escrow_id = $1 ORDER BY sequence`,
+      [escrowId],
+    );
+    return rows;
+  }
+
+  async ledger(escrowId: string): Promise<(LedgerEntry & { createdAt: string })[]> {
+    const { rows } = await this.db.query<{ t: string; a: string; amount: string; currency: string; c: string }>(
+      `SELECT transaction_id AS t, account_id AS a, amount::text AS amount, currency, iso(created_at) AS c
+         FROM ledger_postings WHERE escrow_id = $1 ORDER BY id`,
+      [escrowId],
+    );
+    return rows.map((r) => ({
+      transactionId: r.t,
+      account: r.a,
+      amount: BigInt(r.amount),
+      currency: r.currency,
+      createdAt: r.c,
+    }));
+  }
+
+  async audit(escrowId: string): Promise<AuditEntry[]> {
+    const { rows } = await this.db.query<AuditEntry>(
+      `SELECT id::text AS id, actor_id AS "actorId", actor_role AS "actorRole", action, command_id AS "commandId",
+              from_status AS "fromStatus", to_status AS "toStatus", details, iso(created_at) AS "createdAt"
+         FROM audit_logs WHERE escrow_id = $1 ORDER BY id`,
+      [escrowId],
+    );
+    return rows;
+  }
+
+  async commandResult(commandId: string): Promise<(CommandResult & { actorId: string }) | null> {
+    const { rows } = await this.db.query<{ result: CommandResult; actor_id: string }>(
+      `SELECT result, actor ->> 'id' AS actor_id FROM processed_commands WHERE command_id = $1`,
+      [commandId],
+    );
+    const r = rows[0];
+    return r ? { ...r.result, actorId: r.actor_id } : null;
+  }
+
+  async findByPaymentReference(reference: string): Promise<{ id: string; rail: Rail } | null> {
+    const { rows } = await this.db.query<{ id: string; rail: Rail }>(
+      'SELECT id, rail FROM escrows WHERE payment_reference = $1',
+      [reference],
+    );
+    return rows[0] ?? null;
+  }
+}
+
+function translate(err: unknown): unknown {
+  if (!isPgError(err)) return err;
+  if (err.code === 'ES409') return new VersionConflict(err.message);
+  if (err.code === '23505') {
+    if (err.constraint && RACE_CONSTRAINTS.has(err.constraint)) return new VersionConflict(err.message);
+    if (err.constraint === 'escrows_offer_active') {
+      return new DomainError('OFFER_ALREADY_IN_ESCROW', 'this offer already has an escrow that is not cancelled', {
+        errors: [{ field: 'offerId', message: 'already has an active escrow' }],
+      });
+    }
+    if (err.constraint === 'disputes_one_open') {
+      return new DomainError('DISPUTE_ALREADY_OPEN', 'this escrow already has an open dispute');
+    }
+  }
+  return err;
+}

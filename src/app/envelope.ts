@@ -1,0 +1,35 @@
+import type { Actor, CommandType, EscrowCommand } from '../domain/index.js';
+
+/** SPEC §4 command envelope: how every caller (HTTP, webhook, timeout, ops tool, Kafka) submits a command. */
+export interface CommandEnvelope<T extends CommandType = CommandType> {
+  /** Idempotency key: a repeated id returns the first result and changes nothing. */
+  commandId: string;
+  type: T;
+  escrowId: string;
+  actor: Actor;
+  issuedAt: string;
+  correlationId: string;
+  causationId: string | null;
+  payload: Omit<Extract<EscrowCommand, { type: T }>, 'type'>;
+}
+
+/** What applying a command produced; stored with the command id and returned again for a duplicate. */
+export interface CommandResult {
+  commandId: string;
+  escrowId: string;
+  type: CommandType;
+  fromStatus: string | null;
+  toStatus: string;
+  version: number;
+  eventIds: string[];
+}
+
+/** Provider webhook bookkeeping that must commit in the same transaction as the command it caused. */
+export interface WebhookMark {
+  provider: string;
+  eventId: string;
+  outcome: string;
+}
+
+export const toDomainCommand = (env: CommandEnvelope): EscrowCommand =>
+  ({ ...(env.payload as object), type: env.type }) as EscrowCommand;
