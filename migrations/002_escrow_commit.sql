@@ -53,7 +53,8 @@ BEGIN
       failure_reason = excluded.failure_reason, completed_at = excluded.completed_at, locked_until = NULL,
       -- an admin retry of a FAILED settlement starts a fresh round of attempts now
       failures = CASE WHEN excluded.status = 'PENDING' THEN 0 ELSE settlements.failures END,
-      next_attempt_at = CASE WHEN excluded.status = 'PENDING' THEN now() ELSE settlements.next_attempt_at END;
+      next_attempt_at = CASE WHEN excluded.status = 'PENDING' THEN (p -> 'command' ->> 'at')::timestamptz
+                             ELSE settlements.next_attempt_at END;
 
   INSERT INTO outbox (event_id, escrow_id, event_type, payload, headers, created_at)
     SELECT event_id, escrow_id, event_type, payload, headers, created_at

@@ -78,7 +78,11 @@ export function createCommand(overrides: Partial<CreateCommand> = {}): CreateCom
 
 // ---- given: literal events ----------------------------------------------------------------------------------------
 
-export function event(payload: EventPayload, actorId: string = actors.system.id, occurredAt: string = NOW): DomainEvent {
+export function event(
+  payload: EventPayload,
+  actorId: string = actors.system.id,
+  occurredAt: string = NOW,
+): DomainEvent {
   return { ...payload, occurredAt, actorId };
 }
 
@@ -164,14 +168,23 @@ export const ev = {
     ),
   disputeOpened: () =>
     event(
-      { type: 'DisputeOpened', data: { disputeId: DISPUTE_ID, reason: 'not as described', description: null, evidence: [] } },
+      {
+        type: 'DisputeOpened',
+        data: { disputeId: DISPUTE_ID, reason: 'not as described', description: null, evidence: [] },
+      },
       BUYER_ID,
     ),
   disputeResolvedRefund: () =>
     event(
       {
         type: 'DisputeResolved',
-        data: { disputeId: DISPUTE_ID, resolution: 'REFUND', buyerAmount: '10000', reason: 'seller absent', status: 'RESOLVED' },
+        data: {
+          disputeId: DISPUTE_ID,
+          resolution: 'REFUND',
+          buyerAmount: '10000',
+          reason: 'seller absent',
+          status: 'RESOLVED',
+        },
       },
       actors.admin.id,
     ),

@@ -11,6 +11,7 @@ import {
   type LoadedEscrow,
   type StoredEvent,
 } from '../../app/ports.js';
+import type { IntegrityStore } from '../../app/verify.js';
 import { isPgError, type Database } from './database.js';
 import {
   changed,
@@ -231,4 +232,43 @@ function translate(err: unknown): unknown {
     }
   }
   return err;
+}
+
+/** The integrity queries behind `escrow verify`. */
+export class SqlIntegrityStore implements IntegrityStore {
+  constructor(private readonly db: Database) {}
+
+  async escrowIdsAfter(afterId: string | null, limit: number): Promise<string[]> {
+    const { rows } = await this.db.query<{ id: string }>(
+      `SELECT id FROM escrows WHERE $1::uuid IS NULL OR id > $1::uuid ORDER BY id LIMIT $2`,
+      [afterId, limit],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  async unbalancedTransactions() {
+    const { rows } = await this.db.query<{ transactionId: string; currency: string; sum: string }>(
+      `SELECT transaction_id AS "transactionId", currency, sum(amount)::text AS sum
+         FROM ledger_postings GROUP BY transaction_id, currency HAVING sum(amount) <> 0`,
+    );
+    return rows;
+  }
+
+  async crossReferenceErrors(): Promise<string[]> {
+    const { rows } = await this.db.query<{ problem: string }>(
+      `SELECT 'posting ' || p.id || ' is on escrow ' || p.escrow_id || ' but its event is on ' || e.escrow_id AS problem
+         FROM ledger_postings p JOIN escrow_events e ON e.event_id = p.transaction_id WHERE e.escrow_id <> p.escrow_id
+       UNION ALL
+       SELECT 'outbox row ' || o.id || ' is on escrow ' || o.escrow_id || ' but its event is on ' || e.escrow_id
+         FROM outbox o JOIN escrow_events e ON e.event_id = o.event_id WHERE e.escrow_id <> o.escrow_id
+       UNION ALL
+       SELECT 'event ' || e.event_id || ' has no outbox row'
+         FROM escrow_events e WHERE NOT EXISTS (SELECT 1 FROM outbox o WHERE o.event_id = e.event_id)
+       UNION ALL
+       SELECT 'event ' || e.event_id || ' has no processed command ' || e.command_id
+         FROM escrow_events e WHERE NOT EXISTS (SELECT 1 FROM processed_commands c WHERE c.command_id = e.command_id)
+       LIMIT 1000`,
+    );
+    return rows.map((r) => r.problem);
+  }
 }

@@ -1,0 +1,250 @@
+import type { Rail, SettlementKind } from '../../domain/index.js';
+import type {
+  ClaimedSettlement,
+  DueTimeout,
+  OutboxMessage,
+  OutboxStore,
+  SettlementStore,
+  TimeoutStore,
+  WebhookStore,
+} from '../../app/workerPorts.js';
+import type { StoredEvent } from '../../app/ports.js';
+import type { Database } from './database.js';
+
+/** Longest backoff between two attempts of the same outbox row or settlement. */
+const MAX_BACKOFF_MS = 3_600_000;
+
+export class SqlWebhookStore implements WebhookStore {
+  constructor(private readonly db: Database) {}
+
+  async received(provider: string, eventId: string, type: string, payload: unknown) {
+    const { rows } = await this.db.query<{ processed: boolean }>(
+      `INSERT INTO webhook_events (provider, event_id, event_type, payload, attempts) VALUES ($1, $2, $3, $4, 1)
+       ON CONFLICT (provider, event_id) DO UPDATE SET attempts = webhook_events.attempts + 1
+       RETURNING processed_at IS NOT NULL AS processed`,
+      [provider, eventId, type, JSON.stringify(payload)],
+    );
+    return { processed: rows[0]?.processed ?? false };
+  }
+
+  async markProcessed(provider: string, eventId: string, outcome: string, escrowId: string | null) {
+    await this.db.query(
+      `UPDATE webhook_events SET processed_at = now(), outcome = $3, escrow_id = $4, last_error = NULL
+        WHERE provider = $1 AND event_id = $2`,
+      [provider, eventId, outcome, escrowId],
+    );
+  }
+
+  async markFailed(provider: string, eventId: string, error: string) {
+    await this.db.query(`UPDATE webhook_events SET last_error = $3 WHERE provider = $1 AND event_id = $2`, [
+      provider,
+      eventId,
+      error.slice(0, 2000),
+    ]);
+  }
+
+  async unprocessed(limit: number) {
+    const { rows } = await this.db.query<{
+      provider: string;
+      eventId: string;
+      type: string;
+      payload: unknown;
+      lastError: string | null;
+      receivedAt: string;
+    }>(
+      `SELECT provider, event_id AS "eventId", event_type AS type, payload, last_error AS "lastError",
+              iso(received_at) AS "receivedAt"
+         FROM webhook_events WHERE processed_at IS NULL ORDER BY received_at LIMIT $1`,
+      [limit],
+    );
+    return rows;
+  }
+}
+
+export class SqlSettlementStore implements SettlementStore {
+  constructor(
+    private readonly db: Database,
+    private readonly now: () => Date,
+  ) {}
+
+  async claimDue(limit: number, leaseMs: number): Promise<ClaimedSettlement[]> {
+    const { rows } = await this.db.query<{
+      id: string;
+      escrow_id: string;
+      rail: Rail;
+      kind: SettlementKind;
+      amount: string;
+      currency: string;
+      beneficiary_id: string;
+      payment_reference: string;
+      attempts: number;
+      failures: number;
+    }>(
+      `UPDATE settlements s SET locked_until = $3::timestamptz + make_interval(secs => $2::double precision / 1000),
+              attempts = s.attempts + 1
+         FROM (SELECT id FROM settlements
+                WHERE status = 'PENDING' AND next_attempt_at <= $3 AND (locked_until IS NULL OR locked_until < $3)
+                ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED) due, escrows e
+        WHERE s.id = due.id AND e.id = s.escrow_id
+        RETURNING s.id, s.escrow_id, e.rail, s.kind, s.amount::text AS amount, s.currency, s.beneficiary_id,
+                  e.payment_reference, s.attempts, s.failures`,
+      [limit, leaseMs, this.now().toISOString()],
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      escrowId: r.escrow_id,
+      rail: r.rail,
+      kind: r.kind,
+      amount: BigInt(r.amount),
+      currency: r.currency,
+      beneficiaryId: r.beneficiary_id,
+      paymentReference: r.payment_reference,
+      attempts: r.attempts,
+      failures: r.failures,
+    }));
+  }
+
+  async scheduleRetry(id: string, error: string, baseDelayMs: number) {
+    await this.db.query(
+      `UPDATE settlements SET failures = failures + 1, last_error = $2, locked_until = NULL,
+              next_attempt_at = $4::timestamptz
+                + make_interval(secs => least($5::double precision, $3::double precision * 2 ^ failures) / 1000)
+        WHERE id = $1 AND status = 'PENDING'`,
+      [id, error.slice(0, 2000), baseDelayMs, this.now().toISOString(), MAX_BACKOFF_MS],
+    );
+  }
+
+  async release(id: string) {
+    await this.db.query(`UPDATE settlements SET locked_until = NULL WHERE id = $1`, [id]);
+  }
+
+  async findEscrowOf(settlementId: string) {
+    const { rows } = await this.db.query<{ escrow_id: string }>(`SELECT escrow_id FROM settlements WHERE id = $1`, [
+      settlementId,
+    ]);
+    return rows[0]?.escrow_id ?? null;
+  }
+
+  async countByStatus() {
+    const { rows } = await this.db.query<{ status: string; n: number }>(
+      `SELECT status, count(*)::int AS n FROM settlements GROUP BY status`,
+    );
+    return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+  }
+}
+
+export class SqlTimeoutStore implements TimeoutStore {
+  constructor(private readonly db: Database) {}
+
+  private async due(column: 'expires_at' | 'auto_refund_at', status: string, now: Date, limit: number) {
+    const { rows } = await this.db.query<DueTimeout>(
+      `SELECT id AS "escrowId", version, iso(${column}) AS deadline FROM escrows
+        WHERE status = $1 AND ${column} <= $2 ORDER BY ${column} LIMIT $3`,
+      [status, now.toISOString(), limit],
+    );
+    return rows;
+  }
+
+  duePaymentDeadlines(now: Date, limit: number) {
+    return this.due('expires_at', 'AWAIT_FUNDS', now, limit);
+  }
+
+  dueConfirmationDeadlines(now: Date, limit: number) {
+    return this.due('auto_refund_at', 'DELIVERED', now, limit);
+  }
+
+  async nextDeadline(includeConfirmation: boolean) {
+    const { rows } = await this.db.query<{ next: string | null }>(
+      `SELECT iso(least((SELECT min(expires_at) FROM escrows WHERE status = 'AWAIT_FUNDS'),
+                        CASE WHEN $1 THEN (SELECT min(auto_refund_at) FROM escrows WHERE status = 'DELIVERED') END))
+              AS next`,
+      [includeConfirmation],
+    );
+    const next = rows[0]?.next;
+    return next ? new Date(next) : null;
+  }
+}
+
+export class SqlOutboxStore implements OutboxStore {
+  constructor(private readonly db: Database) {}
+
+  claim(limit: number, leaseMs: number, owner: string): Promise<OutboxMessage[]> {
+    // Claims are serialised by a transaction-scoped advisory lock: the claim's snapshot then sees every lease
+    // taken before it, so two publishers never hold messages of one escrow at the same time (per-escrow order).
+    return this.db.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock(7262532)');
+      const { rows } = await tx.query<{
+        id: string;
+        event_id: string;
+        escrow_id: string;
+        event_type: string;
+        payload: StoredEvent;
+        headers: Record<string, string>;
+        attempts: number;
+        created_at: string;
+      }>(
+        `UPDATE outbox o SET locked_until = now() + make_interval(secs => $2::double precision / 1000), locked_by = $3
+           FROM (SELECT c.id FROM outbox c
+                  WHERE c.published_at IS NULL AND c.dead_lettered_at IS NULL AND c.next_attempt_at <= now()
+                    AND (c.locked_until IS NULL OR c.locked_until < now())
+                    AND NOT EXISTS (
+                      SELECT 1 FROM outbox p
+                       WHERE p.escrow_id = c.escrow_id AND p.id < c.id
+                         AND p.published_at IS NULL AND p.dead_lettered_at IS NULL
+                         AND (p.locked_until >= now() OR p.next_attempt_at > now()))
+                  ORDER BY c.id LIMIT $1 FOR UPDATE SKIP LOCKED) due
+          WHERE o.id = due.id
+          RETURNING o.id::text AS id, o.event_id, o.escrow_id, o.event_type, o.payload, o.headers, o.attempts,
+                    iso(o.created_at) AS created_at`,
+        [limit, leaseMs, owner],
+      );
+      return rows
+        .map((r) => ({
+          id: r.id,
+          eventId: r.event_id,
+          escrowId: r.escrow_id,
+          eventType: r.event_type,
+          payload: r.payload,
+          headers: r.headers,
+          attempts: r.attempts,
+          createdAt: r.created_at,
+        }))
+        .sort((a, b) => Number(BigInt(a.id) - BigInt(b.id)));
+    });
+  }
+
+  async markPublished(ids: readonly string[]) {
+    if (ids.length === 0) return;
+    await this.db.query(
+      `UPDATE outbox SET published_at = now(), locked_until = NULL, last_error = NULL WHERE id = ANY($1::bigint[])`,
+      [ids],
+    );
+  }
+
+  async release(ids: readonly string[]) {
+    if (ids.length === 0) return;
+    await this.db.query(`UPDATE outbox SET locked_until = NULL WHERE id = ANY($1::bigint[])`, [ids]);
+  }
+
+  async markFailed(id: string, error: string, maxAttempts: number, baseDelayMs: number) {
+    const { rows } = await this.db.query<{ dead: boolean }>(
+      `UPDATE outbox SET attempts = attempts + 1, last_error = $2, locked_until = NULL,
+              next_attempt_at = now() + make_interval(secs => least($5::double precision, $4::double precision * 2 ^ attempts) / 1000),
+              dead_lettered_at = CASE WHEN attempts + 1 >= $3 THEN now() END
+        WHERE id = $1::bigint RETURNING dead_lettered_at IS NOT NULL AS dead`,
+      [id, error.slice(0, 2000), maxAttempts, baseDelayMs, MAX_BACKOFF_MS],
+    );
+    return rows[0]?.dead ?? false;
+  }
+
+  async stats() {
+    const { rows } = await this.db.query<{ unpublished: number; oldest: number | null; dead: number }>(
+      `SELECT (SELECT count(*)::int FROM outbox WHERE published_at IS NULL AND dead_lettered_at IS NULL) AS unpublished,
+              (SELECT extract(epoch FROM now() - min(created_at))::float8 FROM outbox
+                WHERE published_at IS NULL AND dead_lettered_at IS NULL) AS oldest,
+              (SELECT count(*)::int FROM outbox WHERE dead_lettered_at IS NOT NULL) AS dead`,
+    );
+    const r = rows[0]!;
+    return { unpublished: r.unpublished, oldestAgeSeconds: Math.max(0, r.oldest ?? 0), deadLetters: r.dead };
+  }
+}

@@ -1,0 +1,48 @@
+import { randomUUID } from 'node:crypto';
+import { DomainError } from '../../../domain/index.js';
+import type { EscrowReadModel } from '../../../app/ports.js';
+import type { WebhookOutcome, WebhookProcessor } from '../../../app/webhookProcessor.js';
+import { SANDBOX_MAGIC, SANDBOX_SIGNATURE_HEADER, type SandboxRail, type SandboxWebhookBody } from './sandboxRail.js';
+
+export interface SimulatedPayment {
+  rawBody: string;
+  headers: Record<string, string>;
+  outcome: WebhookOutcome;
+}
+
+/**
+ * Plays the buyer and the sandbox provider: builds the provider's signed webhook for a payment and delivers it
+ * through the same WebhookProcessor a real provider's HTTP call reaches (verify, store raw, dedupe, process).
+ */
+export class SandboxPaymentSimulator {
+  constructor(private readonly deps: { rail: SandboxRail; webhooks: WebhookProcessor; readModel: EscrowReadModel }) {}
+
+  /** `target` is an escrow id or a payment reference. `amount`/`currency` override what is paid (mismatch tests). */
+  async pay(
+    target: string,
+    opts: { outcome?: 'succeed' | 'fail'; amount?: string; currency?: string } = {},
+  ): Promise<SimulatedPayment> {
+    const byRef = await this.deps.readModel.findByPaymentReference(target);
+    const escrow = await this.deps.readModel.getEscrow(byRef?.id ?? target).catch(() => null);
+    if (!escrow || escrow.rail !== 'SANDBOX') {
+      throw new DomainError('ESCROW_NOT_FOUND', `no SANDBOX escrow with id or payment reference ${target}`);
+    }
+    const declined = opts.outcome === 'fail' || escrow.amount % 100n === SANDBOX_MAGIC.paymentDeclined;
+    const body: SandboxWebhookBody = {
+      id: `evt_${randomUUID()}`,
+      type: declined ? 'payment.failed' : 'payment.succeeded',
+      created: Math.floor(Date.now() / 1000),
+      data: {
+        reference: escrow.payment.reference,
+        transactionId: `sbx_txn_${randomUUID()}`,
+        amount: opts.amount ?? (escrow.amount + escrow.buyerFee).toString(),
+        currency: opts.currency ?? escrow.currency,
+        ...(declined ? { reason: 'card_declined' } : {}),
+      },
+    };
+    const rawBody = JSON.stringify(body);
+    const headers = { [SANDBOX_SIGNATURE_HEADER]: this.deps.rail.sign(rawBody), 'content-type': 'application/json' };
+    const outcome = await this.deps.webhooks.receive('sandbox', rawBody, headers);
+    return { rawBody, headers, outcome };
+  }
+}

@@ -1,0 +1,133 @@
+import { DomainError, type Actor, type Rail } from '../domain/index.js';
+import type { CommandHandler } from './commandHandler.js';
+import type { CommandEnvelope } from './envelope.js';
+import { derivedId } from './ids.js';
+import type { Clock, EscrowReadModel, PaymentRail, WebhookAction } from './ports.js';
+import type { SettlementStore, WebhookStore } from './workerPorts.js';
+
+export type WebhookOutcome =
+  | { status: 'processed'; outcome: string; escrowId: string | null }
+  | { status: 'duplicate' }
+  | { status: 'failed'; error: string };
+
+export const PROVIDER_RAILS: Readonly<Record<string, Rail>> = {
+  sandbox: 'SANDBOX',
+  stripe: 'STRIPE',
+  custodian: 'USDC_BASE',
+  paystack: 'PAYSTACK',
+};
+
+/**
+ * Provider webhooks in (SPEC §6): verify the signature over the raw body (nothing is stored when it fails), store the
+ * raw event, then turn it into a command whose transaction also marks the event processed. A failure leaves the
+ * event unprocessed for the provider's retry or `escrow webhooks reprocess`; a duplicate of a processed event has
+ * no second effect.
+ */
+export class WebhookProcessor {
+  constructor(
+    private readonly deps: {
+      rails: ReadonlyMap<Rail, PaymentRail>;
+      webhooks: WebhookStore;
+      settlements: SettlementStore;
+      readModel: EscrowReadModel;
+      handler: CommandHandler;
+      clock: Clock;
+    },
+  ) {}
+
+  /** Throws WebhookSignatureError (→ 400/401) when the provider is unknown or the signature fails. */
+  verify(provider: string, rawBody: string, headers: Record<string, string | undefined>): WebhookAction {
+    const rail = PROVIDER_RAILS[provider];
+    const adapter = rail && this.deps.rails.get(rail);
+    if (!adapter) throw new DomainError('VALIDATION_ERROR', `webhook provider ${provider} is not enabled`);
+    return adapter.verifyWebhook(rawBody, headers);
+  }
+
+  async receive(
+    provider: string,
+    rawBody: string,
+    headers: Record<string, string | undefined>,
+  ): Promise<WebhookOutcome> {
+    const action = this.verify(provider, rawBody, headers);
+    const { processed } = await this.deps.webhooks.received(provider, action.eventId, action.kind, JSON.parse(rawBody));
+    if (processed) return { status: 'duplicate' };
+    return this.process(provider, action);
+  }
+
+  /** Processes a stored, verified event (also used by reprocess). */
+  async process(provider: string, action: WebhookAction): Promise<WebhookOutcome> {
+    const { webhooks, handler, readModel, settlements, clock } = this.deps;
+    const actor: Actor = { id: `webhook:${provider}`, role: 'system' };
+    const mark = { provider, eventId: action.eventId, outcome: 'APPLIED' };
+    const commandId = derivedId(`webhook:${provider}:${action.eventId}`);
+    const envelope = (type: CommandEnvelope['type'], escrowId: string, payload: object): CommandEnvelope =>
+      ({
+        commandId,
+        type,
+        escrowId,
+        actor,
+        issuedAt: clock.now().toISOString(),
+        correlationId: `${provider}:${action.eventId}`,
+        causationId: null,
+        payload,
+      }) as CommandEnvelope;
+    try {
+      switch (action.kind) {
+        case 'payment.succeeded':
+        case 'payment.failed': {
+          const escrow = await readModel.findByPaymentReference(action.reference);
+          if (!escrow) {
+            // Recorded and flagged for operators (`escrow webhooks failed`), not silently dropped.
+            await webhooks.markFailed(provider, action.eventId, `UNKNOWN_REFERENCE: ${action.reference}`);
+            return { status: 'failed', error: `no escrow has payment reference ${action.reference}` };
+          }
+          const cmd =
+            action.kind === 'payment.succeeded'
+              ? envelope('ReceivePayment', escrow.id, {
+                  providerEventId: action.eventId,
+                  transactionId: action.transactionId,
+                  amount: action.amount,
+                  currency: action.currency,
+                })
+              : envelope('RecordPaymentFailure', escrow.id, {
+                  providerEventId: action.eventId,
+                  ...(action.transactionId ? { transactionId: action.transactionId } : {}),
+                  reason: action.reason,
+                });
+          const out = await handler.handle(cmd, mark);
+          return { status: 'processed', outcome: out.result.toStatus, escrowId: escrow.id };
+        }
+        case 'settlement.succeeded':
+        case 'settlement.failed': {
+          const escrowId = await settlements.findEscrowOf(action.settlementId);
+          if (!escrowId) {
+            await webhooks.markFailed(provider, action.eventId, `UNKNOWN_SETTLEMENT: ${action.settlementId}`);
+            return { status: 'failed', error: `no settlement ${action.settlementId}` };
+          }
+          const out = await handler.handle(
+            envelope('RecordSettlementResult', escrowId, {
+              settlementId: action.settlementId,
+              ...(action.kind === 'settlement.succeeded'
+                ? { outcome: 'SUCCEEDED', providerReference: action.providerReference }
+                : { outcome: 'FAILED', reason: action.reason }),
+            }),
+            mark,
+          );
+          return { status: 'processed', outcome: out.result.toStatus, escrowId };
+        }
+        case 'not_supported':
+          await webhooks.markProcessed(provider, action.eventId, 'NOT_SUPPORTED', null);
+          return { status: 'processed', outcome: 'NOT_SUPPORTED', escrowId: null };
+        default: {
+          const _exhaustive: never = action;
+          throw new Error(`unknown webhook action ${JSON.stringify(_exhaustive)}`);
+        }
+      }
+    } catch (err) {
+      const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+      await webhooks.markFailed(provider, action.eventId, message);
+      if (err instanceof DomainError) return { status: 'failed', error: message };
+      throw err;
+    }
+  }
+}

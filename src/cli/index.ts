@@ -1,0 +1,127 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { migrate } from '../adapters/db/migrate.js';
+import { ConfigError, loadConfig, type Config } from '../config.js';
+import { DomainError } from '../domain/index.js';
+import { createEngine, openDatabase, ROLES, type RoleName } from '../main.js';
+
+const USAGE = `escrow — Escrow Services engine and operations CLI
+
+Usage:
+  escrow migrate                         apply pending database migrations
+  escrow serve [--roles a,b]             run roles (default: all of ${ROLES.join(', ')})
+  escrow sandbox pay <escrowId|ref> [--fail] [--amount N] [--currency C]
+                                         simulate the buyer paying through a signed sandbox webhook
+  escrow timeouts run [--dry-run]        apply due payment and confirmation deadlines once
+  escrow verify                          check ledger balance, fold(events) = row, references; exit 1 on violations
+
+Configuration comes from the environment (see README). Exit codes: 0 ok, 1 failure or violations, 2 usage error.`;
+
+const print = (v: unknown) =>
+  process.stdout.write(`${JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x), 2)}\n`);
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      roles: { type: 'string' },
+      'dry-run': { type: 'boolean', default: false },
+      fail: { type: 'boolean', default: false },
+      amount: { type: 'string' },
+      currency: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const [cmd, sub, arg] = positionals;
+  if (values.help || !cmd) {
+    process.stdout.write(`${USAGE}\n`);
+    return values.help ? 0 : 2;
+  }
+  const config = loadConfig();
+
+  switch (cmd) {
+    case 'migrate': {
+      const db = await openDatabase(config);
+      try {
+        const applied = await migrate(db);
+        print({ applied, database: config.database.mode });
+        return 0;
+      } finally {
+        await db.close();
+      }
+    }
+    case 'serve':
+      return serve(config, values.roles);
+    case 'sandbox': {
+      if (sub !== 'pay' || !arg) return usage('escrow sandbox pay <escrowId|reference>');
+      return withEngine(config, async (engine) => {
+        const r = await engine.simulator.pay(arg, {
+          outcome: values.fail ? 'fail' : 'succeed',
+          ...(values.amount ? { amount: values.amount } : {}),
+          ...(values.currency ? { currency: values.currency } : {}),
+        });
+        print(r.outcome);
+        return r.outcome.status === 'failed' ? 1 : 0;
+      });
+    }
+    case 'timeouts': {
+      if (sub !== 'run') return usage('escrow timeouts run [--dry-run]');
+      return withEngine(config, async (engine) => {
+        print(await engine.timeouts.runOnce({ dryRun: values['dry-run'] }));
+        return 0;
+      });
+    }
+    case 'verify':
+      return withEngine(config, async (engine) => {
+        const report = await engine.verify();
+        print({ ok: report.violations.length === 0, ...report });
+        return report.violations.length === 0 ? 0 : 1;
+      });
+    default:
+      return usage(`unknown command ${cmd}`);
+  }
+}
+
+function usage(msg: string): number {
+  process.stderr.write(`${msg}\n\n${USAGE}\n`);
+  return 2;
+}
+
+async function withEngine(config: Config, fn: (e: Awaited<ReturnType<typeof createEngine>>) => Promise<number>) {
+  const engine = await createEngine({ ...config, logLevel: config.logLevel === 'info' ? 'warn' : config.logLevel });
+  try {
+    return await fn(engine);
+  } finally {
+    await engine.stop();
+  }
+}
+
+async function serve(config: Config, rolesArg: string | undefined): Promise<number> {
+  const roles = (rolesArg ? rolesArg.split(',').map((r) => r.trim()) : [...ROLES]) as RoleName[];
+  const unknown = roles.filter((r) => !(ROLES as readonly string[]).includes(r));
+  if (unknown.length) return usage(`unknown role(s) ${unknown.join(', ')}; available: ${ROLES.join(', ')}`);
+  const engine = await createEngine(config);
+  await engine.start(roles);
+  engine.logger.info({ roles, database: config.database.mode }, 'escrow engine started');
+  await new Promise<void>((resolve) => {
+    const shutdown = (signal: string) => {
+      engine.logger.info({ signal }, 'shutting down');
+      resolve();
+    };
+    process.once('SIGINT', shutdown);
+    process.once('SIGTERM', shutdown);
+  });
+  await engine.stop();
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    if (err instanceof ConfigError) process.stderr.write(`${err.message}\n`);
+    else if (err instanceof DomainError) process.stderr.write(`${err.code}: ${err.message}\n`);
+    else process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

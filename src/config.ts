@@ -1,0 +1,182 @@
+import { z } from 'zod';
+import {
+  DEFAULT_CURRENCY_EXPONENTS,
+  DEFAULT_FEES,
+  DEFAULT_RAIL_CURRENCIES,
+  RAILS,
+  type EscrowPolicy,
+  type FeeSchedule,
+  type Rail,
+} from './domain/index.js';
+
+/** Raised with every problem found at once, so an operator fixes the environment in one pass. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+const bool = (def: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0'])
+    .default(def ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1');
+const int = (def: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(def);
+const url = z.string().url();
+
+const feeRule = z.object({ bps: z.number().int().min(0).max(10_000), fixed: z.number().int().min(0) }).strict();
+const feeJson = z
+  .string()
+  .transform((s, ctx) => {
+    try {
+      return JSON.parse(s) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be JSON' });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.record(z.enum(RAILS), z.object({ buyer: feeRule, seller: feeRule }).strict()));
+
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  PORT: int(3000, 0, 65535),
+  API_URL: url.optional(),
+
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .optional(),
+  DATABASE_POOL_SIZE: int(10, 1, 1000),
+  DATABASE_POOL_TIMEOUT: int(20_000, 100, 600_000),
+  DATA_DIR: z.string().min(1).default('./data'),
+
+  ESCROW_PAYMENT_DEADLINE_DAYS: int(7, 1, 365),
+  ESCROW_AUTO_REFUND_DEADLINE_DAYS: int(7, 1, 365),
+  ESCROW_TIMEOUT_POLL_INTERVAL_MINUTES: z.coerce.number().positive().max(1440).default(5),
+  ESCROW_MAX_RETRIES: int(3, 1, 100),
+  ESCROW_RETRY_DELAY_MS: int(1000, 1, 3_600_000),
+  ESCROW_DELIVERED_TIMEOUT_ACTION: z.enum(['REFUND', 'RELEASE']).default('REFUND'),
+  ESCROW_RAILS: z.string().default('SANDBOX'),
+  ESCROW_FEES: feeJson.optional(),
+  ESCROW_CURRENCIES: z
+    .string()
+    .regex(/^[A-Z]{3,5}:\d(,[A-Z]{3,5}:\d)*$/, 'must look like USD:2,EUR:2,USDC:6')
+    .optional(),
+
+  SANDBOX_ENABLED: bool(false),
+  SANDBOX_WEBHOOK_SECRET: z.string().min(16).optional(),
+
+  STRIPE_SECRET_KEY: z.string().min(1).optional(),
+  STRIPE_WEBHOOK_SECRET: z.string().min(1).optional(),
+  CUSTODIAN_API_URL: url.optional(),
+  CUSTODIAN_API_KEY: z.string().min(1).optional(),
+  CUSTODIAN_WEBHOOK_SECRET: z.string().min(1).optional(),
+  PAYSTACK_SECRET_KEY: z.string().min(1).optional(),
+
+  OUTBOX_POLL_INTERVAL_MS: int(1000, 10, 600_000),
+  OUTBOX_BATCH_SIZE: int(100, 1, 10_000),
+  OUTBOX_MAX_ATTEMPTS: int(10, 1, 1000),
+
+  FEATURE_AUTO_REFUND: bool(true),
+});
+
+export type Env = z.infer<typeof schema>;
+
+export interface Config {
+  env: Env;
+  nodeEnv: Env['NODE_ENV'];
+  logLevel: Env['LOG_LEVEL'];
+  port: number;
+  apiUrl: string;
+  database:
+    { mode: 'postgres'; url: string; poolSize: number; timeoutMs: number } | { mode: 'pglite'; dataDir: string };
+  rails: Rail[];
+  sandbox: { enabled: boolean; webhookSecret: string };
+  policy: EscrowPolicy;
+  timeouts: { pollIntervalMs: number; deliveredAction: 'REFUND' | 'RELEASE'; autoRefund: boolean };
+  settlements: { maxRetries: number; retryDelayMs: number };
+  outbox: { pollIntervalMs: number; batchSize: number; maxAttempts: number };
+}
+
+/** The development secret of the sandbox rail. Sandbox webhooks move no real money. */
+const DEV_SANDBOX_SECRET = 'sandbox-development-webhook-secret';
+
+/** Parses and validates the environment once. Throws ConfigError naming every missing or malformed variable. */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  const raw = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(raw);
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((i) => `${i.path.join('.') || 'environment'}: ${i.message}`);
+  // Cross-variable rules read the raw values too, so one run reports every problem.
+  const production = raw.NODE_ENV === 'production';
+  const rails = (raw.ESCROW_RAILS ?? 'SANDBOX').split(',').map((r) => r.trim().toUpperCase());
+  for (const r of rails) {
+    if (!(RAILS as readonly string[]).includes(r))
+      problems.push(`ESCROW_RAILS: unknown rail ${r} (${RAILS.join(', ')})`);
+    else if (r !== 'SANDBOX') problems.push(`ESCROW_RAILS: the ${r} adapter is not available in this version`);
+  }
+  // The sandbox moves no money: on by default outside production, and in production only on request.
+  const sandboxRequested = raw.SANDBOX_ENABLED === 'true' || raw.SANDBOX_ENABLED === '1';
+  const sandboxEnabled = rails.includes('SANDBOX') && (!production || sandboxRequested);
+  if (rails.includes('SANDBOX') && production && !sandboxRequested) {
+    problems.push('ESCROW_RAILS: SANDBOX is disabled in production unless SANDBOX_ENABLED=true');
+  }
+  if (sandboxEnabled && production && !raw.SANDBOX_WEBHOOK_SECRET) {
+    problems.push('SANDBOX_WEBHOOK_SECRET: required when the SANDBOX rail is enabled in production');
+  }
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
+  const env = parsed.data;
+
+  const currencyExponents = env.ESCROW_CURRENCIES
+    ? Object.fromEntries(env.ESCROW_CURRENCIES.split(',').map((p) => [p.split(':')[0]!, Number(p.split(':')[1])]))
+    : DEFAULT_CURRENCY_EXPONENTS;
+  const fees: FeeSchedule = { ...DEFAULT_FEES };
+  for (const [rail, f] of Object.entries(env.ESCROW_FEES ?? {})) {
+    (fees as Record<string, unknown>)[rail] = {
+      buyer: { bps: BigInt(f.buyer.bps), fixed: BigInt(f.buyer.fixed) },
+      seller: { bps: BigInt(f.seller.bps), fixed: BigInt(f.seller.fixed) },
+    };
+  }
+  const railCurrencies = Object.fromEntries(
+    RAILS.map((r) => [r, DEFAULT_RAIL_CURRENCIES[r].filter((c) => c in currencyExponents)]),
+  ) as Record<Rail, string[]>;
+
+  return {
+    env,
+    nodeEnv: env.NODE_ENV,
+    logLevel: env.LOG_LEVEL,
+    port: env.PORT,
+    apiUrl: env.API_URL ?? `http://localhost:${env.PORT}`,
+    database: env.DATABASE_URL
+      ? {
+          mode: 'postgres',
+          url: env.DATABASE_URL,
+          poolSize: env.DATABASE_POOL_SIZE,
+          timeoutMs: env.DATABASE_POOL_TIMEOUT,
+        }
+      : { mode: 'pglite', dataDir: env.DATA_DIR },
+    rails: rails as Rail[],
+    sandbox: { enabled: sandboxEnabled, webhookSecret: env.SANDBOX_WEBHOOK_SECRET ?? DEV_SANDBOX_SECRET },
+    policy: {
+      paymentDeadlineDays: env.ESCROW_PAYMENT_DEADLINE_DAYS,
+      autoRefundDeadlineDays: env.ESCROW_AUTO_REFUND_DEADLINE_DAYS,
+      fees,
+      railCurrencies,
+      currencyExponents,
+    },
+    timeouts: {
+      pollIntervalMs: Math.round(env.ESCROW_TIMEOUT_POLL_INTERVAL_MINUTES * 60_000),
+      deliveredAction: env.ESCROW_DELIVERED_TIMEOUT_ACTION,
+      autoRefund: env.FEATURE_AUTO_REFUND,
+    },
+    settlements: { maxRetries: env.ESCROW_MAX_RETRIES, retryDelayMs: env.ESCROW_RETRY_DELAY_MS },
+    outbox: {
+      pollIntervalMs: env.OUTBOX_POLL_INTERVAL_MS,
+      batchSize: env.OUTBOX_BATCH_SIZE,
+      maxAttempts: env.OUTBOX_MAX_ATTEMPTS,
+    },
+  };
+}

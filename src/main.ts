@@ -1,0 +1,206 @@
+import { hostname } from 'node:os';
+import { pino, type Logger } from 'pino';
+import { openPglite } from './adapters/db/pglite.js';
+import { openPostgres } from './adapters/db/postgres.js';
+import type { Database } from './adapters/db/database.js';
+import { migrate } from './adapters/db/migrate.js';
+import { SqlEscrowStore, SqlIntegrityStore } from './adapters/db/escrowStore.js';
+import { SqlOutboxStore, SqlSettlementStore, SqlTimeoutStore, SqlWebhookStore } from './adapters/db/workerStores.js';
+import { InProcessEventBus } from './adapters/events/inProcessBus.js';
+import { SandboxRail } from './adapters/rails/sandbox/sandboxRail.js';
+import { SandboxPaymentSimulator } from './adapters/rails/sandbox/paymentSimulator.js';
+import { CommandHandler } from './app/commandHandler.js';
+import { EscrowService } from './app/escrowService.js';
+import type { Clock, PaymentRail } from './app/ports.js';
+import { verifyAll } from './app/verify.js';
+import { WebhookProcessor } from './app/webhookProcessor.js';
+import type { Config } from './config.js';
+import type { Rail } from './domain/index.js';
+import { OutboxPublisher } from './workers/outboxPublisher.js';
+import { PollingLoop } from './workers/pollingLoop.js';
+import { SettlementWorker } from './workers/settlementWorker.js';
+import { TimeoutProcessor } from './workers/timeoutProcessor.js';
+
+export const ROLES = ['settlements', 'timeouts', 'outbox'] as const;
+export type RoleName = (typeof ROLES)[number];
+
+export const systemClock: Clock = { now: () => new Date() };
+
+export async function openDatabase(config: Config, schema?: string): Promise<Database> {
+  return config.database.mode === 'postgres'
+    ? openPostgres({
+        url: config.database.url,
+        poolSize: config.database.poolSize,
+        connectionTimeoutMs: config.database.timeoutMs,
+        ...(schema ? { schema } : {}),
+      })
+    : openPglite(config.database.dataDir);
+}
+
+export interface EngineOptions {
+  clock?: Clock;
+  logger?: Logger;
+  /** An already open database (tests); the engine then does not close it. */
+  db?: Database;
+  /** Apply pending migrations on start (always in embedded mode). */
+  migrate?: boolean;
+}
+
+export type Engine = Awaited<ReturnType<typeof createEngine>>;
+
+/** The composition root: the only place that picks concrete adapters. */
+export async function createEngine(config: Config, opts: EngineOptions = {}) {
+  const clock = opts.clock ?? systemClock;
+  const logger = opts.logger ?? pino({ level: config.logLevel, base: { service: 'escrow-services' } });
+  const db = opts.db ?? (await openDatabase(config));
+  if (opts.migrate ?? config.database.mode === 'pglite') {
+    const applied = await migrate(db);
+    if (applied.length) logger.info({ migrations: applied }, 'migrations applied');
+  }
+
+  const store = new SqlEscrowStore(db);
+  const webhookStore = new SqlWebhookStore(db);
+  const settlementStore = new SqlSettlementStore(db, () => clock.now());
+  const timeoutStore = new SqlTimeoutStore(db);
+  const outboxStore = new SqlOutboxStore(db);
+
+  const sandbox = new SandboxRail({ webhookSecret: config.sandbox.webhookSecret, apiUrl: config.apiUrl });
+  const rails = new Map<Rail, PaymentRail>();
+  if (config.sandbox.enabled) rails.set('SANDBOX', sandbox);
+
+  const handler = new CommandHandler({ store, clock, policy: config.policy });
+  handler.observe({
+    committed: (h, ms) =>
+      logger.info(
+        {
+          escrow_id: h.result.escrowId,
+          command: h.result.type,
+          from_state: h.result.fromStatus,
+          to_state: h.result.toStatus,
+          duration_ms: Math.round(ms * 10) / 10,
+        },
+        'command applied',
+      ),
+    rejected: (env, err) =>
+      logger.info({ escrow_id: env.escrowId, command: env.type, code: err.code }, 'command rejected'),
+  });
+  const service = new EscrowService({ handler, readModel: store, rails, policy: config.policy, clock });
+  const webhooks = new WebhookProcessor({
+    rails,
+    webhooks: webhookStore,
+    settlements: settlementStore,
+    readModel: store,
+    handler,
+    clock,
+  });
+  const simulator = new SandboxPaymentSimulator({ rail: sandbox, webhooks, readModel: store });
+
+  const bus = new InProcessEventBus();
+  // Voiding the payment intent of a cancelled escrow is a side effect of the committed event (at least once).
+  bus.subscribe('rail-voider', async (event) => {
+    if (event.type !== 'EscrowCancelled') return;
+    const escrow = await store.getEscrow(event.escrowId);
+    const rail = escrow && rails.get(escrow.rail);
+    if (escrow && rail) await rail.voidPayment({ escrowId: escrow.id, reference: escrow.payment.reference });
+  });
+
+  const settlementWorker = new SettlementWorker({
+    store: settlementStore,
+    rails,
+    handler,
+    clock,
+    maxRetries: config.settlements.maxRetries,
+    retryDelayMs: config.settlements.retryDelayMs,
+    log: (msg, fields) => logger.warn(fields, msg),
+  });
+  const timeouts = new TimeoutProcessor({
+    store: timeoutStore,
+    handler,
+    clock,
+    deliveredAction: config.timeouts.deliveredAction,
+    autoRefund: config.timeouts.autoRefund,
+  });
+  const outbox = new OutboxPublisher({
+    store: outboxStore,
+    publisher: bus,
+    owner: `${hostname()}:${process.pid}`,
+    batchSize: config.outbox.batchSize,
+    maxAttempts: config.outbox.maxAttempts,
+    onDeadLetter: (m, error) =>
+      logger.error({ escrow_id: m.escrowId, event_id: m.eventId, error }, 'outbox dead letter'),
+  });
+
+  const loops: PollingLoop[] = [];
+  const cleanups: (() => Promise<void>)[] = [];
+  const onError = (name: string) => (err: unknown) => logger.error({ err, worker: name }, 'worker tick failed');
+
+  async function start(roles: readonly RoleName[]): Promise<void> {
+    const started: PollingLoop[] = [];
+    if (roles.includes('outbox')) {
+      const loop = new PollingLoop(
+        'outbox',
+        async () => ((await outbox.runOnce()) >= config.outbox.batchSize ? 0 : undefined),
+        config.outbox.pollIntervalMs,
+        onError('outbox'),
+      );
+      handler.observe({ committed: () => loop.wake() });
+      if (db.kind === 'postgres') cleanups.push(await db.listen('escrow_outbox', () => loop.wake()));
+      started.push(loop);
+    }
+    if (roles.includes('settlements')) {
+      const loop = new PollingLoop(
+        'settlements',
+        async () => ((await settlementWorker.runOnce()).claimed > 0 ? 0 : undefined),
+        Math.min(1000, config.settlements.retryDelayMs),
+        onError('settlements'),
+      );
+      handler.observe({
+        committed: (h) => (h.escrow.settlements.some((s) => s.status === 'PENDING') ? loop.wake() : undefined),
+      });
+      started.push(loop);
+    }
+    if (roles.includes('timeouts')) {
+      started.push(
+        new PollingLoop(
+          'timeouts',
+          async () => {
+            const s = await timeouts.runOnce();
+            if (s.expired || s.deliveryTimeouts) logger.info({ ...s, due: s.due.length }, 'timeouts applied');
+            return timeouts.msUntilNextDeadline();
+          },
+          config.timeouts.pollIntervalMs,
+          onError('timeouts'),
+        ),
+      );
+    }
+    for (const l of started) l.start();
+    loops.push(...started);
+  }
+
+  async function stop(): Promise<void> {
+    await Promise.all(loops.splice(0).map((l) => l.stop()));
+    for (const c of cleanups.splice(0)) await c();
+    if (!opts.db) await db.close();
+  }
+
+  return {
+    config,
+    clock,
+    logger,
+    db,
+    store,
+    handler,
+    service,
+    webhooks,
+    simulator,
+    sandbox,
+    bus,
+    settlementWorker,
+    timeouts,
+    outbox,
+    outboxStore,
+    verify: () => verifyAll(store, new SqlIntegrityStore(db)),
+    start,
+    stop,
+  };
+}

@@ -1,0 +1,103 @@
+import type { CommandHandler } from '../app/commandHandler.js';
+import { derivedId } from '../app/ids.js';
+import type { Clock, PaymentRail } from '../app/ports.js';
+import type { ClaimedSettlement, SettlementStore } from '../app/workerPorts.js';
+import type { Rail } from '../domain/index.js';
+
+export interface SettlementWorkerOptions {
+  store: SettlementStore;
+  rails: ReadonlyMap<Rail, PaymentRail>;
+  handler: CommandHandler;
+  clock: Clock;
+  maxRetries: number;
+  retryDelayMs: number;
+  batchSize?: number;
+  leaseMs?: number;
+  log?: (msg: string, fields: Record<string, unknown>) => void;
+}
+
+export interface SettlementRunSummary {
+  claimed: number;
+  succeeded: number;
+  retrying: number;
+  failed: number;
+}
+
+/**
+ * The `settlements` role: moves decided money at the provider, outside any DB transaction. Each settlement is
+ * leased (several workers are safe together), executed with its id as the provider's idempotency key, and its
+ * outcome recorded through the command path. Failures retry with exponential backoff; after `maxRetries`
+ * failures the settlement is FAILED (visible to operators) until an admin retries it.
+ */
+export class SettlementWorker {
+  constructor(private readonly o: SettlementWorkerOptions) {}
+
+  async runOnce(): Promise<SettlementRunSummary> {
+    const claimed = await this.o.store.claimDue(this.o.batchSize ?? 20, this.o.leaseMs ?? 60_000);
+    const summary: SettlementRunSummary = { claimed: claimed.length, succeeded: 0, retrying: 0, failed: 0 };
+    for (const s of claimed) summary[await this.settle(s)]++;
+    return summary;
+  }
+
+  private async settle(s: ClaimedSettlement): Promise<'succeeded' | 'retrying' | 'failed'> {
+    const rail = this.o.rails.get(s.rail);
+    const outcome = rail
+      ? await rail
+          .executeSettlement({
+            settlementId: s.id,
+            escrowId: s.escrowId,
+            kind: s.kind,
+            amount: s.amount,
+            currency: s.currency,
+            beneficiaryId: s.beneficiaryId,
+            paymentReference: s.paymentReference,
+            attempt: s.attempts,
+            idempotencyKey: s.id,
+          })
+          .catch((err: unknown) => ({
+            status: 'FAILED' as const,
+            reason: err instanceof Error ? err.message : String(err),
+            retryable: true,
+          }))
+      : { status: 'FAILED' as const, reason: `rail ${s.rail} is not enabled`, retryable: true };
+
+    if (outcome.status === 'SUCCEEDED') {
+      await this.record(s, { outcome: 'SUCCEEDED', providerReference: outcome.providerReference });
+      return 'succeeded';
+    }
+    this.o.log?.('settlement attempt failed', {
+      settlement_id: s.id,
+      escrow_id: s.escrowId,
+      attempt: s.attempts,
+      reason: outcome.reason,
+    });
+    await this.o.store.scheduleRetry(s.id, outcome.reason, this.o.retryDelayMs);
+    if (!outcome.retryable || s.failures + 1 >= this.o.maxRetries) {
+      await this.record(s, { outcome: 'FAILED', reason: outcome.reason });
+      return 'failed';
+    }
+    return 'retrying';
+  }
+
+  private async record(
+    s: ClaimedSettlement,
+    result: { outcome: 'SUCCEEDED'; providerReference: string } | { outcome: 'FAILED'; reason: string },
+  ): Promise<void> {
+    // One command id per attempt: a crash and re-run of this attempt is a duplicate, a later attempt is not.
+    const commandId = derivedId(`settlement:${s.id}:attempt:${s.attempts}:${result.outcome}`);
+    try {
+      await this.o.handler.handle({
+        commandId,
+        type: 'RecordSettlementResult',
+        escrowId: s.escrowId,
+        actor: { id: 'worker:settlements', role: 'system' },
+        issuedAt: this.o.clock.now().toISOString(),
+        correlationId: `settlement:${s.id}`,
+        causationId: null,
+        payload: { settlementId: s.id, ...result },
+      });
+    } finally {
+      await this.o.store.release(s.id);
+    }
+  }
+}
