@@ -100,7 +100,7 @@ export class EscrowService {
     );
   }
 
-  execute<T extends Exclude<CommandType, 'CreateEscrow'>>(
+  async execute<T extends Exclude<CommandType, 'CreateEscrow'>>(
     type: T,
     escrowId: string,
     actor: Actor,
@@ -108,7 +108,7 @@ export class EscrowService {
     opts: SubmitOptions = {},
   ): Promise<HandledCommand> {
     if (!isUuid(escrowId)) throw new DomainError('ESCROW_NOT_FOUND', `escrow ${String(escrowId)} not found`);
-    return this.deps.handler.handle(this.envelope(type, escrowId, actor, payload, opts) as CommandEnvelope);
+    return this.deps.handler.handle(this.envelope(type, escrowId, actor, payload, opts));
   }
 
   async get(actor: Actor, escrowId: string, include: readonly Include[] = []): Promise<EscrowDetails> {

@@ -60,17 +60,16 @@ export class WebhookProcessor {
     const actor: Actor = { id: `webhook:${provider}`, role: 'system' };
     const mark = { provider, eventId: action.eventId, outcome: 'APPLIED' };
     const commandId = derivedId(`webhook:${provider}:${action.eventId}`);
-    const envelope = (type: CommandEnvelope['type'], escrowId: string, payload: object): CommandEnvelope =>
-      ({
-        commandId,
-        type,
-        escrowId,
-        actor,
-        issuedAt: clock.now().toISOString(),
-        correlationId: `${provider}:${action.eventId}`,
-        causationId: null,
-        payload,
-      }) as CommandEnvelope;
+    const envelope = (type: CommandEnvelope['type'], escrowId: string, payload: object): CommandEnvelope => ({
+      commandId,
+      type,
+      escrowId,
+      actor,
+      issuedAt: clock.now().toISOString(),
+      correlationId: `${provider}:${action.eventId}`,
+      causationId: null,
+      payload,
+    });
     try {
       switch (action.kind) {
         case 'payment.succeeded':

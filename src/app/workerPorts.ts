@@ -8,9 +8,7 @@ export interface WebhookStore {
   markProcessed(provider: string, eventId: string, outcome: string, escrowId: string | null): Promise<void>;
   /** Leaves the event unprocessed with the error, for the provider's retry or `webhooks reprocess`. */
   markFailed(provider: string, eventId: string, error: string): Promise<void>;
-  unprocessed(
-    limit: number,
-  ): Promise<
+  unprocessed(limit: number): Promise<
     {
       provider: string;
       eventId: string;

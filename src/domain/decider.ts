@@ -64,10 +64,15 @@ function assertVisible(e: Escrow, ctx: DecideContext): void {
   }
 }
 
+/**
+ * A party acts with the party's rights only, whatever its role: an admin who is the buyer cannot confirm their own
+ * payment or rule on their own escrow.
+ */
 function assertActor(e: Escrow, ctx: DecideContext, allowed: readonly Allowed[], what: string): void {
   const { role, id } = ctx.actor;
+  const party = id === e.buyerId || id === e.sellerId;
   const ok =
-    role === 'user'
+    role === 'user' || party
       ? (allowed.includes('buyer') && id === e.buyerId) || (allowed.includes('seller') && id === e.sellerId)
       : allowed.includes(role);
   if (!ok) throw new DomainError('FORBIDDEN', `${describeActor(e, ctx)} may not ${what}`);
@@ -211,7 +216,7 @@ function create(c: Extract<EscrowCommand, { type: 'CreateEscrow' }>, ctx: Decide
     throw new DomainError('FORBIDDEN', 'a user may only open an escrow they are the buyer or seller of');
   }
   if (actor.role === 'system') throw new DomainError('FORBIDDEN', 'the system does not open escrows');
-  const railCurrencies = policy.railCurrencies[c.rail];
+  const railCurrencies = Object.hasOwn(policy.railCurrencies, c.rail) ? policy.railCurrencies[c.rail] : undefined;
   if (!railCurrencies) throw invalid('rail', `must be one of ${Object.keys(policy.railCurrencies).join(', ')}`);
   if (!railCurrencies.includes(c.currency)) {
     throw new DomainError('CURRENCY_NOT_SUPPORTED', `rail ${c.rail} does not accept ${String(c.currency)}`, {
@@ -226,7 +231,11 @@ function create(c: Extract<EscrowCommand, { type: 'CreateEscrow' }>, ctx: Decide
   const defaults = computeFees(policy.fees, c.rail, amount);
   const buyerFee = c.buyerFee === undefined ? defaults.buyerFee : parseMinor(c.buyerFee, 'buyerFee');
   const sellerFee = c.sellerFee === undefined ? defaults.sellerFee : parseMinor(c.sellerFee, 'sellerFee');
-  if (sellerFee > amount) throw invalid('sellerFee', 'must not exceed the amount');
+  if (sellerFee > amount) {
+    throw c.sellerFee === undefined
+      ? invalid('amount', `must be at least the ${c.rail} seller fee of ${sellerFee}`)
+      : invalid('sellerFee', 'must not exceed the amount');
+  }
   if (typeof c.payment?.reference !== 'string' || c.payment.reference.length === 0) {
     throw invalid('payment', 'payment instructions with a reference are required');
   }

@@ -1,6 +1,4 @@
-// eslint-disable-next-line no-restricted-imports -- tests, not domain code, may use node:*
 import assert from 'node:assert/strict';
-// eslint-disable-next-line no-restricted-imports -- tests, not domain code, may use node:*
 import { describe, it } from 'node:test';
 import {
   ACTOR_NAMES,
@@ -218,9 +216,7 @@ void describe('CreateEscrow', () => {
       assert.equal(err.details.errors?.[0]?.field, 'rail');
     });
 
-    // KNOWN BUG (decider.ts create): `policy.railCurrencies[c.rail]` is a plain object lookup, so a rail named after an
-    // Object.prototype member ('constructor', 'toString', ...) is "found" and `.includes` then throws a TypeError
-    // instead of a DomainError. Expected: VALIDATION_ERROR on `rail`, like any other unknown rail.
+    // Regression: a rail named after an Object.prototype member must not be "found" in the policy table.
     for (const rail of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
       void it(`refuses the rail ${JSON.stringify(rail)} with a DomainError`, () => {
         const err = thenThrows(() => when(null, createCommand({ rail: untyped<Rail>(rail) })), 'VALIDATION_ERROR');
@@ -431,9 +427,7 @@ void describe('ConfirmPayment (manual)', () => {
     });
   }
 
-  // KNOWN BUG (decider.ts ConfirmPayment): only the role is checked, so an admin account that is itself the buyer of
-  // the escrow can confirm its own payment. SPEC §3.1/§9: "A buyer can never confirm their own payment".
-  // Expected: FORBIDDEN whenever ctx.actor.id === buyerId, whatever the role.
+  // SPEC §3.1/§9: "A buyer can never confirm their own payment", whatever role their account has.
   void it('is forbidden to an admin who is the buyer of this escrow', () => {
     thenThrows(() => when(inStatus('AWAIT_FUNDS'), confirm, { actor: { id: BUYER_ID, role: 'admin' } }), 'FORBIDDEN');
   });

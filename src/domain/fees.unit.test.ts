@@ -1,6 +1,4 @@
-// eslint-disable-next-line no-restricted-imports -- tests, not domain code, may use node:*
 import assert from 'node:assert/strict';
-// eslint-disable-next-line no-restricted-imports -- tests, not domain code, may use node:*
 import { describe, it } from 'node:test';
 import { DEFAULT_FEES, computeFees, feeFor, type FeeSchedule } from './fees.js';
 

@@ -85,7 +85,7 @@ export class TimeoutProcessor {
         correlationId: `timeout:${d.escrowId}`,
         causationId: null,
         payload,
-      } as Parameters<CommandHandler['handle']>[0]);
+      });
       return !out.duplicate;
     } catch (err) {
       // Someone acted first (the buyer confirmed, another processor expired it): nothing to do.

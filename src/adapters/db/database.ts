@@ -26,4 +26,4 @@ export interface PgError {
 }
 
 export const isPgError = (e: unknown): e is PgError =>
-  typeof e === 'object' && e !== null && 'code' in e && typeof (e as { code: unknown }).code === 'string';
+  typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string';
