@@ -37,6 +37,16 @@ export async function openDatabase(config: Config, schema?: string): Promise<Dat
     : openPglite(config.database.dataDir);
 }
 
+/** JSON lines with `timestamp`, `level` (as a word) and `service`; secrets never reach the logger. */
+export function createLogger(config: Config): Logger {
+  return pino({
+    level: config.logLevel,
+    base: { service: 'escrow-services' },
+    timestamp: () => `,"timestamp":"${new Date().toISOString()}"`,
+    formatters: { level: (label) => ({ level: label }) },
+  });
+}
+
 export interface EngineOptions {
   clock?: Clock;
   logger?: Logger;
@@ -51,7 +61,7 @@ export type Engine = Awaited<ReturnType<typeof createEngine>>;
 /** The composition root: the only place that picks concrete adapters. */
 export async function createEngine(config: Config, opts: EngineOptions = {}) {
   const clock = opts.clock ?? systemClock;
-  const logger = opts.logger ?? pino({ level: config.logLevel, base: { service: 'escrow-services' } });
+  const logger = opts.logger ?? createLogger(config);
   const db = opts.db ?? (await openDatabase(config));
   if (opts.migrate ?? config.database.mode === 'pglite') {
     const applied = await migrate(db);
