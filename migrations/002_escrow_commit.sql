@@ -56,8 +56,9 @@ BEGIN
       next_attempt_at = CASE WHEN excluded.status = 'PENDING' THEN (p -> 'command' ->> 'at')::timestamptz
                              ELSE settlements.next_attempt_at END;
 
-  INSERT INTO outbox (event_id, escrow_id, event_type, payload, headers, created_at)
-    SELECT event_id, escrow_id, event_type, payload, headers, created_at
+  -- created_at is the database's commit clock (default now()): the publisher's commit-to-publish age uses it too
+  INSERT INTO outbox (event_id, escrow_id, event_type, payload, headers)
+    SELECT event_id, escrow_id, event_type, payload, headers
     FROM jsonb_populate_recordset(NULL::outbox, p -> 'outbox');
 
   INSERT INTO audit_logs (escrow_id, actor_id, actor_role, action, command_id, from_status, to_status, details, created_at)

@@ -62,6 +62,8 @@ describe('escrow CLI (child process, PGlite)', () => {
   let tmp: string;
   let dataDir: string;
   let env: Record<string, string>;
+  /** Calls that stop before opening the database, started together to save time. */
+  let early: Promise<{ help: CliRun; unknown: CliRun; badEnv: CliRun }>;
   /** Escrows created in-process: one to pay through the CLI, one past its payment deadline. */
   let payMe: string;
   let overdue: string;
@@ -81,33 +83,14 @@ describe('escrow CLI (child process, PGlite)', () => {
     tmp = mkdtempSync(join(tmpdir(), 'escrow-cli-'));
     dataDir = join(tmp, 'data');
     env = { DATA_DIR: dataDir };
+    const badEnv = { ...env, ESCROW_PAYMENT_DEADLINE_DAYS: 'abc', DATABASE_URL: 'mysql://x' };
+    early = Promise.all([cli(['--help'], env), cli(['frobnicate'], env), cli(['verify'], badEnv)]).then(
+      ([help, unknown, bad]) => ({ help, unknown, badEnv: bad }),
+    );
   });
-  after(() => {
+  after(async () => {
+    await early?.catch(() => undefined);
     rmSync(tmp, { recursive: true, force: true });
-  });
-
-  it('--help prints the usage and exits 0', async () => {
-    const run = await cli(['--help'], env);
-    assert.equal(run.code, 0, run.stderr);
-    assert.match(run.stdout, /Usage:/);
-    assert.match(run.stdout, /escrow verify/);
-  });
-
-  it('an unknown command exits 2 with the usage on stderr', async () => {
-    const run = await cli(['frobnicate'], env);
-    assert.equal(run.code, 2);
-    assert.match(run.stderr, /unknown command frobnicate/);
-    assert.match(run.stderr, /Usage:/);
-    assert.equal(run.stdout, '');
-  });
-
-  it('a malformed environment exits 1 and names every bad variable', async () => {
-    const run = await cli(['verify'], { ...env, ESCROW_PAYMENT_DEADLINE_DAYS: 'abc', DATABASE_URL: 'mysql://x' });
-    assert.equal(run.code, 1);
-    assert.match(run.stderr, /Invalid configuration/);
-    assert.match(run.stderr, /ESCROW_PAYMENT_DEADLINE_DAYS/);
-    assert.match(run.stderr, /DATABASE_URL/);
-    assert.equal(run.stdout, '');
   });
 
   it('migrate applies every migration once; a second run applies none', async () => {
@@ -119,12 +102,39 @@ describe('escrow CLI (child process, PGlite)', () => {
     assert.deepEqual(json(second), { applied: [], database: 'pglite' });
   });
 
+  it('--help prints the usage and exits 0', async () => {
+    const { help } = await early;
+    assert.equal(help.code, 0, help.stderr);
+    assert.match(help.stdout, /Usage:/);
+    assert.match(help.stdout, /escrow verify/);
+  });
+
+  it('an unknown command exits 2 with the usage on stderr', async () => {
+    const { unknown } = await early;
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /unknown command frobnicate/);
+    assert.match(unknown.stderr, /Usage:/);
+    assert.equal(unknown.stdout, '');
+  });
+
+  it('a malformed environment exits 1 and names every bad variable', async () => {
+    const { badEnv } = await early;
+    assert.equal(badEnv.code, 1);
+    assert.match(badEnv.stderr, /Invalid configuration/);
+    assert.match(badEnv.stderr, /ESCROW_PAYMENT_DEADLINE_DAYS/);
+    assert.match(badEnv.stderr, /DATABASE_URL/);
+    assert.equal(badEnv.stdout, '');
+  });
+
   it('timeouts run --dry-run lists what is due and changes nothing', async () => {
     // One escrow created ten days ago (its payment deadline has passed), one created now.
-    overdue = await withEngine(async (engine) => {
-      return (await engine.service.create(actors.buyer, escrowInput())).escrow.id;
-    }, new FakeClock(new Date(Date.now() - 10 * 86_400_000).toISOString()));
-    payMe = await withEngine(async (engine) => (await engine.service.create(actors.buyer, escrowInput())).escrow.id);
+    const clock = new FakeClock(new Date(Date.now() - 10 * 86_400_000).toISOString());
+    [overdue, payMe] = await withEngine(async (engine) => {
+      const old = await engine.service.create(actors.buyer, escrowInput());
+      clock.advanceDays(10);
+      const fresh = await engine.service.create(actors.buyer, escrowInput());
+      return [old.escrow.id, fresh.escrow.id];
+    }, clock);
 
     const run = await cli(['timeouts', 'run', '--dry-run'], env);
     assert.equal(run.code, 0, run.stderr);
@@ -134,10 +144,6 @@ describe('escrow CLI (child process, PGlite)', () => {
       summary.due.map((d) => [d.kind, d.escrowId]),
       [['PAYMENT_DEADLINE', overdue]],
     );
-    await withEngine(async (engine) => {
-      assert.equal((await engine.store.getEscrow(overdue))?.status, 'AWAIT_FUNDS');
-      assert.equal((await engine.store.getEscrow(overdue))?.version, 1);
-    });
   });
 
   it('sandbox pay funds the escrow through a signed webhook', async () => {
@@ -145,9 +151,12 @@ describe('escrow CLI (child process, PGlite)', () => {
     assert.equal(run.code, 0, run.stderr);
     assert.equal(json<{ status: string }>(run).status, 'processed');
     await withEngine(async (engine) => {
-      const e = await engine.store.getEscrow(payMe);
-      assert.equal(e?.status, 'FUNDS_HELD');
-      assert.equal(e?.fundedAmount, 10000n);
+      const paid = await engine.store.getEscrow(payMe);
+      assert.equal(paid?.status, 'FUNDS_HELD');
+      assert.equal(paid?.fundedAmount, 10000n);
+      const untouched = await engine.store.getEscrow(overdue);
+      assert.equal(untouched?.status, 'AWAIT_FUNDS', 'the dry run changed nothing');
+      assert.equal(untouched?.version, 1);
     });
   });
 
@@ -157,11 +166,10 @@ describe('escrow CLI (child process, PGlite)', () => {
     const summary = json<TimeoutRunSummary>(run);
     assert.equal(summary.expired, 1);
     assert.equal(summary.deliveryTimeouts, 0);
-    await withEngine(async (engine) => {
-      const e = await engine.store.getEscrow(overdue);
-      assert.equal(e?.status, 'CANCELLED');
-      assert.equal(e?.cancelReason, 'TIMEOUT');
-    });
+    assert.deepEqual(
+      summary.due.map((d) => d.escrowId),
+      [overdue],
+    );
   });
 
   it('verify exits 0 with "ok": true on a healthy database', async () => {
@@ -175,6 +183,10 @@ describe('escrow CLI (child process, PGlite)', () => {
 
   it('verify exits 1 and names the escrow when its row no longer folds from its events', async () => {
     await withEngine(async (engine) => {
+      const expired = await engine.store.getEscrow(overdue);
+      assert.equal(expired?.status, 'CANCELLED');
+      assert.equal(expired?.cancelReason, 'TIMEOUT');
+      // Corrupt one row behind the command path's back.
       await engine.db.query('UPDATE escrows SET flagged_for_review = true WHERE id = $1', [payMe]);
     });
     const run = await cli(['verify'], env);

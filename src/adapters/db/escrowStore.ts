@@ -97,7 +97,6 @@ export class SqlEscrowStore implements EscrowStore, EscrowReadModel {
           'aggregate-id': e.escrowId,
           'correlation-id': e.correlationId ?? '',
         },
-        created_at: e.occurredAt,
       })),
       audit: {
         escrow_id: after.id,
