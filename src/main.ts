@@ -129,6 +129,7 @@ export async function createEngine(config: Config, opts: EngineOptions = {}) {
     clock,
     deliveredAction: config.timeouts.deliveredAction,
     autoRefund: config.timeouts.autoRefund,
+    onError: (err, escrowId) => logger.error({ err, escrow_id: escrowId }, 'timeout command failed'),
   });
   const outbox = new OutboxPublisher({
     store: outboxStore,

@@ -22,8 +22,11 @@ for (const kind of ENGINE_KINDS) {
       funded = await fundedEscrow(t.engine);
     });
     after(async () => {
-      await assertDatabaseVerifies(t.engine);
-      await t.close();
+      try {
+        await assertDatabaseVerifies(t.engine);
+      } finally {
+        await t.close();
+      }
     });
 
     const cases: [string, string, (t: TestEngine) => Promise<unknown>][] = [

@@ -26,8 +26,11 @@ for (const kind of ENGINE_KINDS) {
       t = await testEngine(kind);
     });
     after(async () => {
-      await assertDatabaseVerifies(t.engine);
-      await t.close();
+      try {
+        await assertDatabaseVerifies(t.engine);
+      } finally {
+        await t.close();
+      }
     });
 
     it('happy path: create → pay → deliver → confirm → settle', async () => {

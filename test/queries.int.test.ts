@@ -31,8 +31,11 @@ for (const kind of ENGINE_KINDS) {
       await t.engine.simulator.pay(mine[0]!);
     });
     after(async () => {
-      await assertDatabaseVerifies(t.engine);
-      await t.close();
+      try {
+        await assertDatabaseVerifies(t.engine);
+      } finally {
+        await t.close();
+      }
     });
 
     it('get returns the escrow with its events, ledger and (for admins) audit', async () => {

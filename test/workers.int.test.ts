@@ -19,8 +19,11 @@ for (const kind of ENGINE_KINDS) {
         t = await testEngine(kind, { ESCROW_DELIVERED_TIMEOUT_ACTION: action });
       });
       after(async () => {
-        await assertDatabaseVerifies(t.engine);
-        await t.close();
+        try {
+          await assertDatabaseVerifies(t.engine);
+        } finally {
+          await t.close();
+        }
       });
 
       it(`applies ${action} once the confirmation deadline passed, exactly once`, async () => {
@@ -49,8 +52,11 @@ for (const kind of ENGINE_KINDS) {
       t = await testEngine(kind, { ESCROW_MAX_RETRIES: '3', ESCROW_RETRY_DELAY_MS: '1000' });
     });
     after(async () => {
-      await assertDatabaseVerifies(t.engine);
-      await t.close();
+      try {
+        await assertDatabaseVerifies(t.engine);
+      } finally {
+        await t.close();
+      }
     });
 
     it('a transient failure is retried with backoff and then succeeds (amount ending in 14)', async () => {

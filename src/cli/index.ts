@@ -21,23 +21,30 @@ const print = (v: unknown) =>
   process.stdout.write(`${JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x), 2)}\n`);
 
 async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      roles: { type: 'string' },
-      'dry-run': { type: 'boolean', default: false },
-      fail: { type: 'boolean', default: false },
-      amount: { type: 'string' },
-      currency: { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-  const [cmd, sub, arg] = positionals;
-  if (values.help || !cmd) {
-    process.stdout.write(`${USAGE}\n`);
-    return values.help ? 0 : 2;
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        roles: { type: 'string' },
+        'dry-run': { type: 'boolean', default: false },
+        fail: { type: 'boolean', default: false },
+        amount: { type: 'string' },
+        currency: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (err) {
+    return usage(err instanceof Error ? err.message : String(err));
   }
+  const { values, positionals } = parsed;
+  const [cmd, sub, arg] = positionals;
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (!cmd) return usage('no command given');
   const config = loadConfig();
 
   switch (cmd) {

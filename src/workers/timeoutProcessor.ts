@@ -12,6 +12,7 @@ export interface TimeoutOptions {
   /** FEATURE_AUTO_REFUND: when false, the REFUND action is not applied automatically. */
   autoRefund: boolean;
   batchSize?: number;
+  onError?: (err: unknown, escrowId: string) => void;
 }
 
 export interface TimeoutRunSummary {
@@ -92,7 +93,9 @@ export class TimeoutProcessor {
       if (err instanceof DomainError && ['INVALID_STATE_TRANSITION', 'DEADLINE_NOT_REACHED'].includes(err.code)) {
         return false;
       }
-      throw err;
+      // One escrow failing (a database error, a persistent conflict) must not stop the batch; the next run retries.
+      this.o.onError?.(err, d.escrowId);
+      return false;
     }
   }
 }
