@@ -252,6 +252,13 @@ for (const kind of ENGINE_KINDS) {
       const events = await engine.store.events(id);
       assert.equal(events.filter((e) => e.type === 'EscrowDelivered').length, 1);
       assert.equal((await engine.store.getEscrow(id))?.version, first.escrow.version);
+      // the same id for another command is refused, not silently answered with the first result
+      const other = await fundedEscrow(engine);
+      await assert.rejects(
+        engine.service.execute('MarkDelivered', other, actors.seller, { title: 'v1' }, { commandId }),
+        rejects('IDEMPOTENCY_KEY_REUSED'),
+      );
+      assert.equal((await engine.store.getEscrow(other))?.status, 'FUNDS_HELD');
       // a retried create with the same command id lands on the same escrow, once
       const createId = '0190f0c8-0000-7000-8000-00000000d002';
       const input = escrowInput();

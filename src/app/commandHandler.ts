@@ -82,10 +82,7 @@ export class CommandHandler {
   private async attempt(env: CommandEnvelope, webhook: WebhookMark | null): Promise<HandledCommand> {
     const { store, clock, policy } = this.opts;
     const loaded = await store.load(env.escrowId, env.commandId);
-    if (loaded.prior) {
-      if (!loaded.escrow) throw new Error(`command ${env.commandId} applied to a missing escrow`);
-      return { result: loaded.prior, escrow: loaded.escrow, duplicate: true, events: [] };
-    }
+    if (loaded.prior) return this.duplicateOf(env, loaded.prior, loaded.escrow);
     const before = loaded.escrow;
     const now = clock.now().toISOString();
     const domainEvents = decide(toDomainCommand(env), before, {
@@ -128,10 +125,21 @@ export class CommandHandler {
     const outcome = await store.commit({ envelope: env, at: now, before, after, events, postings, result, webhook });
     if (outcome.duplicate) {
       // Another delivery of this command committed between our load and our commit.
-      const now = await store.load(env.escrowId, env.commandId);
-      return { result: outcome.result, escrow: now.escrow ?? after, duplicate: true, events: [] };
+      const current = await store.load(env.escrowId, env.commandId);
+      return this.duplicateOf(env, outcome.result, current.escrow);
     }
     return { result, escrow: after, duplicate: false, events };
+  }
+
+  /** The first result of a repeated command id — unless the id was used for another command. */
+  private duplicateOf(env: CommandEnvelope, prior: CommandResult, escrow: Escrow | null): HandledCommand {
+    if (prior.escrowId !== env.escrowId || prior.type !== env.type || !escrow) {
+      throw new DomainError(
+        'IDEMPOTENCY_KEY_REUSED',
+        `command id ${env.commandId} was already used for ${prior.type} on escrow ${prior.escrowId}`,
+      );
+    }
+    return { result: prior, escrow, duplicate: true, events: [] };
   }
 }
 

@@ -13,7 +13,8 @@ export type DomainErrorCode =
   | 'DISPUTE_NOT_FOUND'
   | 'DISPUTE_ALREADY_OPEN'
   | 'SETTLEMENT_NOT_FOUND'
-  | 'VERSION_CONFLICT';
+  | 'VERSION_CONFLICT'
+  | 'IDEMPOTENCY_KEY_REUSED';
 
 export interface FieldError {
   field: string;

@@ -100,9 +100,7 @@ export const settlementRow = (escrowId: string, s: Settlement) => ({
 
 /** Items of `after` that are new or differ from `before` (by id), so only changed side rows are written. */
 export function changed<T extends { id: string }>(before: readonly T[], after: readonly T[]): T[] {
+  // evolve() keeps unchanged items by reference, so identity is the change test
   const prev = new Map(before.map((x) => [x.id, x]));
-  return after.filter((x) => {
-    const p = prev.get(x.id);
-    return p === undefined || p !== x;
-  });
+  return after.filter((x) => prev.get(x.id) !== x);
 }
