@@ -14,7 +14,10 @@ const TRANSITION_DEFINITION =
   '(create: none→AWAIT_FUNDS, pay: →FUNDS_HELD, deliver: →DELIVERED, confirm: →RELEASED; ' +
   'the settlement result commits an event but no status change): 4 per escrow, out of 5 commands and 6 events';
 
-/** Committed per lifecycle: transitions, commands, events (EscrowCreated, PaymentReceived, Delivered, Confirmed + Released, Settlement). */
+/**
+ * What one lifecycle commits. Events: EscrowCreated, EscrowFundsHeld, EscrowDelivered, DeliveryConfirmed +
+ * EscrowReleased, SettlementSucceeded.
+ */
 const PER_ESCROW = { transitions: 4, commands: 5, events: 6 };
 
 const log = (line = '') => console.log(line);
@@ -44,13 +47,17 @@ async function main(): Promise<number> {
   log(`schema ${bench.schema} (dropped at the end), SANDBOX rail, amounts 10000-14900 (no magic tails)`);
   let stats: LifecycleStats;
   let violations: number;
+  let nodeCpuMs: number;
   try {
     if (opts.warmup > 0) {
       await runLifecycles(bench.engine, opts.warmup, opts.c, false, abort.signal);
       log(`warm-up: ${opts.warmup} lifecycles done (not counted)`);
     }
     await checkpoint(opts.databaseUrl);
+    const cpu0 = process.cpuUsage();
     stats = await runLifecycles(bench.engine, opts.n, opts.c, true, abort.signal);
+    const cpu = process.cpuUsage(cpu0);
+    nodeCpuMs = (cpu.user + cpu.system) / 1000;
 
     const verifyStarted = performance.now();
     const report = await bench.engine.verify();
@@ -105,6 +112,10 @@ async function main(): Promise<number> {
   log(`commands            ${stats.commands} committed, ${commandsPerSec.toFixed(1)} commands/s`);
   log(`events              ${stats.events}, ${eventsPerSec.toFixed(1)} events/s`);
   log(`transitions         ${stats.transitions}, ${transitionsPerSec.toFixed(1)} committed transitions/s`);
+  log(
+    `node CPU            ${(nodeCpuMs / 1000).toFixed(1)} s, ${(nodeCpuMs / stats.commands).toFixed(3)} ms per command ` +
+      '(the rest of the wall time is PostgreSQL, the network and waiting)',
+  );
   log(`command latency     p50 ${ms(all.p50)} ms, p99 ${ms(all.p99)} ms (all ${all.count} commands)`);
   if (tpcb) {
     log(
@@ -131,6 +142,7 @@ async function main(): Promise<number> {
       wallS: round(wallS),
       commands: stats.commands,
       transitions: stats.transitions,
+      transition: 'committed command that changed the escrow status',
       events: stats.events,
       transitionsPerSec: round(transitionsPerSec),
       commandsPerSec: round(commandsPerSec),
@@ -138,6 +150,7 @@ async function main(): Promise<number> {
       p50Ms: round(all.p50),
       p99Ms: round(all.p99),
       perCommand,
+      nodeCpuMsPerCommand: round(nodeCpuMs / stats.commands, 3),
       tpcbTps: tpcb ? round(tpcb.tps) : null,
       pgbench: tpcb?.command ?? null,
       R: ratio === null ? null : round(ratio, 4),
