@@ -51,8 +51,7 @@ CREATE INDEX escrows_created ON escrows (created_at DESC, id DESC);
 CREATE INDEX escrows_status_created ON escrows (status, created_at DESC, id DESC);
 CREATE INDEX escrows_buyer_created ON escrows (buyer_id, created_at DESC, id DESC);
 CREATE INDEX escrows_seller_created ON escrows (seller_id, created_at DESC, id DESC);
-CREATE INDEX escrows_rail_created ON escrows (rail, created_at DESC, id DESC);
-CREATE INDEX escrows_flagged ON escrows (updated_at) WHERE flagged_for_review;
+CREATE INDEX escrows_flagged ON escrows (id) WHERE flagged_for_review;
 
 CREATE TABLE escrow_events (
   event_id       uuid PRIMARY KEY,
@@ -180,13 +179,11 @@ CREATE INDEX settlements_escrow ON settlements (escrow_id);
 CREATE INDEX settlements_due ON settlements (next_attempt_at) WHERE status = 'PENDING';
 CREATE INDEX settlements_failed ON settlements (completed_at) WHERE status = 'FAILED';
 
+-- the outbox points at events (no copy of the payload); the publisher reads the event when it claims the row
 CREATE TABLE outbox (
   id               bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   event_id         uuid NOT NULL UNIQUE REFERENCES escrow_events (event_id),
   escrow_id        uuid NOT NULL REFERENCES escrows (id),
-  event_type       text NOT NULL,
-  payload          jsonb NOT NULL,
-  headers          jsonb NOT NULL DEFAULT '{}',
   created_at       timestamptz NOT NULL DEFAULT now(),
   published_at     timestamptz,
   attempts         integer NOT NULL DEFAULT 0,

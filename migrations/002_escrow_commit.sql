@@ -1,6 +1,6 @@
 -- escrow_commit: the write half of the command path, in one round trip and one transaction.
 -- Input (jsonb): command, expectedVersion (0 = create), escrow (the new row), events, accounts, postings,
--- deliveries/disputes/settlements (rows that changed), outbox, audit, webhook (optional).
+-- deliveries/disputes/settlements (rows that changed), audit, webhook (optional: provider, eventId, type, payload, outcome).
 -- Returns {"duplicate": true, "result": ...} when the command id was already applied (nothing written),
 -- else {"duplicate": false}. Raises ES409 on a version conflict; unique violations propagate with their constraint.
 CREATE FUNCTION escrow_commit(p jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
@@ -56,27 +56,28 @@ BEGIN
       next_attempt_at = CASE WHEN excluded.status = 'PENDING' THEN (p -> 'command' ->> 'at')::timestamptz
                              ELSE settlements.next_attempt_at END;
 
-  -- created_at is the database's commit clock (default now()): the publisher's commit-to-publish age uses it too
-  INSERT INTO outbox (event_id, escrow_id, event_type, payload, headers)
-    SELECT event_id, escrow_id, event_type, payload, headers
-    FROM jsonb_populate_recordset(NULL::outbox, p -> 'outbox');
+  -- one outbox row per event; created_at is the database's clock (the publisher's age figures use it too)
+  INSERT INTO outbox (event_id, escrow_id)
+    SELECT (ev ->> 'event_id')::uuid, (ev ->> 'escrow_id')::uuid FROM jsonb_array_elements(p -> 'events') ev;
 
   INSERT INTO audit_logs (escrow_id, actor_id, actor_role, action, command_id, from_status, to_status, details, created_at)
     SELECT escrow_id, actor_id, actor_role, action, command_id, from_status, to_status, details, created_at
     FROM jsonb_populate_record(NULL::audit_logs, p -> 'audit');
 
+  -- the provider event, stored raw and marked processed in the same transaction as its effect
   IF p -> 'webhook' IS NOT NULL AND p -> 'webhook' <> 'null'::jsonb THEN
-    UPDATE webhook_events SET processed_at = now(), outcome = p -> 'webhook' ->> 'outcome', last_error = NULL,
-      escrow_id = (p -> 'command' ->> 'escrowId')::uuid
-    WHERE provider = p -> 'webhook' ->> 'provider' AND event_id = p -> 'webhook' ->> 'eventId';
+    INSERT INTO webhook_events (provider, event_id, event_type, escrow_id, payload, attempts, processed_at, outcome)
+    VALUES (p -> 'webhook' ->> 'provider', p -> 'webhook' ->> 'eventId', p -> 'webhook' ->> 'type',
+            (p -> 'command' ->> 'escrowId')::uuid, p -> 'webhook' -> 'payload', 1, now(), p -> 'webhook' ->> 'outcome')
+    ON CONFLICT (provider, event_id) DO UPDATE SET processed_at = now(), outcome = excluded.outcome,
+      escrow_id = excluded.escrow_id, attempts = webhook_events.attempts + 1, last_error = NULL;
   END IF;
 
   INSERT INTO processed_commands (command_id, escrow_id, type, actor, result, created_at)
   VALUES ((p -> 'command' ->> 'id')::uuid, (p -> 'command' ->> 'escrowId')::uuid, p -> 'command' ->> 'type',
           p -> 'command' -> 'actor', p -> 'command' -> 'result', (p -> 'command' ->> 'at')::timestamptz);
 
-  IF (SELECT count(*) FROM jsonb_array_elements(p -> 'events')) > 0 THEN
-    PERFORM pg_notify('escrow_outbox', p -> 'command' ->> 'escrowId');
-  END IF;
+  -- No pg_notify here: NOTIFY takes a database-wide lock held until commit, serialising every command's commit.
+  -- The process that committed wakes its publisher itself and notifies other processes, coalesced, after commit.
   RETURN jsonb_build_object('duplicate', false);
 END $$;

@@ -24,6 +24,8 @@ import { TimeoutProcessor } from './workers/timeoutProcessor.js';
 export const ROLES = ['settlements', 'timeouts', 'outbox'] as const;
 export type RoleName = (typeof ROLES)[number];
 
+const OUTBOX_CHANNEL = 'escrow_outbox';
+
 export const systemClock: Clock = { now: () => new Date() };
 
 export async function openDatabase(config: Config, schema?: string): Promise<Database> {
@@ -141,8 +143,26 @@ export async function createEngine(config: Config, opts: EngineOptions = {}) {
       logger.error({ escrow_id: m.escrowId, event_id: m.eventId, error }, 'outbox dead letter'),
   });
 
-  const loops: PollingLoop[] = [];
   const cleanups: (() => Promise<void>)[] = [];
+  // Publishers in other processes learn of commits through NOTIFY, sent after commit and coalesced (at most one per
+  // 50 ms per process): a NOTIFY inside the command's transaction would serialise every commit on its lock.
+  if (db.kind === 'postgres') {
+    let pending: NodeJS.Timeout | null = null;
+    handler.observe({
+      committed: () => {
+        pending ??= setTimeout(() => {
+          pending = null;
+          db.query(`SELECT pg_notify('${OUTBOX_CHANNEL}', '')`).catch(() => undefined);
+        }, 50);
+      },
+    });
+    cleanups.push(() => {
+      if (pending) clearTimeout(pending);
+      return Promise.resolve();
+    });
+  }
+
+  const loops: PollingLoop[] = [];
   const onError = (name: string) => (err: unknown) => logger.error({ err, worker: name }, 'worker tick failed');
 
   async function start(roles: readonly RoleName[]): Promise<void> {
@@ -155,7 +175,7 @@ export async function createEngine(config: Config, opts: EngineOptions = {}) {
         onError('outbox'),
       );
       handler.observe({ committed: () => loop.wake() });
-      if (db.kind === 'postgres') cleanups.push(await db.listen('escrow_outbox', () => loop.wake()));
+      if (db.kind === 'postgres') cleanups.push(await db.listen(OUTBOX_CHANNEL, () => loop.wake()));
       started.push(loop);
     }
     if (roles.includes('settlements')) {

@@ -138,7 +138,8 @@ for (const kind of ENGINE_KINDS) {
         await engine.outbox.runOnce();
         let stats = await engine.outboxStore.stats();
         const pending = await t.db.query<{ escrow_id: string; event_type: string }>(
-          `SELECT escrow_id, event_type FROM outbox WHERE published_at IS NULL ORDER BY id`,
+          `SELECT o.escrow_id, e.type AS event_type FROM outbox o JOIN escrow_events e USING (event_id)
+            WHERE o.published_at IS NULL ORDER BY o.id`,
         );
         assert.deepEqual(
           pending.rows.map((r) => [r.escrow_id, r.event_type]),

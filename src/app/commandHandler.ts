@@ -35,19 +35,31 @@ export interface CommandHandlerOptions {
   /** Attempts on a version conflict before giving up with VERSION_CONFLICT. */
   maxAttempts?: number;
   observers?: CommandObserver[];
+  /** Escrows kept in memory after this process committed them (0 disables the cache). */
+  cacheSize?: number;
 }
+
+/** Thrown inside an attempt to decide again on freshly loaded state, without counting a conflict. */
+class Reload extends Error {}
 
 /**
  * The one command path (SPEC §4): validate → load → decide (pure) → commit everything in one transaction.
  * Version conflicts are retried with jittered backoff; a repeated command id returns the first result.
+ *
+ * The state an escrow had after this process's last commit is kept in memory and used optimistically: the commit is
+ * guarded by the version, so a stale copy (another process committed since) costs a version conflict and a reload,
+ * never a wrong decision. A create needs no load at all. A hit saves the load round trip.
  */
 export class CommandHandler {
   private readonly maxAttempts: number;
   private readonly observers: CommandObserver[];
+  private readonly cache = new Map<string, Escrow>();
+  private readonly cacheSize: number;
 
   constructor(private readonly opts: CommandHandlerOptions) {
     this.maxAttempts = opts.maxAttempts ?? 8;
     this.observers = opts.observers ?? [];
+    this.cacheSize = opts.cacheSize ?? 10_000;
   }
 
   observe(o: CommandObserver): void {
@@ -58,12 +70,18 @@ export class CommandHandler {
     const started = performance.now();
     try {
       validateEnvelope(env);
+      let optimistic = true;
       for (let attempt = 1; ; attempt++) {
         try {
-          const out = await this.attempt(env, webhook);
+          const out = await this.attempt(env, webhook, optimistic);
           if (!out.duplicate) for (const o of this.observers) o.committed?.(out, performance.now() - started);
           return out;
         } catch (err) {
+          this.cache.delete(env.escrowId);
+          if (err instanceof Reload || (err instanceof VersionConflict && optimistic)) {
+            optimistic = false;
+            continue;
+          }
           if (!(err instanceof VersionConflict)) throw err;
           if (attempt >= this.maxAttempts) {
             throw new DomainError('VERSION_CONFLICT', `escrow ${env.escrowId} kept changing; retry the command`);
@@ -79,18 +97,38 @@ export class CommandHandler {
     }
   }
 
-  private async attempt(env: CommandEnvelope, webhook: WebhookMark | null): Promise<HandledCommand> {
+  private async attempt(
+    env: CommandEnvelope,
+    webhook: WebhookMark | null,
+    optimistic: boolean,
+  ): Promise<HandledCommand> {
     const { store, clock, policy } = this.opts;
-    const loaded = await store.load(env.escrowId, env.commandId);
-    if (loaded.prior) return this.duplicateOf(env, loaded.prior, loaded.escrow);
-    const before = loaded.escrow;
+    const cached = optimistic ? this.cache.get(env.escrowId) : undefined;
+    let before: Escrow | null;
+    if (optimistic && (cached || env.type === 'CreateEscrow')) {
+      before = cached ?? null;
+    } else {
+      const loaded = await store.load(env.escrowId, env.commandId);
+      if (loaded.prior) return this.duplicateOf(env, loaded.prior, loaded.escrow);
+      before = loaded.escrow;
+    }
     const now = clock.now().toISOString();
-    const domainEvents = decide(toDomainCommand(env), before, {
-      now,
-      actor: env.actor,
-      policy,
-      newId: (purpose) => derivedId(`${env.commandId}:${purpose}`),
-    });
+    let domainEvents;
+    try {
+      domainEvents = decide(toDomainCommand(env), before, {
+        now,
+        actor: env.actor,
+        policy,
+        newId: (purpose) => derivedId(`${env.commandId}:${purpose}`),
+      });
+    } catch (err) {
+      // On assumed state, a rejection is confirmed against the database (the command may be a duplicate, or the
+      // copy stale) before it is reported.
+      if (optimistic && err instanceof DomainError) throw new Reload();
+      throw err;
+    }
+    // A no-op commits without a version guard, so it is only decided on state read from the database.
+    if (optimistic && domainEvents.length === 0) throw new Reload();
     let after = before;
     const postings: LedgerEntry[] = [];
     const events: StoredEvent[] = domainEvents.map((ev, i) => {
@@ -128,7 +166,15 @@ export class CommandHandler {
       const current = await store.load(env.escrowId, env.commandId);
       return this.duplicateOf(env, outcome.result, current.escrow);
     }
+    this.remember(after);
     return { result, escrow: after, duplicate: false, events };
+  }
+
+  private remember(e: Escrow): void {
+    if (this.cacheSize <= 0) return;
+    this.cache.delete(e.id);
+    this.cache.set(e.id, e);
+    if (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value!);
   }
 
   /** The first result of a repeated command id — unless the id was used for another command. */

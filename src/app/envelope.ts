@@ -28,6 +28,10 @@ export interface CommandResult {
 export interface WebhookMark {
   provider: string;
   eventId: string;
+  /** The normalised action (payment.succeeded, ...). */
+  type: string;
+  /** The provider's event as received, stored raw with its outcome. */
+  payload: unknown;
   outcome: string;
 }
 

@@ -18,10 +18,10 @@ export const PROVIDER_RAILS: Readonly<Record<string, Rail>> = {
 };
 
 /**
- * Provider webhooks in (SPEC §6): verify the signature over the raw body (nothing is stored when it fails), store the
- * raw event, then turn it into a command whose transaction also marks the event processed. A failure leaves the
- * event unprocessed for the provider's retry or `escrow webhooks reprocess`; a duplicate of a processed event has
- * no second effect.
+ * Provider webhooks in (SPEC §6): verify the signature over the raw body (nothing is stored when it fails), then turn
+ * the event into a command whose transaction also stores the raw event as processed. A failure stores it unprocessed
+ * with the error, for the provider's retry or `escrow webhooks reprocess`; a duplicate of a processed event has no
+ * second effect.
  */
 export class WebhookProcessor {
   constructor(
@@ -49,37 +49,41 @@ export class WebhookProcessor {
     headers: Record<string, string | undefined>,
   ): Promise<WebhookOutcome> {
     const action = this.verify(provider, rawBody, headers);
-    const { processed } = await this.deps.webhooks.received(provider, action.eventId, action.kind, JSON.parse(rawBody));
-    if (processed) return { status: 'duplicate' };
-    return this.process(provider, action);
+    if (await this.deps.webhooks.isProcessed(provider, action.eventId)) return { status: 'duplicate' };
+    return this.process(provider, action, JSON.parse(rawBody));
   }
 
-  /** Processes a stored, verified event (also used by reprocess). */
-  async process(provider: string, action: WebhookAction): Promise<WebhookOutcome> {
+  /**
+   * Processes a verified event. On success the raw event is stored, marked processed, in the command's own
+   * transaction; on failure it is stored unprocessed with the error (never lost, never marked done).
+   */
+  async process(provider: string, action: WebhookAction, payload: unknown): Promise<WebhookOutcome> {
     const { webhooks, handler, readModel, settlements, clock } = this.deps;
     const actor: Actor = { id: `webhook:${provider}`, role: 'system' };
-    const mark = { provider, eventId: action.eventId, outcome: 'APPLIED' };
+    const mark = { provider, eventId: action.eventId, type: action.kind, payload, outcome: 'APPLIED' };
+    const fail = async (error: string): Promise<WebhookOutcome> => {
+      await webhooks.recordFailure(provider, action.eventId, action.kind, payload, error);
+      return { status: 'failed', error };
+    };
     const commandId = derivedId(`webhook:${provider}:${action.eventId}`);
-    const envelope = (type: CommandEnvelope['type'], escrowId: string, payload: object): CommandEnvelope => ({
-      commandId,
-      type,
-      escrowId,
-      actor,
-      issuedAt: clock.now().toISOString(),
-      correlationId: `${provider}:${action.eventId}`,
-      causationId: null,
-      payload,
-    });
+    const envelope = (type: CommandEnvelope['type'], escrowId: string, body: object): CommandEnvelope =>
+      ({
+        commandId,
+        type,
+        escrowId,
+        actor,
+        issuedAt: clock.now().toISOString(),
+        correlationId: `${provider}:${action.eventId}`,
+        causationId: null,
+        payload: body,
+      });
     try {
       switch (action.kind) {
         case 'payment.succeeded':
         case 'payment.failed': {
           const escrow = await readModel.findByPaymentReference(action.reference);
-          if (!escrow) {
-            // Recorded and flagged for operators (`escrow webhooks failed`), not silently dropped.
-            await webhooks.markFailed(provider, action.eventId, `UNKNOWN_REFERENCE: ${action.reference}`);
-            return { status: 'failed', error: `no escrow has payment reference ${action.reference}` };
-          }
+          // Recorded for operators (`escrow webhooks failed`), not silently dropped.
+          if (!escrow) return await fail(`UNKNOWN_REFERENCE: no escrow has payment reference ${action.reference}`);
           const cmd =
             action.kind === 'payment.succeeded'
               ? envelope('ReceivePayment', escrow.id, {
@@ -99,10 +103,7 @@ export class WebhookProcessor {
         case 'settlement.succeeded':
         case 'settlement.failed': {
           const escrowId = await settlements.findEscrowOf(action.settlementId);
-          if (!escrowId) {
-            await webhooks.markFailed(provider, action.eventId, `UNKNOWN_SETTLEMENT: ${action.settlementId}`);
-            return { status: 'failed', error: `no settlement ${action.settlementId}` };
-          }
+          if (!escrowId) return await fail(`UNKNOWN_SETTLEMENT: no settlement ${action.settlementId}`);
           const out = await handler.handle(
             envelope('RecordSettlementResult', escrowId, {
               settlementId: action.settlementId,
@@ -115,7 +116,7 @@ export class WebhookProcessor {
           return { status: 'processed', outcome: out.result.toStatus, escrowId };
         }
         case 'not_supported':
-          await webhooks.markProcessed(provider, action.eventId, 'NOT_SUPPORTED', null);
+          await webhooks.recordProcessed(provider, action.eventId, action.kind, payload, 'NOT_SUPPORTED');
           return { status: 'processed', outcome: 'NOT_SUPPORTED', escrowId: null };
         default: {
           const _exhaustive: never = action;
@@ -123,9 +124,9 @@ export class WebhookProcessor {
         }
       }
     } catch (err) {
-      const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-      await webhooks.markFailed(provider, action.eventId, message);
-      if (err instanceof DomainError) return { status: 'failed', error: message };
+      const message = err instanceof DomainError ? `${err.code}: ${err.message}` : String(err);
+      const out = await fail(message);
+      if (err instanceof DomainError) return out;
       throw err;
     }
   }

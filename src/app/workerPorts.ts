@@ -2,13 +2,15 @@ import type { Rail, SettlementKind } from '../domain/index.js';
 import type { StoredEvent } from './ports.js';
 
 export interface WebhookStore {
-  /** Stores the raw event (or counts a redelivery) and tells whether it was already processed. */
-  received(provider: string, eventId: string, type: string, payload: unknown): Promise<{ processed: boolean }>;
-  /** Marks an event processed without a command (unsupported type, unknown reference). */
-  markProcessed(provider: string, eventId: string, outcome: string, escrowId: string | null): Promise<void>;
-  /** Leaves the event unprocessed with the error, for the provider's retry or `webhooks reprocess`. */
-  markFailed(provider: string, eventId: string, error: string): Promise<void>;
-  unprocessed(limit: number): Promise<
+  /** Whether this provider event was already processed (a redelivery then has no second effect). */
+  isProcessed(provider: string, eventId: string): Promise<boolean>;
+  /** Stores the raw event as processed without a command (e.g. an unsupported type). */
+  recordProcessed(provider: string, eventId: string, type: string, payload: unknown, outcome: string): Promise<void>;
+  /** Stores the raw event unprocessed with its error, for the provider's retry or `webhooks reprocess`. */
+  recordFailure(provider: string, eventId: string, type: string, payload: unknown, error: string): Promise<void>;
+  unprocessed(
+    limit: number,
+  ): Promise<
     {
       provider: string;
       eventId: string;

@@ -104,8 +104,10 @@ export class SettlementWorker {
         causationId: null,
         payload: { settlementId: s.id, ...result },
       });
-    } finally {
+    } catch (err) {
+      // The command's own transaction clears the lease when it commits; only a failure must give it back here.
       await this.o.store.release(s.id);
+      throw err;
     }
   }
 }

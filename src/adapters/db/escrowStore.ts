@@ -86,18 +86,6 @@ export class SqlEscrowStore implements EscrowStore, EscrowReadModel {
       deliveries: changed(before?.deliveries ?? [], after.deliveries).map((d) => deliveryRow(after.id, d)),
       disputes: changed(before?.disputes ?? [], after.disputes).map((d) => disputeRow(after.id, d)),
       settlements: changed(before?.settlements ?? [], after.settlements).map((s) => settlementRow(after.id, s)),
-      outbox: events.map((e) => ({
-        event_id: e.eventId,
-        escrow_id: e.escrowId,
-        event_type: e.type,
-        payload: e,
-        headers: {
-          'event-id': e.eventId,
-          'event-type': e.type,
-          'aggregate-id': e.escrowId,
-          'correlation-id': e.correlationId ?? '',
-        },
-      })),
       audit: {
         escrow_id: after.id,
         actor_id: env.actor.id,

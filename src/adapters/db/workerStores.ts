@@ -17,30 +17,33 @@ const MAX_BACKOFF_MS = 3_600_000;
 export class SqlWebhookStore implements WebhookStore {
   constructor(private readonly db: Database) {}
 
-  async received(provider: string, eventId: string, type: string, payload: unknown) {
-    const { rows } = await this.db.query<{ processed: boolean }>(
-      `INSERT INTO webhook_events (provider, event_id, event_type, payload, attempts) VALUES ($1, $2, $3, $4, 1)
-       ON CONFLICT (provider, event_id) DO UPDATE SET attempts = webhook_events.attempts + 1
-       RETURNING processed_at IS NOT NULL AS processed`,
-      [provider, eventId, type, JSON.stringify(payload)],
+  async isProcessed(provider: string, eventId: string) {
+    const { rows } = await this.db.query(
+      `SELECT 1 FROM webhook_events WHERE provider = $1 AND event_id = $2 AND processed_at IS NOT NULL`,
+      [provider, eventId],
     );
-    return { processed: rows[0]?.processed ?? false };
+    return rows.length > 0;
   }
 
-  async markProcessed(provider: string, eventId: string, outcome: string, escrowId: string | null) {
+  async recordProcessed(provider: string, eventId: string, type: string, payload: unknown, outcome: string) {
     await this.db.query(
-      `UPDATE webhook_events SET processed_at = now(), outcome = $3, escrow_id = $4, last_error = NULL
-        WHERE provider = $1 AND event_id = $2`,
-      [provider, eventId, outcome, escrowId],
+      `INSERT INTO webhook_events (provider, event_id, event_type, payload, attempts, processed_at, outcome)
+       VALUES ($1, $2, $3, $4, 1, now(), $5)
+       ON CONFLICT (provider, event_id) DO UPDATE SET processed_at = now(), outcome = excluded.outcome,
+         attempts = webhook_events.attempts + 1, last_error = NULL`,
+      [provider, eventId, type, JSON.stringify(payload), outcome],
     );
   }
 
-  async markFailed(provider: string, eventId: string, error: string) {
-    await this.db.query(`UPDATE webhook_events SET last_error = $3 WHERE provider = $1 AND event_id = $2`, [
-      provider,
-      eventId,
-      error.slice(0, 2000),
-    ]);
+  async recordFailure(provider: string, eventId: string, type: string, payload: unknown, error: string) {
+    await this.db.query(
+      `INSERT INTO webhook_events (provider, event_id, event_type, payload, attempts, last_error)
+       VALUES ($1, $2, $3, $4, 1, $5)
+       ON CONFLICT (provider, event_id) DO UPDATE SET attempts = webhook_events.attempts + 1,
+         last_error = excluded.last_error
+       WHERE webhook_events.processed_at IS NULL`,
+      [provider, eventId, type, JSON.stringify(payload), error.slice(0, 2000)],
+    );
   }
 
   async unprocessed(limit: number) {
@@ -175,41 +178,48 @@ export class SqlOutboxStore implements OutboxStore {
       await tx.query('SELECT pg_advisory_xact_lock(7262532)');
       const { rows } = await tx.query<{
         id: string;
-        event_id: string;
         escrow_id: string;
-        event_type: string;
-        payload: StoredEvent;
-        headers: Record<string, string>;
         attempts: number;
         created_at: string;
+        event: StoredEvent;
       }>(
-        `UPDATE outbox o SET locked_until = now() + make_interval(secs => $2::double precision / 1000), locked_by = $3
-           FROM (SELECT c.id FROM outbox c
-                  WHERE c.published_at IS NULL AND c.dead_lettered_at IS NULL AND c.next_attempt_at <= now()
-                    AND (c.locked_until IS NULL OR c.locked_until < now())
-                    AND NOT EXISTS (
-                      SELECT 1 FROM outbox p
-                       WHERE p.escrow_id = c.escrow_id AND p.id < c.id
-                         AND p.published_at IS NULL AND p.dead_lettered_at IS NULL
-                         AND (p.locked_until >= now() OR p.next_attempt_at > now()))
-                  ORDER BY c.id LIMIT $1 FOR UPDATE SKIP LOCKED) due
-          WHERE o.id = due.id
-          RETURNING o.id::text AS id, o.event_id, o.escrow_id, o.event_type, o.payload, o.headers, o.attempts,
-                    iso(o.created_at) AS created_at`,
+        `WITH claimed AS (
+           UPDATE outbox o SET locked_until = now() + make_interval(secs => $2::double precision / 1000), locked_by = $3
+             FROM (SELECT c.id FROM outbox c
+                    WHERE c.published_at IS NULL AND c.dead_lettered_at IS NULL AND c.next_attempt_at <= now()
+                      AND (c.locked_until IS NULL OR c.locked_until < now())
+                      AND NOT EXISTS (
+                        SELECT 1 FROM outbox p
+                         WHERE p.escrow_id = c.escrow_id AND p.id < c.id
+                           AND p.published_at IS NULL AND p.dead_lettered_at IS NULL
+                           AND (p.locked_until >= now() OR p.next_attempt_at > now()))
+                    ORDER BY c.id LIMIT $1 FOR UPDATE SKIP LOCKED) due
+            WHERE o.id = due.id
+            RETURNING o.id, o.event_id, o.escrow_id, o.attempts, o.created_at)
+         SELECT c.id::text AS id, c.escrow_id, c.attempts, iso(c.created_at) AS created_at,
+                jsonb_build_object('eventId', e.event_id, 'type', e.type, 'escrowId', e.escrow_id,
+                  'sequence', e.sequence, 'occurredAt', iso(e.occurred_at), 'correlationId', e.correlation_id,
+                  'causationId', e.causation_id, 'actor', e.actor, 'schemaVersion', e.schema_version,
+                  'commandId', e.command_id, 'data', e.data) AS event
+           FROM claimed c JOIN escrow_events e ON e.event_id = c.event_id
+          ORDER BY c.id`,
         [limit, leaseMs, owner],
       );
-      return rows
-        .map((r) => ({
-          id: r.id,
-          eventId: r.event_id,
-          escrowId: r.escrow_id,
-          eventType: r.event_type,
-          payload: r.payload,
-          headers: r.headers,
-          attempts: r.attempts,
-          createdAt: r.created_at,
-        }))
-        .sort((a, b) => Number(BigInt(a.id) - BigInt(b.id)));
+      return rows.map((r) => ({
+        id: r.id,
+        eventId: r.event.eventId,
+        escrowId: r.escrow_id,
+        eventType: r.event.type,
+        payload: r.event,
+        headers: {
+          'event-id': r.event.eventId,
+          'event-type': r.event.type,
+          'aggregate-id': r.escrow_id,
+          'correlation-id': r.event.correlationId ?? '',
+        },
+        attempts: r.attempts,
+        createdAt: r.created_at,
+      }));
     });
   }
 
