@@ -66,17 +66,16 @@ export class WebhookProcessor {
       return { status: 'failed', error };
     };
     const commandId = derivedId(`webhook:${provider}:${action.eventId}`);
-    const envelope = (type: CommandEnvelope['type'], escrowId: string, body: object): CommandEnvelope =>
-      ({
-        commandId,
-        type,
-        escrowId,
-        actor,
-        issuedAt: clock.now().toISOString(),
-        correlationId: `${provider}:${action.eventId}`,
-        causationId: null,
-        payload: body,
-      });
+    const envelope = (type: CommandEnvelope['type'], escrowId: string, body: object): CommandEnvelope => ({
+      commandId,
+      type,
+      escrowId,
+      actor,
+      issuedAt: clock.now().toISOString(),
+      correlationId: `${provider}:${action.eventId}`,
+      causationId: null,
+      payload: body,
+    });
     try {
       switch (action.kind) {
         case 'payment.succeeded':

@@ -12,6 +12,7 @@ import {
   type StoredEvent,
 } from '../../app/ports.js';
 import type { IntegrityStore } from '../../app/verify.js';
+import { CommitBatcher, type CommitBatcherOptions } from './commitBatcher.js';
 import { isPgError, type Database } from './database.js';
 import {
   changed,
@@ -39,7 +40,14 @@ const RACE_CONSTRAINTS = new Set([
 
 /** EscrowStore and read model over PostgreSQL or PGlite: the same SQL on both. */
 export class SqlEscrowStore implements EscrowStore, EscrowReadModel {
-  constructor(private readonly db: Database) {}
+  private readonly batcher: CommitBatcher;
+
+  constructor(
+    private readonly db: Database,
+    batching: CommitBatcherOptions = { maxBatch: 64, maxInFlight: db.kind === 'pglite' ? 1 : 4 },
+  ) {
+    this.batcher = new CommitBatcher(db, batching);
+  }
 
   async load(escrowId: string, commandId: string): Promise<LoadedEscrow> {
     const { rows } = await this.db.query<{ prior: CommandResult | null; escrow: EscrowJson | null }>(LOAD, [
@@ -100,10 +108,7 @@ export class SqlEscrowStore implements EscrowStore, EscrowReadModel {
       webhook: req.webhook,
     };
     try {
-      const { rows } = await this.db.query<{ out: CommitOutcome }>('SELECT escrow_commit($1::jsonb) AS out', [
-        JSON.stringify(p),
-      ]);
-      return rows[0]!.out;
+      return (await this.batcher.submit(p)) as CommitOutcome;
     } catch (err) {
       throw translate(err);
     }
