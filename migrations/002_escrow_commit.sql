@@ -32,33 +32,46 @@ BEGIN
     END IF;
   END IF;
 
-  INSERT INTO escrow_events SELECT * FROM jsonb_populate_recordset(NULL::escrow_events, p -> 'events');
-  INSERT INTO ledger_accounts (id, kind, escrow_id, created_at)
-    SELECT id, kind, escrow_id, created_at FROM jsonb_populate_recordset(NULL::ledger_accounts, p -> 'accounts');
-  INSERT INTO ledger_postings (transaction_id, escrow_id, account_id, amount, currency, created_at)
-    SELECT transaction_id, escrow_id, account_id, amount, currency, created_at
-    FROM jsonb_populate_recordset(NULL::ledger_postings, p -> 'postings');
+  -- optional parts are skipped when empty: every statement costs even with no rows
+  IF jsonb_array_length(p -> 'accounts') > 0 THEN
+    INSERT INTO ledger_accounts (id, kind, escrow_id, created_at)
+      SELECT id, kind, escrow_id, created_at FROM jsonb_populate_recordset(NULL::ledger_accounts, p -> 'accounts');
+  END IF;
+  IF jsonb_array_length(p -> 'postings') > 0 THEN
+    INSERT INTO ledger_postings (transaction_id, escrow_id, account_id, amount, currency, created_at)
+      SELECT transaction_id, escrow_id, account_id, amount, currency, created_at
+      FROM jsonb_populate_recordset(NULL::ledger_postings, p -> 'postings');
+  END IF;
 
-  INSERT INTO deliveries SELECT * FROM jsonb_populate_recordset(NULL::deliveries, p -> 'deliveries');
-  INSERT INTO disputes SELECT * FROM jsonb_populate_recordset(NULL::disputes, p -> 'disputes')
-    ON CONFLICT (id) DO UPDATE SET status = excluded.status, reviewer_id = excluded.reviewer_id,
-      resolution = excluded.resolution, buyer_amount = excluded.buyer_amount,
-      resolution_reason = excluded.resolution_reason, resolved_at = excluded.resolved_at;
-  INSERT INTO settlements (id, escrow_id, kind, amount, currency, beneficiary_id, status, provider_reference,
-                           failure_reason, created_at, completed_at, next_attempt_at)
-    SELECT id, escrow_id, kind, amount, currency, beneficiary_id, status, provider_reference, failure_reason,
-           created_at, completed_at, created_at
-    FROM jsonb_populate_recordset(NULL::settlements, p -> 'settlements')
-    ON CONFLICT (id) DO UPDATE SET status = excluded.status, provider_reference = excluded.provider_reference,
-      failure_reason = excluded.failure_reason, completed_at = excluded.completed_at, locked_until = NULL,
-      -- an admin retry of a FAILED settlement starts a fresh round of attempts now
-      failures = CASE WHEN excluded.status = 'PENDING' THEN 0 ELSE settlements.failures END,
-      next_attempt_at = CASE WHEN excluded.status = 'PENDING' THEN (p -> 'command' ->> 'at')::timestamptz
-                             ELSE settlements.next_attempt_at END;
+  IF jsonb_array_length(p -> 'deliveries') > 0 THEN
+    INSERT INTO deliveries SELECT * FROM jsonb_populate_recordset(NULL::deliveries, p -> 'deliveries');
+  END IF;
+  IF jsonb_array_length(p -> 'disputes') > 0 THEN
+    INSERT INTO disputes SELECT * FROM jsonb_populate_recordset(NULL::disputes, p -> 'disputes')
+      ON CONFLICT (id) DO UPDATE SET status = excluded.status, reviewer_id = excluded.reviewer_id,
+        resolution = excluded.resolution, buyer_amount = excluded.buyer_amount,
+        resolution_reason = excluded.resolution_reason, resolved_at = excluded.resolved_at;
+  END IF;
+  IF jsonb_array_length(p -> 'settlements') > 0 THEN
+    INSERT INTO settlements (id, escrow_id, kind, amount, currency, beneficiary_id, status, provider_reference,
+                             failure_reason, created_at, completed_at, next_attempt_at)
+      SELECT id, escrow_id, kind, amount, currency, beneficiary_id, status, provider_reference, failure_reason,
+             created_at, completed_at, created_at
+      FROM jsonb_populate_recordset(NULL::settlements, p -> 'settlements')
+      ON CONFLICT (id) DO UPDATE SET status = excluded.status, provider_reference = excluded.provider_reference,
+        failure_reason = excluded.failure_reason, completed_at = excluded.completed_at, locked_until = NULL,
+        -- an admin retry of a FAILED settlement starts a fresh round of attempts now
+        failures = CASE WHEN excluded.status = 'PENDING' THEN 0 ELSE settlements.failures END,
+        next_attempt_at = CASE WHEN excluded.status = 'PENDING' THEN (p -> 'command' ->> 'at')::timestamptz
+                               ELSE settlements.next_attempt_at END;
+  END IF;
 
   -- one outbox row per event; created_at is the database's clock (the publisher's age figures use it too)
-  INSERT INTO outbox (event_id, escrow_id)
-    SELECT (ev ->> 'event_id')::uuid, (ev ->> 'escrow_id')::uuid FROM jsonb_array_elements(p -> 'events') ev;
+  IF jsonb_array_length(p -> 'events') > 0 THEN
+    INSERT INTO escrow_events SELECT * FROM jsonb_populate_recordset(NULL::escrow_events, p -> 'events');
+    INSERT INTO outbox (event_id, escrow_id)
+      SELECT (ev ->> 'event_id')::uuid, (ev ->> 'escrow_id')::uuid FROM jsonb_array_elements(p -> 'events') ev;
+  END IF;
 
   INSERT INTO audit_logs (escrow_id, actor_id, actor_role, action, command_id, from_status, to_status, details, created_at)
     SELECT escrow_id, actor_id, actor_role, action, command_id, from_status, to_status, details, created_at

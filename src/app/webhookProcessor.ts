@@ -49,7 +49,6 @@ export class WebhookProcessor {
     headers: Record<string, string | undefined>,
   ): Promise<WebhookOutcome> {
     const action = this.verify(provider, rawBody, headers);
-    if (await this.deps.webhooks.isProcessed(provider, action.eventId)) return { status: 'duplicate' };
     return this.process(provider, action, JSON.parse(rawBody));
   }
 
@@ -97,6 +96,8 @@ export class WebhookProcessor {
                   reason: action.reason,
                 });
           const out = await handler.handle(cmd, mark);
+          // The command id derives from the provider's event id: a redelivery is a duplicate command.
+          if (out.duplicate) return { status: 'duplicate' };
           return { status: 'processed', outcome: out.result.toStatus, escrowId: escrow.id };
         }
         case 'settlement.succeeded':
@@ -112,6 +113,7 @@ export class WebhookProcessor {
             }),
             mark,
           );
+          if (out.duplicate) return { status: 'duplicate' };
           return { status: 'processed', outcome: out.result.toStatus, escrowId };
         }
         case 'not_supported':

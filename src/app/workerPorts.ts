@@ -2,8 +2,6 @@ import type { Rail, SettlementKind } from '../domain/index.js';
 import type { StoredEvent } from './ports.js';
 
 export interface WebhookStore {
-  /** Whether this provider event was already processed (a redelivery then has no second effect). */
-  isProcessed(provider: string, eventId: string): Promise<boolean>;
   /** Stores the raw event as processed without a command (e.g. an unsupported type). */
   recordProcessed(provider: string, eventId: string, type: string, payload: unknown, outcome: string): Promise<void>;
   /** Stores the raw event unprocessed with its error, for the provider's retry or `webhooks reprocess`. */

@@ -254,6 +254,21 @@ export class SqlIntegrityStore implements IntegrityStore {
        SELECT 'outbox row ' || o.id || ' is on escrow ' || o.escrow_id || ' but its event is on ' || e.escrow_id
          FROM outbox o JOIN escrow_events e ON e.event_id = o.event_id WHERE e.escrow_id <> o.escrow_id
        UNION ALL
+       SELECT 'posting ' || p.id || ' belongs to no event (transaction ' || p.transaction_id || ')'
+         FROM ledger_postings p WHERE NOT EXISTS (SELECT 1 FROM escrow_events e WHERE e.event_id = p.transaction_id)
+       UNION ALL
+       SELECT 'posting ' || p.id || ' is on unknown account ' || p.account_id
+         FROM ledger_postings p WHERE NOT EXISTS (SELECT 1 FROM ledger_accounts a WHERE a.id = p.account_id)
+       UNION ALL
+       SELECT 'outbox row ' || o.id || ' points at no event'
+         FROM outbox o WHERE NOT EXISTS (SELECT 1 FROM escrow_events e WHERE e.event_id = o.event_id)
+       UNION ALL
+       SELECT 'processed command ' || c.command_id || ' is on unknown escrow ' || c.escrow_id
+         FROM processed_commands c WHERE NOT EXISTS (SELECT 1 FROM escrows e WHERE e.id = c.escrow_id)
+       UNION ALL
+       SELECT 'audit row ' || a.id || ' is on unknown escrow ' || a.escrow_id
+         FROM audit_logs a WHERE a.escrow_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM escrows e WHERE e.id = a.escrow_id)
+       UNION ALL
        SELECT 'event ' || e.event_id || ' has no outbox row'
          FROM escrow_events e WHERE NOT EXISTS (SELECT 1 FROM outbox o WHERE o.event_id = e.event_id)
        UNION ALL

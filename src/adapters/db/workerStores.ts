@@ -17,14 +17,6 @@ const MAX_BACKOFF_MS = 3_600_000;
 export class SqlWebhookStore implements WebhookStore {
   constructor(private readonly db: Database) {}
 
-  async isProcessed(provider: string, eventId: string) {
-    const { rows } = await this.db.query(
-      `SELECT 1 FROM webhook_events WHERE provider = $1 AND event_id = $2 AND processed_at IS NOT NULL`,
-      [provider, eventId],
-    );
-    return rows.length > 0;
-  }
-
   async recordProcessed(provider: string, eventId: string, type: string, payload: unknown, outcome: string) {
     await this.db.query(
       `INSERT INTO webhook_events (provider, event_id, event_type, payload, attempts, processed_at, outcome)

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DomainError } from '../../../domain/index.js';
+import { isUuid } from '../../../app/ids.js';
 import type { EscrowReadModel } from '../../../app/ports.js';
 import type { WebhookOutcome, WebhookProcessor } from '../../../app/webhookProcessor.js';
 import { SANDBOX_MAGIC, SANDBOX_SIGNATURE_HEADER, type SandboxRail, type SandboxWebhookBody } from './sandboxRail.js';
@@ -22,8 +23,8 @@ export class SandboxPaymentSimulator {
     target: string,
     opts: { outcome?: 'succeed' | 'fail'; amount?: string; currency?: string } = {},
   ): Promise<SimulatedPayment> {
-    const byRef = await this.deps.readModel.findByPaymentReference(target);
-    const escrow = await this.deps.readModel.getEscrow(byRef?.id ?? target).catch(() => null);
+    const id = isUuid(target) ? target : (await this.deps.readModel.findByPaymentReference(target))?.id;
+    const escrow = id ? await this.deps.readModel.getEscrow(id) : null;
     if (!escrow || escrow.rail !== 'SANDBOX') {
       throw new DomainError('ESCROW_NOT_FOUND', `no SANDBOX escrow with id or payment reference ${target}`);
     }
