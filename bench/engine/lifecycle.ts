@@ -63,13 +63,7 @@ export interface LifecycleStats {
 }
 
 /** One escrow, its amount never a magic sandbox amount (tails 02, 13, 14, 15 fail on purpose). */
-async function lifecycle(
-  engine: Engine,
-  runId: string,
-  i: number,
-  steps: LatencyRecorder,
-  settle: () => Promise<number>,
-): Promise<void> {
+async function lifecycle(engine: Engine, runId: string, i: number, steps: LatencyRecorder): Promise<void> {
   const buyer: Actor = { id: `bench-buyer-${i % 97}`, role: 'user' };
   const seller: Actor = { id: `bench-seller-${i % 89}`, role: 'user' };
   let t = performance.now();
@@ -98,13 +92,11 @@ async function lifecycle(
   const confirmed = await engine.service.execute('ConfirmDelivery', id, buyer, {});
   lap('confirm');
   if (confirmed.escrow.status !== 'RELEASED') throw new Error(`escrow ${id} is ${confirmed.escrow.status}`);
-  // Settles whatever is due (up to a batch), usually this escrow's payout and maybe a neighbour's.
-  await settle();
-  lap('settle (runOnce)');
+  // The payout is settled by the settlements role running beside the lifecycles, as in production.
 }
 
 /**
- * Runs `count` lifecycles with `concurrency` in flight, then settles what is still due. With `measure` false
+ * Runs `count` lifecycles with `concurrency` in flight while the settlements role runs, until every payout settled. With `measure` false
  * (warm-up) nothing is recorded. Throws the first error after every lifecycle in flight has finished.
  */
 export async function runLifecycles(
@@ -132,21 +124,18 @@ export async function runLifecycles(
       if (!recording) return;
       stats.commands++;
       stats.events += h.events.length;
-      if (h.result.fromStatus !== h.result.toStatus) stats.transitions++;
+      const settled = h.events.some((e) => e.type === 'SettlementSucceeded' || e.type === 'SettlementFailed');
+      if (h.result.fromStatus !== h.result.toStatus || settled) stats.transitions++;
       stats.handler.add(h.result.type, ms);
+      for (const e of h.events) {
+        if (e.type === 'SettlementSucceeded') stats.settlements.succeeded++;
+        if (e.type === 'SettlementFailed') stats.settlements.failed++;
+      }
     },
     rejected: () => {
       if (recording) stats.rejected++;
     },
   });
-  const settle = async () => {
-    const s = await engine.settlementWorker.runOnce();
-    stats.settlements.succeeded += s.succeeded;
-    stats.settlements.retrying += s.retrying;
-    stats.settlements.failed += s.failed;
-    return s.claimed;
-  };
-
   let next = 0;
   // An object, not a `let`: TypeScript does not see the workers' assignments and would narrow a `let` to null.
   const run: { failure: Error | null } = { failure: null };
@@ -155,7 +144,7 @@ export async function runLifecycles(
       const i = next++;
       if (i >= count) return;
       try {
-        await lifecycle(engine, runId, i, stats.steps, settle);
+        await lifecycle(engine, runId, i, stats.steps);
         stats.escrows++;
       } catch (err) {
         run.failure ??= err instanceof Error ? err : new Error(String(err));
@@ -163,13 +152,23 @@ export async function runLifecycles(
     }
   };
   const started = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  if (run.failure === null && !signal.aborted) {
-    const t = performance.now();
-    while ((await settle()) > 0) {
-      // keep draining until nothing is due
+  await engine.start(['settlements']);
+  try {
+    await Promise.all(Array.from({ length: concurrency }, worker));
+    if (run.failure === null && !signal.aborted) {
+      // The run ends when the last payout is settled: wait for the settlements role to drain.
+      const t = performance.now();
+      for (;;) {
+        const { rows } = await engine.db.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM settlements WHERE status = 'PENDING'`,
+        );
+        if (rows[0]!.n === 0 || signal.aborted) break;
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      if (measure) stats.steps.add('settle (final drain)', performance.now() - t);
     }
-    if (measure) stats.steps.add('settle (final drain)', performance.now() - t);
+  } finally {
+    await engine.stop();
   }
   stats.wallMs = performance.now() - started;
   recording = false;

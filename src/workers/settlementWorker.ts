@@ -33,17 +33,20 @@ export class SettlementWorker {
   constructor(private readonly o: SettlementWorkerOptions) {}
 
   async runOnce(): Promise<SettlementRunSummary> {
-    const claimed = await this.o.store.claimDue(this.o.batchSize ?? 20, this.o.leaseMs ?? 60_000);
+    const claimed = await this.o.store.claimDue(this.o.batchSize ?? 50, this.o.leaseMs ?? 60_000);
     const summary: SettlementRunSummary = { claimed: claimed.length, succeeded: 0, retrying: 0, failed: 0 };
-    for (const s of claimed) {
-      try {
-        summary[await this.settle(s)]++;
-      } catch (err) {
-        // One settlement failing to record must not hold the rest of the batch; its lease is released for a retry.
-        this.o.log?.('settlement could not be processed', { settlement_id: s.id, escrow_id: s.escrowId, err });
-        await this.o.store.release(s.id).catch(() => undefined);
-      }
-    }
+    // Settlements are independent provider calls: run the batch concurrently (their commits then group).
+    await Promise.all(
+      claimed.map(async (s) => {
+        try {
+          summary[await this.settle(s)]++;
+        } catch (err) {
+          // One settlement failing to record must not hold the rest; its lease is released for a retry.
+          this.o.log?.('settlement could not be processed', { settlement_id: s.id, escrow_id: s.escrowId, err });
+          await this.o.store.release(s.id).catch(() => undefined);
+        }
+      }),
+    );
     return summary;
   }
 
