@@ -181,7 +181,7 @@ CREATE INDEX settlements_failed ON settlements (completed_at) WHERE status = 'FA
 -- the outbox points at events (no copy of the payload); the publisher reads the event when it claims the row
 CREATE TABLE outbox (
   id               bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-  event_id         uuid NOT NULL UNIQUE,
+  event_id         uuid NOT NULL,
   escrow_id        uuid NOT NULL,
   created_at       timestamptz NOT NULL DEFAULT now(),
   published_at     timestamptz,

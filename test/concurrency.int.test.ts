@@ -423,7 +423,8 @@ describe('concurrency on PostgreSQL', needsPostgres, () => {
       const escrows: string[] = [];
       // Payouts, partial refunds (a payout and a refund on one escrow, recorded concurrently), and payouts of a
       // magic amount that the sandbox declines once (retried after ESCROW_RETRY_DELAY_MS).
-      for (let i = 0; i < 16; i++) {
+      // More than one claim's batch (50), so both engines get a share.
+      for (let i = 0; i < 40; i++) {
         const id = await deliveredEscrow(engine);
         await engine.service.execute('ConfirmDelivery', id, actors.buyer, {});
         escrows.push(id);
@@ -441,7 +442,7 @@ describe('concurrency on PostgreSQL', needsPostgres, () => {
       const settlementIds = (await Promise.all(escrows.map((id) => engine.store.getEscrow(id)))).flatMap(
         (e) => e?.settlements.map((s) => s.id) ?? [],
       );
-      assert.equal(settlementIds.length, 16 + 24 + 4);
+      assert.equal(settlementIds.length, 40 + 24 + 4);
 
       // Two workers per engine, two engines: four claimers on two pools.
       const runs: SettlementRunSummary[] = [];

@@ -75,6 +75,17 @@ export interface AuditEntry {
   createdAt: string;
 }
 
+export interface PaymentTarget {
+  id: string;
+  rail: Rail;
+  reference: string;
+  /** What the buyer must pay: amount + buyer fee, minor units. */
+  due: bigint;
+  /** The escrow's own amount (the sandbox's magic amounts look at it). */
+  amount: bigint;
+  currency: string;
+}
+
 export interface EscrowReadModel {
   getEscrow(escrowId: string): Promise<Escrow | null>;
   listEscrows(filter: EscrowFilter, limit: number, after: { createdAt: string; id: string } | null): Promise<Escrow[]>;
@@ -82,7 +93,9 @@ export interface EscrowReadModel {
   ledger(escrowId: string): Promise<(LedgerEntry & { createdAt: string })[]>;
   audit(escrowId: string): Promise<AuditEntry[]>;
   commandResult(commandId: string): Promise<(CommandResult & { actorId: string }) | null>;
-  findByPaymentReference(reference: string): Promise<{ id: string; rail: Rail } | null>;
+  findByPaymentReference(reference: string): Promise<PaymentTarget | null>;
+  /** The payment side of an escrow by id or payment reference (what a payer needs), without the full aggregate. */
+  paymentTarget(idOrReference: string): Promise<PaymentTarget | null>;
 }
 
 export interface SettlementOrder {

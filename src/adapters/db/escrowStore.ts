@@ -9,8 +9,10 @@ import {
   type EscrowReadModel,
   type EscrowStore,
   type LoadedEscrow,
+  type PaymentTarget,
   type StoredEvent,
 } from '../../app/ports.js';
+import { isUuid } from '../../app/ids.js';
 import type { IntegrityStore } from '../../app/verify.js';
 import { CommitBatcher, type CommitBatcherOptions } from './commitBatcher.js';
 import { isPgError, type Database } from './database.js';
@@ -34,7 +36,6 @@ const RACE_CONSTRAINTS = new Set([
   'processed_commands_pkey',
   'escrow_events_pkey',
   'escrow_events_escrow_id_sequence_key',
-  'outbox_event_id_key',
   'escrows_payment_reference_key',
 ]);
 
@@ -44,7 +45,7 @@ export class SqlEscrowStore implements EscrowStore, EscrowReadModel {
 
   constructor(
     private readonly db: Database,
-    batching: CommitBatcherOptions = { maxBatch: 64, maxInFlight: db.kind === 'pglite' ? 1 : 4 },
+    batching: CommitBatcherOptions = { maxBatch: 64, maxInFlight: db.kind === 'pglite' ? 1 : 2 },
   ) {
     this.batcher = new CommitBatcher(db, batching);
   }
@@ -200,12 +201,31 @@ export class SqlEscrowStore implements EscrowStore, EscrowReadModel {
     return r ? { ...r.result, actorId: r.actor_id } : null;
   }
 
-  async findByPaymentReference(reference: string): Promise<{ id: string; rail: Rail } | null> {
-    const { rows } = await this.db.query<{ id: string; rail: Rail }>(
-      'SELECT id, rail FROM escrows WHERE payment_reference = $1',
-      [reference],
+  findByPaymentReference(reference: string): Promise<PaymentTarget | null> {
+    return this.paymentTargetWhere('payment_reference = $1', reference);
+  }
+
+  paymentTarget(idOrReference: string): Promise<PaymentTarget | null> {
+    return isUuid(idOrReference)
+      ? this.paymentTargetWhere('id = $1::uuid', idOrReference)
+      : this.paymentTargetWhere('payment_reference = $1', idOrReference);
+  }
+
+  private async paymentTargetWhere(where: string, value: string): Promise<PaymentTarget | null> {
+    const { rows } = await this.db.query<{
+      id: string;
+      rail: Rail;
+      reference: string;
+      due: string;
+      amount: string;
+      currency: string;
+    }>(
+      `SELECT id, rail, payment_reference AS reference, (amount + buyer_fee)::text AS due, amount::text AS amount, currency
+         FROM escrows WHERE ${where}`,
+      [value],
     );
-    return rows[0] ?? null;
+    const r = rows[0];
+    return r ? { ...r, due: BigInt(r.due), amount: BigInt(r.amount) } : null;
   }
 }
 
@@ -268,6 +288,8 @@ export class SqlIntegrityStore implements IntegrityStore {
        UNION ALL
        SELECT 'audit row ' || a.id || ' is on unknown escrow ' || a.escrow_id
          FROM audit_logs a WHERE a.escrow_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM escrows e WHERE e.id = a.escrow_id)
+       UNION ALL
+       SELECT 'event ' || event_id || ' has ' || count(*) || ' outbox rows' FROM outbox GROUP BY event_id HAVING count(*) > 1
        UNION ALL
        SELECT 'event ' || e.event_id || ' has no outbox row'
          FROM escrow_events e WHERE NOT EXISTS (SELECT 1 FROM outbox o WHERE o.event_id = e.event_id)

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { DomainError } from '../../../domain/index.js';
-import { isUuid } from '../../../app/ids.js';
 import type { EscrowReadModel } from '../../../app/ports.js';
 import type { WebhookOutcome, WebhookProcessor } from '../../../app/webhookProcessor.js';
 import { SANDBOX_MAGIC, SANDBOX_SIGNATURE_HEADER, type SandboxRail, type SandboxWebhookBody } from './sandboxRail.js';
@@ -23,8 +22,7 @@ export class SandboxPaymentSimulator {
     target: string,
     opts: { outcome?: 'succeed' | 'fail'; amount?: string; currency?: string } = {},
   ): Promise<SimulatedPayment> {
-    const id = isUuid(target) ? target : (await this.deps.readModel.findByPaymentReference(target))?.id;
-    const escrow = id ? await this.deps.readModel.getEscrow(id) : null;
+    const escrow = await this.deps.readModel.paymentTarget(target);
     if (!escrow || escrow.rail !== 'SANDBOX') {
       throw new DomainError('ESCROW_NOT_FOUND', `no SANDBOX escrow with id or payment reference ${target}`);
     }
@@ -34,9 +32,9 @@ export class SandboxPaymentSimulator {
       type: declined ? 'payment.failed' : 'payment.succeeded',
       created: Math.floor(Date.now() / 1000),
       data: {
-        reference: escrow.payment.reference,
+        reference: escrow.reference,
         transactionId: `sbx_txn_${randomUUID()}`,
-        amount: opts.amount ?? (escrow.amount + escrow.buyerFee).toString(),
+        amount: opts.amount ?? escrow.due.toString(),
         currency: opts.currency ?? escrow.currency,
         ...(declined ? { reason: 'card_declined' } : {}),
       },
