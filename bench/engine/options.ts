@@ -18,7 +18,7 @@ export interface BenchOptions {
   };
 }
 
-const USAGE = `usage: npm run bench:engine -- [--n 2000] [--c 64] [--warmup 100] [--pgbench-seconds 20]
+const USAGE = `usage: npm run bench:engine -- [--n 5000] [--c 64] [--warmup 100] [--pgbench-seconds 20]
   env: N / BENCH_N, C / BENCH_C, BENCH_WARMUP, BENCH_DATABASE_URL, BENCH_PGBENCH_SECONDS,
        BENCH_PGBENCH_CLIENTS (8), BENCH_PGBENCH_THREADS (2), BENCH_PGBENCH_SCALE (10),
        BENCH_PGBENCH_DB (bench_pgbench), PGBENCH (pgbench binary)`;
@@ -54,7 +54,7 @@ function int(label: string, raw: string | undefined, def: number, min: number): 
 export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): BenchOptions {
   const f = parseFlags(argv);
   return {
-    n: int('N', f.n ?? env.BENCH_N ?? env.N, 2000, 1),
+    n: int('N', f.n ?? env.BENCH_N ?? env.N, 5000, 1),
     c: int('C', f.c ?? env.BENCH_C ?? env.C, 64, 1),
     warmup: int('warmup', f.warmup ?? env.BENCH_WARMUP, 100, 0),
     databaseUrl: env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test',
