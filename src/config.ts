@@ -57,6 +57,7 @@ const schema = z.object({
   ESCROW_TIMEOUT_POLL_INTERVAL_MINUTES: z.coerce.number().positive().max(1440).default(5),
   ESCROW_MAX_RETRIES: int(3, 1, 100),
   ESCROW_RETRY_DELAY_MS: int(1000, 1, 3_600_000),
+  ESCROW_SETTLEMENT_BATCH_SIZE: int(50, 1, 1000),
   ESCROW_DELIVERED_TIMEOUT_ACTION: z.enum(['REFUND', 'RELEASE']).default('REFUND'),
   ESCROW_RAILS: z.string().default('SANDBOX'),
   ESCROW_FEES: feeJson.optional(),
@@ -96,7 +97,7 @@ export interface Config {
   sandbox: { enabled: boolean; webhookSecret: string };
   policy: EscrowPolicy;
   timeouts: { pollIntervalMs: number; deliveredAction: 'REFUND' | 'RELEASE'; autoRefund: boolean };
-  settlements: { maxRetries: number; retryDelayMs: number };
+  settlements: { maxRetries: number; retryDelayMs: number; batchSize: number };
   outbox: { pollIntervalMs: number; batchSize: number; maxAttempts: number };
 }
 
@@ -172,7 +173,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       deliveredAction: env.ESCROW_DELIVERED_TIMEOUT_ACTION,
       autoRefund: env.FEATURE_AUTO_REFUND,
     },
-    settlements: { maxRetries: env.ESCROW_MAX_RETRIES, retryDelayMs: env.ESCROW_RETRY_DELAY_MS },
+    settlements: {
+      maxRetries: env.ESCROW_MAX_RETRIES,
+      retryDelayMs: env.ESCROW_RETRY_DELAY_MS,
+      batchSize: env.ESCROW_SETTLEMENT_BATCH_SIZE,
+    },
     outbox: {
       pollIntervalMs: env.OUTBOX_POLL_INTERVAL_MS,
       batchSize: env.OUTBOX_BATCH_SIZE,

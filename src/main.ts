@@ -123,6 +123,7 @@ export async function createEngine(config: Config, opts: EngineOptions = {}) {
     clock,
     maxRetries: config.settlements.maxRetries,
     retryDelayMs: config.settlements.retryDelayMs,
+    batchSize: config.settlements.batchSize,
     log: (msg, fields) => logger.warn(fields, msg),
   });
   const timeouts = new TimeoutProcessor({

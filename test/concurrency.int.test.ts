@@ -8,6 +8,7 @@ import { DomainError, type Actor, type CommandType } from '../src/domain/index.j
 import type { Engine } from '../src/main.js';
 import type { TimeoutRunSummary } from '../src/workers/timeoutProcessor.js';
 import type { SettlementRunSummary } from '../src/workers/settlementWorker.js';
+import { SqlTimeoutStore } from '../src/adapters/db/workerStores.js';
 import {
   FakeClock,
   actors,
@@ -312,16 +313,37 @@ describe('concurrency on PostgreSQL', needsPostgres, () => {
     const clock = new FakeClock();
     before(async () => {
       testDb = await freshDatabase('postgres', 10);
-      a = await testEngine('postgres', {}, { db: testDb.db, clock });
-      b = await testEngine('postgres', {}, { db: await testDb.openAnother(10), clock });
+      // Small claims (5 of the 44 settlements each), so every claimer of both engines gets a share.
+      const env = { ESCROW_SETTLEMENT_BATCH_SIZE: '5' };
+      a = await testEngine('postgres', env, { db: testDb.db, clock });
+      b = await testEngine('postgres', env, { db: await testDb.openAnother(10), clock });
     });
     after(() => teardown(testDb, a, b));
 
-    /** Runs both processors at once, `rounds` times; returns every summary. */
+    /**
+     * Runs both processors at once, `rounds` times; returns every summary. A barrier after the due-list queries makes
+     * the race real every time: both processors have read the same due escrows before either submits a command.
+     */
     async function race(rounds: number): Promise<TimeoutRunSummary[]> {
       const out: TimeoutRunSummary[] = [];
-      for (let r = 0; r < rounds; r++) {
-        out.push(...(await Promise.all([a.engine.timeouts.runOnce(), b.engine.timeouts.runOnce()])));
+      const proto = SqlTimeoutStore.prototype;
+      // eslint-disable-next-line @typescript-eslint/unbound-method -- restored below and always called with .call(this)
+      const original = proto.dueConfirmationDeadlines;
+      try {
+        for (let r = 0; r < rounds; r++) {
+          let arrived = 0;
+          let open!: () => void;
+          const barrier = new Promise<void>((resolve) => (open = resolve));
+          proto.dueConfirmationDeadlines = async function (this: SqlTimeoutStore, now: Date, limit: number) {
+            const due = await original.call(this, now, limit);
+            if (++arrived === 2) open();
+            await barrier;
+            return due;
+          };
+          out.push(...(await Promise.all([a.engine.timeouts.runOnce(), b.engine.timeouts.runOnce()])));
+        }
+      } finally {
+        proto.dueConfirmationDeadlines = original;
       }
       return out;
     }
@@ -411,8 +433,10 @@ describe('concurrency on PostgreSQL', needsPostgres, () => {
     };
     before(async () => {
       testDb = await freshDatabase('postgres', 10);
-      a = await testEngine('postgres', {}, { db: testDb.db, clock });
-      b = await testEngine('postgres', {}, { db: await testDb.openAnother(10), clock });
+      // Small claims (5 of the 44 settlements each), so every claimer of both engines gets a share.
+      const env = { ESCROW_SETTLEMENT_BATCH_SIZE: '5' };
+      a = await testEngine('postgres', env, { db: testDb.db, clock });
+      b = await testEngine('postgres', env, { db: await testDb.openAnother(10), clock });
       spy(a.engine.sandbox);
       spy(b.engine.sandbox);
     });
@@ -423,8 +447,7 @@ describe('concurrency on PostgreSQL', needsPostgres, () => {
       const escrows: string[] = [];
       // Payouts, partial refunds (a payout and a refund on one escrow, recorded concurrently), and payouts of a
       // magic amount that the sandbox declines once (retried after ESCROW_RETRY_DELAY_MS).
-      // More than one claim's batch (50), so both engines get a share.
-      for (let i = 0; i < 40; i++) {
+      for (let i = 0; i < 16; i++) {
         const id = await deliveredEscrow(engine);
         await engine.service.execute('ConfirmDelivery', id, actors.buyer, {});
         escrows.push(id);
@@ -442,7 +465,7 @@ describe('concurrency on PostgreSQL', needsPostgres, () => {
       const settlementIds = (await Promise.all(escrows.map((id) => engine.store.getEscrow(id)))).flatMap(
         (e) => e?.settlements.map((s) => s.id) ?? [],
       );
-      assert.equal(settlementIds.length, 40 + 24 + 4);
+      assert.equal(settlementIds.length, 16 + 24 + 4);
 
       // Two workers per engine, two engines: four claimers on two pools.
       const runs: SettlementRunSummary[] = [];
