@@ -42,7 +42,15 @@ const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PORT: int(3000, 0, 65535),
+  HOST: z.string().min(1).default('0.0.0.0'),
   API_URL: url.optional(),
+  JWT_SECRET: z.string().min(64, 'must be at least 64 characters').optional(),
+  JWT_JWKS_URL: url.optional(),
+  CORS_ORIGINS: z.string().default(''),
+  MAINTENANCE_MODE: bool(false),
+  HTTP_BODY_LIMIT_BYTES: int(262_144, 1024, 10_485_760),
+  RATE_LIMIT_PER_IP_PER_MINUTE: int(100, 1, 1_000_000),
+  RATE_LIMIT_PER_USER_PER_MINUTE: int(50, 1, 1_000_000),
 
   DATABASE_URL: z
     .string()
@@ -90,7 +98,16 @@ export interface Config {
   nodeEnv: Env['NODE_ENV'];
   logLevel: Env['LOG_LEVEL'];
   port: number;
+  host: string;
   apiUrl: string;
+  http: {
+    jwtSecret?: string;
+    jwksUrl?: string;
+    corsOrigins: string[];
+    maintenanceMode: boolean;
+    bodyLimitBytes: number;
+    rateLimit: { perIpPerMinute: number; perUserPerMinute: number };
+  };
   database:
     { mode: 'postgres'; url: string; poolSize: number; timeoutMs: number } | { mode: 'pglite'; dataDir: string };
   rails: Rail[];
@@ -128,6 +145,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   if (sandboxEnabled && production && !raw.SANDBOX_WEBHOOK_SECRET) {
     problems.push('SANDBOX_WEBHOOK_SECRET: required when the SANDBOX rail is enabled in production');
   }
+  if (raw.DATABASE_URL && !raw.JWT_SECRET && !raw.JWT_JWKS_URL) {
+    // Embedded mode keeps a generated secret in its data directory; a shared database needs a shared secret.
+    problems.push('JWT_SECRET: required (or JWT_JWKS_URL) when DATABASE_URL is set');
+  }
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const env = parsed.data;
 
@@ -150,6 +171,20 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     nodeEnv: env.NODE_ENV,
     logLevel: env.LOG_LEVEL,
     port: env.PORT,
+    host: env.HOST,
+    http: {
+      ...(env.JWT_SECRET ? { jwtSecret: env.JWT_SECRET } : {}),
+      ...(env.JWT_JWKS_URL ? { jwksUrl: env.JWT_JWKS_URL } : {}),
+      corsOrigins: env.CORS_ORIGINS.split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+      maintenanceMode: env.MAINTENANCE_MODE,
+      bodyLimitBytes: env.HTTP_BODY_LIMIT_BYTES,
+      rateLimit: {
+        perIpPerMinute: env.RATE_LIMIT_PER_IP_PER_MINUTE,
+        perUserPerMinute: env.RATE_LIMIT_PER_USER_PER_MINUTE,
+      },
+    },
     apiUrl: env.API_URL ?? `http://localhost:${env.PORT}`,
     database: env.DATABASE_URL
       ? {

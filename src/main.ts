@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { pino, type Logger } from 'pino';
 import { openPglite } from './adapters/db/pglite.js';
@@ -16,15 +18,22 @@ import { verifyAll } from './app/verify.js';
 import { WebhookProcessor } from './app/webhookProcessor.js';
 import type { Config } from './config.js';
 import type { Rail } from './domain/index.js';
+import { buildHttpApp } from './http/app.js';
+import { dataDirSecret } from './http/auth.js';
+import { Metrics } from './observability/metrics.js';
 import { OutboxPublisher } from './workers/outboxPublisher.js';
 import { PollingLoop } from './workers/pollingLoop.js';
 import { SettlementWorker } from './workers/settlementWorker.js';
 import { TimeoutProcessor } from './workers/timeoutProcessor.js';
 
-export const ROLES = ['settlements', 'timeouts', 'outbox'] as const;
+export const ROLES = ['api', 'settlements', 'timeouts', 'outbox'] as const;
 export type RoleName = (typeof ROLES)[number];
 
 const OUTBOX_CHANNEL = 'escrow_outbox';
+
+export const VERSION = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 export const systemClock: Clock = { now: () => new Date() };
 
@@ -70,6 +79,8 @@ export async function createEngine(config: Config, opts: EngineOptions = {}) {
     if (applied.length) logger.info({ migrations: applied }, 'migrations applied');
   }
 
+  const metrics = new Metrics();
+  let lastTimeoutRun: Date | null = null;
   const store = new SqlEscrowStore(db);
   const webhookStore = new SqlWebhookStore(db);
   const settlementStore = new SqlSettlementStore(db, () => clock.now());
@@ -95,6 +106,16 @@ export async function createEngine(config: Config, opts: EngineOptions = {}) {
       ),
     rejected: (env, err) =>
       logger.info({ escrow_id: env.escrowId, command: env.type, code: err.code }, 'command rejected'),
+  });
+  handler.observe({
+    committed: (h, ms) => {
+      metrics.commands.inc({ command: h.result.type, outcome: 'applied' });
+      metrics.commandDuration.observe({ command: h.result.type }, ms / 1000);
+      if (h.result.fromStatus !== h.result.toStatus) {
+        metrics.transitions.inc({ from: h.result.fromStatus ?? 'NONE', to: h.result.toStatus });
+      }
+    },
+    rejected: (env, err) => metrics.commands.inc({ command: env.type, outcome: err.code }),
   });
   const service = new EscrowService({ handler, readModel: store, rails, policy: config.policy, clock });
   const webhooks = new WebhookProcessor({
@@ -166,7 +187,7 @@ export async function createEngine(config: Config, opts: EngineOptions = {}) {
   const loops: PollingLoop[] = [];
   const onError = (name: string) => (err: unknown) => logger.error({ err, worker: name }, 'worker tick failed');
 
-  async function start(roles: readonly RoleName[]): Promise<void> {
+  async function start(roles: readonly RoleName[]): Promise<{ port?: number }> {
     const started: PollingLoop[] = [];
     if (roles.includes('outbox')) {
       const loop = new PollingLoop(
@@ -197,6 +218,8 @@ export async function createEngine(config: Config, opts: EngineOptions = {}) {
           'timeouts',
           async () => {
             const s = await timeouts.runOnce();
+            lastTimeoutRun = clock.now();
+            metrics.timeoutLastSuccess.set(lastTimeoutRun.getTime() / 1000);
             if (s.expired || s.deliveryTimeouts) logger.info({ ...s, due: s.due.length }, 'timeouts applied');
             return timeouts.msUntilNextDeadline();
           },
@@ -207,7 +230,29 @@ export async function createEngine(config: Config, opts: EngineOptions = {}) {
     }
     for (const l of started) l.start();
     loops.push(...started);
+    if (roles.includes('api')) {
+      const app = await buildHttpApp(engine, {
+        ...config.http,
+        ...(config.http.jwtSecret || config.http.jwksUrl ? {} : { jwtSecret: jwtSecret() }),
+        version: VERSION,
+      });
+      await app.listen({ port: config.port, host: config.host });
+      cleanups.unshift(() => app.close());
+      const address = app.server.address();
+      return { port: typeof address === 'object' && address ? address.port : config.port };
+    }
+    return {};
   }
+
+  /** The HS256 secret: JWT_SECRET, or in embedded mode one generated once and kept in the data directory. */
+  function jwtSecret(): string {
+    if (config.http.jwtSecret) return config.http.jwtSecret;
+    if (config.database.mode === 'pglite' && !config.database.dataDir.startsWith('memory://')) {
+      return dataDirSecret(config.database.dataDir);
+    }
+    return (generatedSecret ??= randomBytes(48).toString('base64url'));
+  }
+  let generatedSecret: string | undefined;
 
   async function stop(): Promise<void> {
     await Promise.all(loops.splice(0).map((l) => l.stop()));
@@ -215,9 +260,12 @@ export async function createEngine(config: Config, opts: EngineOptions = {}) {
     if (!opts.db) await db.close();
   }
 
-  return {
+  const engine = {
     config,
     clock,
+    metrics,
+    lastTimeoutRun: () => lastTimeoutRun,
+    jwtSecret: () => jwtSecret(),
     logger,
     db,
     store,
@@ -235,4 +283,5 @@ export async function createEngine(config: Config, opts: EngineOptions = {}) {
     start,
     stop,
   };
+  return engine;
 }

@@ -159,6 +159,7 @@ export class CommandHandler {
       toStatus: after.status,
       version: after.version,
       eventIds: events.map((e) => e.eventId),
+      ...(env.requestHash ? { requestHash: env.requestHash } : {}),
     };
     const outcome = await store.commit({ envelope: env, at: now, before, after, events, postings, result, webhook });
     if (outcome.duplicate) {
@@ -179,7 +180,8 @@ export class CommandHandler {
 
   /** The first result of a repeated command id — unless the id was used for another command. */
   private duplicateOf(env: CommandEnvelope, prior: CommandResult, escrow: Escrow | null): HandledCommand {
-    if (prior.escrowId !== env.escrowId || prior.type !== env.type || !escrow) {
+    const otherRequest = env.requestHash != null && (prior.requestHash ?? null) !== env.requestHash;
+    if (prior.escrowId !== env.escrowId || prior.type !== env.type || otherRequest || !escrow) {
       throw new DomainError(
         'IDEMPOTENCY_KEY_REUSED',
         `command id ${env.commandId} was already used for ${prior.type} on escrow ${prior.escrowId}`,

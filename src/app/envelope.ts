@@ -11,6 +11,8 @@ export interface CommandEnvelope<T extends CommandType = CommandType> {
   correlationId: string;
   causationId: string | null;
   payload: Omit<Extract<EscrowCommand, { type: T }>, 'type'>;
+  /** Hash of the request that carried an idempotency key: a replay with another request is refused. */
+  requestHash?: string | null;
 }
 
 /** What applying a command produced; stored with the command id and returned again for a duplicate. */
@@ -22,6 +24,7 @@ export interface CommandResult {
   toStatus: string;
   version: number;
   eventIds: string[];
+  requestHash?: string | null;
 }
 
 /** Provider webhook bookkeeping that must commit in the same transaction as the command it caused. */

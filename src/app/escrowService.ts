@@ -22,6 +22,8 @@ export interface SubmitOptions {
   commandId?: string;
   correlationId?: string;
   causationId?: string | null;
+  /** Set with an idempotency key: the same key with another request is refused (IDEMPOTENCY_KEY_REUSED). */
+  requestHash?: string;
 }
 
 export interface EscrowDetails {
@@ -68,6 +70,7 @@ export class EscrowService {
       correlationId: opts.correlationId ?? commandId,
       causationId: opts.causationId ?? null,
       payload,
+      ...(opts.requestHash ? { requestHash: opts.requestHash } : {}),
     };
   }
 

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { migrate } from '../adapters/db/migrate.js';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { DomainError } from '../domain/index.js';
+import { API_ROLES, dataDirSecret, mintToken, type ApiRole } from '../http/auth.js';
 import { createEngine, openDatabase, ROLES, type RoleName } from '../main.js';
 
 const USAGE = `escrow — Escrow Services engine and operations CLI
@@ -10,6 +11,8 @@ const USAGE = `escrow — Escrow Services engine and operations CLI
 Usage:
   escrow migrate                         apply pending database migrations
   escrow serve [--roles a,b]             run roles (default: all of ${ROLES.join(', ')})
+  escrow token --sub ID --role user|service|admin [--kyc-tier N] [--ttl 24h]
+                                         mint a JWT signed with JWT_SECRET (or the embedded data directory's secret)
   escrow sandbox pay <escrowId|ref> [--fail] [--amount N] [--currency C]
                                          simulate the buyer paying through a signed sandbox webhook
   escrow timeouts run [--dry-run]        apply due payment and confirmation deadlines once
@@ -32,6 +35,10 @@ async function main(argv: string[]): Promise<number> {
         fail: { type: 'boolean', default: false },
         amount: { type: 'string' },
         currency: { type: 'string' },
+        sub: { type: 'string' },
+        role: { type: 'string' },
+        'kyc-tier': { type: 'string' },
+        ttl: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -60,6 +67,21 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'serve':
       return serve(config, values.roles);
+    case 'token': {
+      const role = values.role as ApiRole | undefined;
+      if (!values.sub || !role || !API_ROLES.includes(role)) {
+        return usage('escrow token --sub ID --role user|service|admin [--kyc-tier N]');
+      }
+      const tier = values['kyc-tier'] === undefined ? undefined : Number(values['kyc-tier']);
+      if (tier !== undefined && !Number.isInteger(tier)) return usage('--kyc-tier must be an integer');
+      const secret =
+        config.http.jwtSecret ?? (config.database.mode === 'pglite' ? dataDirSecret(config.database.dataDir) : null);
+      if (!secret) return usage('JWT_SECRET is not set');
+      process.stdout.write(
+        `${await mintToken(secret, { sub: values.sub, role, ...(tier !== undefined ? { kycTier: tier } : {}) }, values.ttl ?? '24h')}\n`,
+      );
+      return 0;
+    }
     case 'sandbox': {
       if (sub !== 'pay' || !arg) return usage('escrow sandbox pay <escrowId|reference>');
       return withEngine(config, async (engine) => {
@@ -109,8 +131,17 @@ async function serve(config: Config, rolesArg: string | undefined): Promise<numb
   const unknown = roles.filter((r) => !(ROLES as readonly string[]).includes(r));
   if (unknown.length) return usage(`unknown role(s) ${unknown.join(', ')}; available: ${ROLES.join(', ')}`);
   const engine = await createEngine(config);
-  await engine.start(roles);
+  const { port } = await engine.start(roles);
   engine.logger.info({ roles, database: config.database.mode }, 'escrow engine started');
+  if (port !== undefined) {
+    const base = `http://localhost:${port}`;
+    const lines = [`Escrow Services listening on ${base}`, `API docs: ${base}/docs (OpenAPI: ${base}/openapi.json)`];
+    if (!config.http.jwksUrl) {
+      const admin = await mintToken(engine.jwtSecret(), { sub: 'admin', role: 'admin' }, '24h');
+      lines.push(`Admin token (24 h): ${admin}`, 'More tokens: escrow token --sub ID --role user|service|admin');
+    }
+    process.stdout.write(`\n${lines.join('\n')}\n\n`);
+  }
   await new Promise<void>((resolve) => {
     const shutdown = (signal: string) => {
       engine.logger.info({ signal }, 'shutting down');

@@ -1,0 +1,180 @@
+import { randomUUID } from 'node:crypto';
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyRequest,
+  type RawReplyDefaultExpression,
+  type RawRequestDefaultExpression,
+  type RawServerDefault,
+} from 'fastify';
+import type { Engine } from '../main.js';
+import { createAuthenticator, type ApiRole, type Principal } from './auth.js';
+import { HttpError, errorHandler, problem } from './problem.js';
+import { adminRoutes } from './routes/admin.js';
+import { escrowRoutes } from './routes/escrows.js';
+import { healthRoutes } from './routes/health.js';
+import { webhookRoutes } from './routes/webhooks.js';
+
+export interface HttpOptions {
+  jwtSecret?: string;
+  jwksUrl?: string;
+  corsOrigins: string[];
+  maintenanceMode: boolean;
+  bodyLimitBytes: number;
+  rateLimit: { perIpPerMinute: number; perUserPerMinute: number };
+  version: string;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | null;
+    rawBody: string | null;
+  }
+}
+
+export type Api = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
+
+export interface RouteDeps {
+  engine: Engine;
+  opts: HttpOptions;
+  /** preHandler: requires a valid token, and one of `roles` when given. */
+  authenticate: (roles?: readonly ApiRole[]) => (request: FastifyRequest) => Promise<void>;
+}
+
+/** The Fastify app: every route of SPEC §5 on top of the engine. `listen` is the caller's business. */
+export async function buildHttpApp(engine: Engine, opts: HttpOptions): Promise<Api> {
+  const app = Fastify({
+    loggerInstance: engine.logger.child({}, { redact: ['req.headers.authorization', 'req.headers.cookie'] }),
+    bodyLimit: opts.bodyLimitBytes,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
+    // Unknown fields are rejected (not stripped) and types are never coerced: "100" and 100 are different inputs.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>() as unknown as Api;
+
+  app.decorateRequest('principal', null);
+  app.decorateRequest('rawBody', null);
+
+  // Every JSON body is kept raw too: webhook signatures are computed over the exact bytes received.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(['application/json', 'application/*+json'], { parseAs: 'string' }, (req, body, done) => {
+    const raw = body as string;
+    req.rawBody = raw;
+    if (raw.length === 0) return done(null, undefined);
+    try {
+      done(null, JSON.parse(raw) as unknown);
+    } catch {
+      done(new HttpError(400, 'INVALID_JSON', 'the body is not valid JSON'), undefined);
+    }
+  });
+
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request, reply) =>
+    reply
+      .code(404)
+      .type('application/problem+json')
+      .send(problem(404, 'NOT_FOUND', `no route ${request.method} ${request.url}`, request.url)),
+  );
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+    if (
+      opts.maintenanceMode &&
+      request.method !== 'GET' &&
+      request.method !== 'HEAD' &&
+      request.method !== 'OPTIONS' &&
+      !request.url.startsWith('/api/webhooks/')
+    ) {
+      throw new HttpError(503, 'MAINTENANCE', 'the service is in maintenance; retry later', { 'retry-after': '300' });
+    }
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const labels = { method: request.method, route, status: String(reply.statusCode) };
+    engine.metrics.httpRequests.inc(labels);
+    engine.metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
+    request.log.info(
+      {
+        request_id: request.id,
+        method: request.method,
+        route,
+        status: reply.statusCode,
+        duration_ms: Math.round(reply.elapsedTime * 10) / 10,
+        ...(request.params && typeof request.params === 'object' && 'id' in request.params
+          ? { escrow_id: (request.params).id }
+          : {}),
+      },
+      'request',
+    );
+  });
+
+  await app.register(helmet, { contentSecurityPolicy: false });
+  await app.register(cors, { origin: opts.corsOrigins.length > 0 ? opts.corsOrigins : false });
+  await app.register(rateLimit, {
+    global: true,
+    max: opts.rateLimit.perIpPerMinute,
+    timeWindow: 60_000,
+    errorResponseBuilder: (request, ctx) =>
+      new HttpError(429, 'RATE_LIMITED', `rate limit of ${ctx.max} requests per minute exceeded`, {
+        'retry-after': String(Math.ceil(ctx.ttl / 1000)),
+      }),
+  });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Escrow Services API',
+        version: opts.version,
+        description:
+          'Escrows for marketplaces: amounts are digit strings in minor units; errors are application/problem+json; ' +
+          'every POST accepts an Idempotency-Key.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  const authenticator = createAuthenticator({
+    ...(opts.jwtSecret ? { secret: opts.jwtSecret } : {}),
+    ...(opts.jwksUrl ? { jwksUrl: opts.jwksUrl } : {}),
+  });
+  const deps: RouteDeps = {
+    engine,
+    opts,
+    authenticate: (roles) => async (request) => {
+      const principal = await authenticator(request.headers.authorization);
+      if (roles && !roles.includes(principal.role)) {
+        throw new HttpError(403, 'FORBIDDEN', `this route is for ${roles.join(' or ')} callers`);
+      }
+      request.principal = principal;
+    },
+  };
+
+  healthRoutes(app, deps);
+  await app.register(
+    (api: Api, _o, done) => {
+      escrowRoutes(api, deps);
+      webhookRoutes(api, deps);
+      adminRoutes(api, deps);
+      done();
+    },
+    { prefix: '/api' },
+  );
+  app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
+  return app;
+}

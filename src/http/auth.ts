@@ -1,0 +1,77 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SignJWT, createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import { HttpError } from './problem.js';
+
+export type ApiRole = 'user' | 'service' | 'admin';
+export const API_ROLES: readonly ApiRole[] = ['user', 'service', 'admin'];
+
+export interface Principal {
+  id: string;
+  role: ApiRole;
+  kycTier: number;
+}
+
+export interface AuthOptions {
+  /** HS256 secret (≥ 64 characters). */
+  secret?: string;
+  /** RS256/ES256 keys from a JWKS endpoint. */
+  jwksUrl?: string;
+}
+
+const unauthorized = (message: string, code = 'UNAUTHORIZED') =>
+  new HttpError(401, code, message, { 'www-authenticate': 'Bearer' });
+
+/** Verifies `Authorization: Bearer <JWT>` and returns the caller; throws a 401 HttpError otherwise. */
+export function createAuthenticator(opts: AuthOptions): (header: string | undefined) => Promise<Principal> {
+  const hs = opts.secret ? new TextEncoder().encode(opts.secret) : null;
+  const jwks = opts.jwksUrl ? createRemoteJWKSet(new URL(opts.jwksUrl)) : null;
+  return async (header) => {
+    const m = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/.exec(header ?? '');
+    if (!m) throw unauthorized('a Bearer token is required');
+    let payload: JWTPayload;
+    try {
+      payload = jwks
+        ? (await jwtVerify(m[1]!, jwks, { algorithms: ['RS256', 'ES256'] })).payload
+        : (await jwtVerify(m[1]!, hs!, { algorithms: ['HS256'] })).payload;
+    } catch (err) {
+      if (err instanceof joseErrors.JWTExpired) throw unauthorized('the token has expired', 'TOKEN_EXPIRED');
+      throw unauthorized('the token is not valid');
+    }
+    const sub = payload.sub;
+    const role = payload.role;
+    const tier = payload.kyc_tier ?? 0;
+    if (typeof sub !== 'string' || !/^[A-Za-z0-9._:@-]{1,128}$/.test(sub))
+      throw unauthorized('the token has no valid sub');
+    if (typeof role !== 'string' || !(API_ROLES as readonly string[]).includes(role)) {
+      throw unauthorized('the token has no valid role (user, service or admin)');
+    }
+    if (!Number.isInteger(tier)) throw unauthorized('kyc_tier must be an integer');
+    return { id: sub, role: role as ApiRole, kycTier: tier as number };
+  };
+}
+
+/** Mints an HS256 token (the `escrow token` command, the start-up admin token, tests). */
+export function mintToken(
+  secret: string,
+  claims: { sub: string; role: ApiRole; kycTier?: number },
+  ttl = '24h',
+): Promise<string> {
+  return new SignJWT({ role: claims.role, ...(claims.kycTier !== undefined ? { kyc_tier: claims.kycTier } : {}) })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject(claims.sub)
+    .setIssuedAt()
+    .setExpirationTime(ttl)
+    .sign(new TextEncoder().encode(secret));
+}
+
+/** Embedded mode without JWT_SECRET: a secret generated once and kept in the data directory (mode 0600). */
+export function dataDirSecret(dataDir: string): string {
+  const file = join(dataDir, 'jwt-secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(48).toString('base64url');
+  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  return secret;
+}

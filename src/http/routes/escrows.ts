@@ -1,0 +1,239 @@
+import { Type } from 'typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { HandledCommand } from '../../app/commandHandler.js';
+import type { CreateEscrowInput, Include } from '../../app/escrowService.js';
+import { fold, type Actor, type Escrow } from '../../domain/index.js';
+import { toDomainEvent } from '../../app/verify.js';
+import type { Api, RouteDeps } from '../app.js';
+import { IdempotencyGate } from '../idempotency.js';
+import { HttpError } from '../problem.js';
+import * as S from '../schemas.js';
+import { detailsView, escrowView, jsonSafe } from '../views.js';
+
+const problems = (...codes: number[]) =>
+  Object.fromEntries(codes.map((c) => [c, { ...S.ProblemView, description: 'application/problem+json' }]));
+const commonErrors = problems(400, 401, 403, 404, 409, 422, 429);
+
+/** A per-user fixed window: 50 escrow requests a minute (SPEC §5), keyed by the verified token subject. */
+class UserRateLimit {
+  private window = 0;
+  private counts = new Map<string, number>();
+  constructor(private readonly perMinute: number) {}
+  check(userId: string): void {
+    const now = Date.now();
+    const window = Math.floor(now / 60_000);
+    if (window !== this.window) {
+      this.window = window;
+      this.counts = new Map();
+    }
+    const n = (this.counts.get(userId) ?? 0) + 1;
+    this.counts.set(userId, n);
+    if (n > this.perMinute) {
+      const retry = Math.ceil(((window + 1) * 60_000 - now) / 1000);
+      throw new HttpError(429, 'RATE_LIMITED', `at most ${this.perMinute} escrow requests per minute per user`, {
+        'retry-after': String(retry),
+      });
+    }
+  }
+}
+
+export function escrowRoutes(app: Api, deps: RouteDeps): void {
+  const { engine } = deps;
+  const service = engine.service;
+  const gate = new IdempotencyGate();
+  const limiter = new UserRateLimit(deps.opts.rateLimit.perUserPerMinute);
+  const auth = deps.authenticate();
+  const authed = async (request: FastifyRequest) => {
+    await auth(request);
+    limiter.check(request.principal!.id);
+  };
+  const actorOf = (request: FastifyRequest): Actor => ({ id: request.principal!.id, role: request.principal!.role });
+
+  /** The escrow as it was right after the command: a replay answers exactly what the first request got. */
+  async function asOfCommand(h: HandledCommand): Promise<Escrow> {
+    if (!h.duplicate || h.escrow.version === h.result.version) return h.escrow;
+    const events = (await engine.store.events(h.result.escrowId)).filter((e) => e.sequence <= h.result.version);
+    return fold(h.result.escrowId, events.map(toDomainEvent)) ?? h.escrow;
+  }
+
+  /** Runs a command with the request's idempotency key and answers with the escrow. */
+  async function submit(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    status: number,
+    run: (opts: ReturnType<IdempotencyGate['options']>) => Promise<HandledCommand>,
+    shape: (e: Escrow) => unknown = escrowView,
+  ) {
+    const opts = gate.options(request, request.principal!.id);
+    const { value: handled, shared } = await gate.run(opts.commandId, () => run(opts));
+    if (handled.duplicate || shared) reply.header('idempotent-replayed', 'true');
+    return reply.code(status).send(shape(await asOfCommand(handled)));
+  }
+
+  const EscrowResponse = { 200: S.EscrowView, ...commonErrors };
+  const tags = ['escrows'];
+  const idParams = { params: S.EscrowParams, headers: S.IdempotencyHeaders };
+
+  app.post(
+    '/escrow',
+    {
+      preHandler: authed,
+      schema: {
+        tags,
+        summary: 'Open an escrow for an accepted offer',
+        body: S.CreateEscrowBody,
+        headers: S.IdempotencyHeaders,
+        response: { 201: S.EscrowView, ...commonErrors },
+      },
+    },
+    (request, reply) =>
+      submit(request, reply, 201, (opts) => service.create(actorOf(request), request.body as CreateEscrowInput, opts)),
+  );
+
+  app.get(
+    '/escrow',
+    {
+      preHandler: authed,
+      schema: {
+        tags,
+        summary: 'List escrows (parties see their own)',
+        querystring: S.ListQuery,
+        response: { 200: S.EscrowList, ...commonErrors },
+      },
+    },
+    async (request) => {
+      const { limit, cursor, ...filter } = request.query;
+      const page = await service.list(actorOf(request), filter, limit ? Number(limit) : 20, cursor ?? null);
+      return { data: page.data.map(escrowView), nextCursor: page.nextCursor } as never;
+    },
+  );
+
+  app.get(
+    '/escrow/:id',
+    {
+      preHandler: authed,
+      schema: {
+        tags,
+        summary: 'One escrow with deliveries, disputes, settlements; include=events,ledger,audit',
+        params: S.EscrowParams,
+        querystring: S.GetQuery,
+        response: { 200: S.EscrowDetailsView, ...commonErrors },
+      },
+    },
+    async (request) => {
+      const include = (request.query.include?.split(',') ?? []) as Include[];
+      return detailsView(await service.get(actorOf(request), request.params.id, include)) as never;
+    },
+  );
+
+  const action = <B extends Parameters<typeof Type.Object>[0]>(
+    path: string,
+    summary: string,
+    body: ReturnType<typeof Type.Object<B>> | typeof S.EmptyBody,
+    run: (
+      request: FastifyRequest<{ Params: { id: string } & Record<string, string>; Body: Record<string, never> }>,
+      actor: Actor,
+      opts: ReturnType<IdempotencyGate['options']>,
+    ) => Promise<HandledCommand>,
+    params: typeof S.EscrowParams | typeof S.DisputeParams | typeof S.SettlementParams = S.EscrowParams,
+  ) =>
+    app.post(
+      path,
+      { preHandler: authed, schema: { tags, summary, ...idParams, params, body, response: EscrowResponse } },
+      (request, reply) => submit(request, reply, 200, (opts) => run(request as never, actorOf(request), opts)),
+    );
+
+  action('/escrow/:id/cancel', 'Cancel an escrow awaiting funds (buyer, seller, admin)', S.CancelBody, (r, a, o) =>
+    service.execute('CancelEscrow', r.params.id, a, r.body, o),
+  );
+  action(
+    '/escrow/:id/confirm-payment',
+    'Confirm a payment manually (admin, audited)',
+    S.ConfirmPaymentBody,
+    (r, a, o) => service.execute('ConfirmPayment', r.params.id, a, r.body as never, o),
+  );
+  action('/escrow/:id/mark-delivered', 'Record the delivery (seller, admin)', S.MarkDeliveredBody, (r, a, o) =>
+    service.execute('MarkDelivered', r.params.id, a, r.body as never, o),
+  );
+  action('/escrow/:id/confirm-delivery', 'Confirm delivery and release the funds (buyer)', S.EmptyBody, (r, a, o) =>
+    service.execute('ConfirmDelivery', r.params.id, a, {}, o),
+  );
+  action('/escrow/:id/release', 'Release a delivered escrow (admin)', S.ReleaseBody, (r, a, o) =>
+    service.execute('ReleaseEscrow', r.params.id, a, r.body, o),
+  );
+  action('/escrow/:id/refund', 'Refund in full or in part (admin; seller in full)', S.RefundBody, (r, a, o) =>
+    service.execute('RefundEscrow', r.params.id, a, r.body as never, o),
+  );
+  action(
+    '/escrow/:id/dispute/:disputeId/review',
+    'Take a dispute into review (admin)',
+    S.EmptyBody,
+    (r, a, o) => service.execute('StartDisputeReview', r.params.id, a, { disputeId: r.params.disputeId! }, o),
+    S.DisputeParams,
+  );
+  action(
+    '/escrow/:id/dispute/:disputeId/resolve',
+    'Resolve a dispute: RELEASE, REFUND or SPLIT (admin)',
+    S.ResolveBody,
+    (r, a, o) =>
+      service.execute(
+        'ResolveDispute',
+        r.params.id,
+        a,
+        { ...(r.body as object), disputeId: r.params.disputeId! } as never,
+        o,
+      ),
+    S.DisputeParams,
+  );
+  action(
+    '/escrow/:id/settlements/:settlementId/retry',
+    'Retry a FAILED settlement (admin)',
+    S.EmptyBody,
+    (r, a, o) => service.execute('RetrySettlement', r.params.id, a, { settlementId: r.params.settlementId! }, o),
+    S.SettlementParams,
+  );
+
+  app.post(
+    '/escrow/:id/dispute',
+    {
+      preHandler: authed,
+      schema: {
+        tags,
+        summary: 'Open a dispute (buyer, seller)',
+        ...idParams,
+        body: S.DisputeBody,
+        response: { 201: S.DisputeView, ...commonErrors },
+      },
+    },
+    (request, reply) =>
+      submit(
+        request,
+        reply,
+        201,
+        (opts) => service.execute('OpenDispute', request.params.id, actorOf(request), request.body, opts),
+        (e) => jsonSafe(e.disputes.at(-1)),
+      ),
+  );
+
+  app.get(
+    '/commands/:commandId',
+    {
+      preHandler: deps.authenticate(),
+      schema: {
+        tags: ['commands'],
+        summary: 'A command’s status and result (its submitter, admin)',
+        params: Type.Object({ commandId: S.Uuid }, { additionalProperties: false }),
+        response: { 200: S.CommandView, ...commonErrors },
+      },
+    },
+    async (request) => {
+      const found = await engine.store.commandResult(request.params.commandId);
+      const p = request.principal!;
+      if (!found || (p.role !== 'admin' && found.actorId !== p.id)) {
+        throw new HttpError(404, 'COMMAND_NOT_FOUND', `command ${request.params.commandId} not found`);
+      }
+      const { actorId: _a, requestHash: _h, ...result } = found;
+      return { ...result, status: 'SUCCEEDED' as const };
+    },
+  );
+}

@@ -1,0 +1,91 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** The SPEC §8 metrics, in one registry per process. Gauges that need the database are filled on scrape. */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly httpRequests = new Counter({
+    name: 'http_requests_total',
+    help: 'HTTP requests by method, route and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [this.registry],
+  });
+  readonly httpDuration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request duration',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+  readonly commands = new Counter({
+    name: 'escrow_commands_total',
+    help: 'Commands by type and outcome (applied, duplicate, rejected code)',
+    labelNames: ['command', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly commandDuration = new Histogram({
+    name: 'escrow_command_duration_seconds',
+    help: 'Command handling time: load, decide, commit',
+    labelNames: ['command'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+    registers: [this.registry],
+  });
+  readonly transitions = new Counter({
+    name: 'escrow_transitions_total',
+    help: 'Escrow status transitions',
+    labelNames: ['from', 'to'] as const,
+    registers: [this.registry],
+  });
+  readonly escrows = new Gauge({
+    name: 'escrows',
+    help: 'Escrows by status',
+    labelNames: ['status'] as const,
+    registers: [this.registry],
+  });
+  readonly outboxUnpublished = new Gauge({
+    name: 'outbox_unpublished_events',
+    help: 'Outbox rows not yet published',
+    registers: [this.registry],
+  });
+  readonly outboxOldestAge = new Gauge({
+    name: 'outbox_oldest_unpublished_age_seconds',
+    help: 'Age of the oldest unpublished outbox row',
+    registers: [this.registry],
+  });
+  readonly outboxPublished = new Counter({
+    name: 'outbox_published_total',
+    help: 'Outbox rows published',
+    registers: [this.registry],
+  });
+  readonly outboxDeadLetters = new Counter({
+    name: 'outbox_dead_letters_total',
+    help: 'Outbox rows dead-lettered',
+    registers: [this.registry],
+  });
+  readonly webhookEvents = new Counter({
+    name: 'webhook_events_total',
+    help: 'Provider webhooks by provider and outcome',
+    labelNames: ['provider', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly settlements = new Gauge({
+    name: 'settlements',
+    help: 'Settlements by status',
+    labelNames: ['status'] as const,
+    registers: [this.registry],
+  });
+  readonly timeoutLastSuccess = new Gauge({
+    name: 'timeout_processor_last_success_timestamp_seconds',
+    help: 'When the timeout processor last completed a run',
+    registers: [this.registry],
+  });
+  readonly dbPool = new Gauge({
+    name: 'db_pool_connections',
+    help: 'Database pool connections by state',
+    labelNames: ['state'] as const,
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+}
