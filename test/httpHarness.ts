@@ -71,7 +71,7 @@ export async function testServer(kind: EngineKind, env: Record<string, string> =
       }
       const res = await fetch(baseUrl + path, { method, headers, ...(body !== undefined ? { body } : {}) });
       const text = await res.text();
-      let parsed: unknown = null;
+      let parsed: unknown;
       try {
         parsed = text ? JSON.parse(text) : null;
       } catch {
