@@ -51,6 +51,10 @@ const schema = z.object({
   HTTP_BODY_LIMIT_BYTES: int(262_144, 1024, 10_485_760),
   RATE_LIMIT_PER_IP_PER_MINUTE: int(100, 1, 1_000_000),
   RATE_LIMIT_PER_USER_PER_MINUTE: int(50, 1, 1_000_000),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+    .optional(),
 
   DATABASE_URL: z
     .string()
@@ -107,6 +111,8 @@ export interface Config {
     maintenanceMode: boolean;
     bodyLimitBytes: number;
     rateLimit: { perIpPerMinute: number; perUserPerMinute: number };
+    /** Rate-limit counters live here when set, so limits hold across replicas. */
+    redisUrl?: string;
   };
   database:
     { mode: 'postgres'; url: string; poolSize: number; timeoutMs: number } | { mode: 'pglite'; dataDir: string };
@@ -184,6 +190,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
         perIpPerMinute: env.RATE_LIMIT_PER_IP_PER_MINUTE,
         perUserPerMinute: env.RATE_LIMIT_PER_USER_PER_MINUTE,
       },
+      ...(env.REDIS_URL ? { redisUrl: env.REDIS_URL } : {}),
     },
     apiUrl: env.API_URL ?? `http://localhost:${env.PORT}`,
     database: env.DATABASE_URL

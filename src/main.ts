@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
 import { openPglite } from './adapters/db/pglite.js';
 import { openPostgres } from './adapters/db/postgres.js';
@@ -231,8 +232,11 @@ export async function createEngine(config: Config, opts: EngineOptions = {}) {
     for (const l of started) l.start();
     loops.push(...started);
     if (roles.includes('api')) {
+      const redis = config.http.redisUrl ? new Redis(config.http.redisUrl, { maxRetriesPerRequest: 2 }) : undefined;
+      if (redis) cleanups.push(async () => void (await redis.quit()));
       const app = await buildHttpApp(engine, {
         ...config.http,
+        ...(redis ? { redis } : {}),
         ...(config.http.jwtSecret || config.http.jwksUrl ? {} : { jwtSecret: jwtSecret() }),
         version: VERSION,
       });

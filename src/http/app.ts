@@ -14,6 +14,7 @@ import Fastify, {
   type RawRequestDefaultExpression,
   type RawServerDefault,
 } from 'fastify';
+import type { Redis } from 'ioredis';
 import type { Engine } from '../main.js';
 import { createAuthenticator, type ApiRole, type Principal } from './auth.js';
 import { HttpError, errorHandler, problem } from './problem.js';
@@ -29,6 +30,8 @@ export interface HttpOptions {
   maintenanceMode: boolean;
   bodyLimitBytes: number;
   rateLimit: { perIpPerMinute: number; perUserPerMinute: number };
+  /** Shared rate-limit counters (REDIS_URL); in-process counters without it. */
+  redis?: Redis;
   version: string;
 }
 
@@ -128,6 +131,7 @@ export async function buildHttpApp(engine: Engine, opts: HttpOptions): Promise<A
     global: true,
     max: opts.rateLimit.perIpPerMinute,
     timeWindow: 60_000,
+    ...(opts.redis ? { redis: opts.redis, nameSpace: 'escrow-rl-ip:' } : {}),
     errorResponseBuilder: (request, ctx) =>
       new HttpError(429, 'RATE_LIMITED', `rate limit of ${ctx.max} requests per minute exceeded`, {
         'retry-after': String(Math.ceil(ctx.ttl / 1000)),

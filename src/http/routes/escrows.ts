@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Redis } from 'ioredis';
 import type { HandledCommand } from '../../app/commandHandler.js';
 import type { CreateEscrowInput, Include } from '../../app/escrowService.js';
 import { fold, type Actor, type Escrow } from '../../domain/index.js';
@@ -14,20 +15,34 @@ const problems = (...codes: number[]) =>
   Object.fromEntries(codes.map((c) => [c, { ...S.ProblemView, description: 'application/problem+json' }]));
 const commonErrors = problems(400, 401, 403, 404, 409, 422, 429);
 
-/** A per-user fixed window: 50 escrow requests a minute (SPEC §5), keyed by the verified token subject. */
+/**
+ * Per-user fixed window: 50 escrow requests a minute (SPEC §5), keyed by the verified token subject. Counters live
+ * in Redis when configured (limits hold across replicas), in this process otherwise.
+ */
 class UserRateLimit {
   private window = 0;
   private counts = new Map<string, number>();
-  constructor(private readonly perMinute: number) {}
-  check(userId: string): void {
+  constructor(
+    private readonly perMinute: number,
+    private readonly redis: Redis | undefined,
+  ) {}
+
+  async check(userId: string): Promise<void> {
     const now = Date.now();
     const window = Math.floor(now / 60_000);
-    if (window !== this.window) {
-      this.window = window;
-      this.counts = new Map();
+    let n: number;
+    if (this.redis) {
+      const key = `escrow-rl-user:${userId}:${window}`;
+      const res = await this.redis.multi().incr(key).pexpire(key, 61_000).exec();
+      n = Number(res?.[0]?.[1] ?? 0);
+    } else {
+      if (window !== this.window) {
+        this.window = window;
+        this.counts = new Map();
+      }
+      n = (this.counts.get(userId) ?? 0) + 1;
+      this.counts.set(userId, n);
     }
-    const n = (this.counts.get(userId) ?? 0) + 1;
-    this.counts.set(userId, n);
     if (n > this.perMinute) {
       const retry = Math.ceil(((window + 1) * 60_000 - now) / 1000);
       throw new HttpError(429, 'RATE_LIMITED', `at most ${this.perMinute} escrow requests per minute per user`, {
@@ -41,11 +56,11 @@ export function escrowRoutes(app: Api, deps: RouteDeps): void {
   const { engine } = deps;
   const service = engine.service;
   const gate = new IdempotencyGate();
-  const limiter = new UserRateLimit(deps.opts.rateLimit.perUserPerMinute);
+  const limiter = new UserRateLimit(deps.opts.rateLimit.perUserPerMinute, deps.opts.redis);
   const auth = deps.authenticate();
   const authed = async (request: FastifyRequest) => {
     await auth(request);
-    limiter.check(request.principal!.id);
+    await limiter.check(request.principal!.id);
   };
   const actorOf = (request: FastifyRequest): Actor => ({ id: request.principal!.id, role: request.principal!.role });
 
