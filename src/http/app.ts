@@ -53,7 +53,7 @@ export type Api = FastifyInstance<
 export interface RouteDeps {
   engine: Engine;
   opts: HttpOptions;
-  /** preHandler: requires a valid token, and one of `roles` when given. */
+  /** onRequest hook (before body validation): requires a valid token, and one of `roles` when given. */
   authenticate: (roles?: readonly ApiRole[]) => (request: FastifyRequest) => Promise<void>;
 }
 
@@ -118,7 +118,7 @@ export async function buildHttpApp(engine: Engine, opts: HttpOptions): Promise<A
         status: reply.statusCode,
         duration_ms: Math.round(reply.elapsedTime * 10) / 10,
         ...(request.params && typeof request.params === 'object' && 'id' in request.params
-          ? { escrow_id: (request.params).id }
+          ? { escrow_id: request.params.id }
           : {}),
       },
       'request',

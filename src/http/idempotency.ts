@@ -12,7 +12,7 @@ import { HttpError } from './problem.js';
  * process wait for it and answer the same; across replicas the command path deduplicates them.
  */
 export class IdempotencyGate {
-  private readonly inFlight = new Map<string, Promise<unknown>>();
+  private readonly inFlight = new Map<string, { hash: string | undefined; promise: Promise<unknown> }>();
 
   options(request: FastifyRequest, principalId: string): SubmitOptions & { key: string | null } {
     const header = request.headers['idempotency-key'];
@@ -37,12 +37,21 @@ export class IdempotencyGate {
   }
 
   /** Runs `fn` once per command id at a time in this process; concurrent callers share the outcome. */
-  async run<T>(commandId: string | undefined, fn: () => Promise<T>): Promise<{ value: T; shared: boolean }> {
+  async run<T>(
+    opts: { commandId?: string; requestHash?: string },
+    fn: () => Promise<T>,
+  ): Promise<{ value: T; shared: boolean }> {
+    const { commandId, requestHash } = opts;
     if (!commandId) return { value: await fn(), shared: false };
     const running = this.inFlight.get(commandId);
-    if (running) return { value: (await running) as T, shared: true };
+    if (running) {
+      if (running.hash !== requestHash) {
+        throw new HttpError(422, 'IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key is in use by another request');
+      }
+      return { value: (await running.promise) as T, shared: true };
+    }
     const p = fn();
-    this.inFlight.set(commandId, p);
+    this.inFlight.set(commandId, { hash: requestHash, promise: p });
     try {
       return { value: await p, shared: false };
     } finally {

@@ -98,7 +98,8 @@ export const ListQuery = Type.Object(
     sellerId: Type.Optional(Id),
     createdFrom: Type.Optional(Iso),
     createdTo: Type.Optional(Iso),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 50, default: 20 })),
+    // query values are strings; the range (1-50, default 20) is checked by the service
+    limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,3}$', examples: ['20'] })),
     cursor: Type.Optional(Type.String({ maxLength: 200 })),
   },
   { additionalProperties: false },

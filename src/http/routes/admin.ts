@@ -6,7 +6,7 @@ export function adminRoutes(app: Api, deps: RouteDeps): void {
   app.post(
     '/admin/process-timeouts',
     {
-      preHandler: deps.authenticate(['admin']),
+      onRequest: deps.authenticate(['admin']),
       schema: {
         tags: ['admin'],
         summary: 'Apply due payment and confirmation deadlines now (same commands as the timeouts role)',

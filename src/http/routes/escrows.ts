@@ -80,7 +80,7 @@ export function escrowRoutes(app: Api, deps: RouteDeps): void {
     shape: (e: Escrow) => unknown = escrowView,
   ) {
     const opts = gate.options(request, request.principal!.id);
-    const { value: handled, shared } = await gate.run(opts.commandId, () => run(opts));
+    const { value: handled, shared } = await gate.run(opts, () => run(opts));
     if (handled.duplicate || shared) reply.header('idempotent-replayed', 'true');
     return reply.code(status).send(shape(await asOfCommand(handled)));
   }
@@ -92,7 +92,7 @@ export function escrowRoutes(app: Api, deps: RouteDeps): void {
   app.post(
     '/escrow',
     {
-      preHandler: authed,
+      onRequest: authed,
       schema: {
         tags,
         summary: 'Open an escrow for an accepted offer',
@@ -108,7 +108,7 @@ export function escrowRoutes(app: Api, deps: RouteDeps): void {
   app.get(
     '/escrow',
     {
-      preHandler: authed,
+      onRequest: authed,
       schema: {
         tags,
         summary: 'List escrows (parties see their own)',
@@ -126,7 +126,7 @@ export function escrowRoutes(app: Api, deps: RouteDeps): void {
   app.get(
     '/escrow/:id',
     {
-      preHandler: authed,
+      onRequest: authed,
       schema: {
         tags,
         summary: 'One escrow with deliveries, disputes, settlements; include=events,ledger,audit',
@@ -154,7 +154,7 @@ export function escrowRoutes(app: Api, deps: RouteDeps): void {
   ) =>
     app.post(
       path,
-      { preHandler: authed, schema: { tags, summary, ...idParams, params, body, response: EscrowResponse } },
+      { onRequest: authed, schema: { tags, summary, ...idParams, params, body, response: EscrowResponse } },
       (request, reply) => submit(request, reply, 200, (opts) => run(request as never, actorOf(request), opts)),
     );
 
@@ -211,7 +211,7 @@ export function escrowRoutes(app: Api, deps: RouteDeps): void {
   app.post(
     '/escrow/:id/dispute',
     {
-      preHandler: authed,
+      onRequest: authed,
       schema: {
         tags,
         summary: 'Open a dispute (buyer, seller)',
@@ -233,7 +233,7 @@ export function escrowRoutes(app: Api, deps: RouteDeps): void {
   app.get(
     '/commands/:commandId',
     {
-      preHandler: deps.authenticate(),
+      onRequest: deps.authenticate(),
       schema: {
         tags: ['commands'],
         summary: 'A command’s status and result (its submitter, admin)',

@@ -1,0 +1,312 @@
+import assert from 'node:assert/strict';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { ENGINE_KINDS, assertDatabaseVerifies, assertEscrowInvariants, tableCounts } from './harness.js';
+import { testServer, type HttpResult, type TestServer } from './httpHarness.js';
+
+/**
+ * Idempotency-Key over HTTP (SPEC §5): the same POST with the same key has one effect however often and however
+ * concurrently it is sent, every answer is the same, a later replay says `idempotent-replayed: true`, the same key with
+ * another request is 422 IDEMPOTENCY_KEY_REUSED and writes nothing, and a key belongs to the caller who sent it.
+ */
+
+interface EscrowJson {
+  id: string;
+  offerId: string;
+  status: string;
+  version: number;
+  amount: string;
+  payment: { reference: string };
+  events?: { type: string }[];
+}
+interface ProblemJson {
+  status: number;
+  code: string;
+}
+
+const BUYER = 'buyer-1';
+const SELLER = 'seller-1';
+const PARALLEL = 10;
+
+const key = (label: string) => ({ 'idempotency-key': `${label}-${randomUUID()}` });
+
+function createBody(over: Record<string, unknown> = {}) {
+  return {
+    offerId: `idem-${randomBytes(6).toString('hex')}`,
+    buyerId: BUYER,
+    sellerId: SELLER,
+    rail: 'SANDBOX',
+    currency: 'USD',
+    amount: '10000',
+    ...over,
+  };
+}
+
+function expectProblem(res: HttpResult<unknown>, status: number, code: string): void {
+  assert.equal(res.status, status, res.text);
+  assert.equal(res.headers.get('content-type'), 'application/problem+json; charset=utf-8');
+  assert.equal((res.body as ProblemJson).code, code, res.text);
+}
+
+/** Ten answers to one request: the same status, byte-identical bodies. */
+function assertAllSame(results: HttpResult<unknown>[], status: number): void {
+  assert.equal(results.length, PARALLEL);
+  assert.deepEqual(
+    results.map((r) => r.status),
+    Array<number>(PARALLEL).fill(status),
+    results.map((r) => r.text).join('\n'),
+  );
+  for (const r of results) {
+    assert.equal(r.text, results[0]!.text, 'every answer has the same body');
+    assert.match(r.headers.get('content-type') ?? '', /^application\/json/);
+  }
+  assert.ok(results.filter((r) => r.headers.get('idempotent-replayed') === null).length <= 1, 'at most one original');
+}
+
+for (const kind of ENGINE_KINDS) {
+  describe(`HTTP Idempotency-Key on ${kind}`, () => {
+    let s: TestServer;
+    let buyer: string;
+    let seller: string;
+    let service: string;
+    let admin: string;
+    const touched = new Set<string>();
+
+    const create = (token: string, body: unknown, headers: Record<string, string> = {}) =>
+      s.call<EscrowJson>('POST', '/api/escrow', { token, body, headers });
+    const act = (id: string, action: string, token: string, body: unknown, headers: Record<string, string> = {}) =>
+      s.call<EscrowJson>('POST', `/api/escrow/${id}/${action}`, { token, body, headers });
+    const events = async (id: string) => (await s.engine.store.events(id)).map((e) => e.type);
+    const funded = async (): Promise<EscrowJson> => {
+      const res = await create(service, createBody());
+      assert.equal(res.status, 201, res.text);
+      const paid = await s.call('POST', `/api/sandbox/payments/${res.body.payment.reference}/succeed`);
+      assert.equal(paid.status, 200, paid.text);
+      touched.add(res.body.id);
+      return res.body;
+    };
+
+    before(async () => {
+      s = await testServer(kind);
+      buyer = await s.token(BUYER, 'user');
+      seller = await s.token(SELLER, 'user');
+      service = await s.token('marketplace-backend', 'service');
+      admin = await s.token('ops-admin', 'admin');
+    });
+    after(async () => {
+      try {
+        for (const id of touched) await assertEscrowInvariants(s.engine, id);
+        await assertDatabaseVerifies(s.engine);
+      } finally {
+        await s.close();
+      }
+    });
+
+    it(`create: ${PARALLEL} parallel requests with one key → one escrow, ${PARALLEL} identical 201s`, async () => {
+      const before = await tableCounts(s.testDb.db);
+      const body = createBody();
+      const headers = key('create');
+      const results = await Promise.all(Array.from({ length: PARALLEL }, () => create(buyer, body, headers)));
+      assertAllSame(results, 201);
+      const id = results[0]!.body.id;
+      touched.add(id);
+      const afterCounts = await tableCounts(s.testDb.db);
+      assert.equal(afterCounts.escrows, before.escrows! + 1, 'exactly one escrow');
+      assert.equal(afterCounts.escrow_events, before.escrow_events! + 1, 'exactly one event');
+      assert.equal(afterCounts.processed_commands, before.processed_commands! + 1, 'exactly one command');
+      assert.deepEqual(await events(id), ['EscrowCreated']);
+      const { rows } = await s.testDb.db.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM escrows WHERE offer_id = $1',
+        [body.offerId],
+      );
+      assert.equal(rows[0]?.n, 1);
+
+      // a later replay answers the same, says so, and still writes nothing
+      const replay = await create(buyer, body, headers);
+      assert.equal(replay.status, 201);
+      assert.equal(replay.headers.get('idempotent-replayed'), 'true');
+      assert.equal(replay.text, results[0]!.text);
+      assert.deepEqual(await tableCounts(s.testDb.db), afterCounts);
+      await assertEscrowInvariants(s.engine, id);
+    });
+
+    it(`mark-delivered: ${PARALLEL} parallel requests with one key → one event, ${PARALLEL} identical 200s`, async () => {
+      const { id } = await funded();
+      const body = { title: 'Keys sent', evidence: ['msg-1'] };
+      const headers = key('deliver');
+      const before = await tableCounts(s.testDb.db);
+      const results = await Promise.all(
+        Array.from({ length: PARALLEL }, () => act(id, 'mark-delivered', seller, body, headers)),
+      );
+      assertAllSame(results, 200);
+      assert.equal(results[0]!.body.status, 'DELIVERED');
+      assert.equal(results[0]!.body.version, 3);
+      const afterCounts = await tableCounts(s.testDb.db);
+      assert.equal(afterCounts.escrow_events, before.escrow_events! + 1, 'exactly one event');
+      assert.equal(afterCounts.deliveries, before.deliveries! + 1, 'exactly one delivery');
+      assert.equal(afterCounts.processed_commands, before.processed_commands! + 1);
+      assert.deepEqual(await events(id), ['EscrowCreated', 'EscrowFundsHeld', 'EscrowDelivered']);
+
+      // the escrow moves on; a replay still answers the escrow as the first request saw it
+      const confirmed = await act(id, 'confirm-delivery', buyer, {});
+      assert.equal(confirmed.body.status, 'RELEASED', confirmed.text);
+      const replay = await act(id, 'mark-delivered', seller, body, headers);
+      assert.equal(replay.status, 200);
+      assert.equal(replay.headers.get('idempotent-replayed'), 'true');
+      assert.equal(replay.text, results[0]!.text);
+      assert.deepEqual(
+        (await events(id)).filter((t) => t === 'EscrowDelivered'),
+        ['EscrowDelivered'],
+      );
+      await s.engine.settlementWorker.runOnce();
+      await assertEscrowInvariants(s.engine, id);
+    });
+
+    it('dispute (201 with the dispute): parallel requests with one key → one dispute, identical answers', async () => {
+      const { id } = await funded();
+      const headers = key('dispute');
+      const body = { reason: 'Not as described' };
+      const results = await Promise.all(
+        Array.from({ length: PARALLEL }, () => act(id, 'dispute', buyer, body, headers)),
+      );
+      assertAllSame(results, 201);
+      assert.deepEqual(await events(id), ['EscrowCreated', 'EscrowFundsHeld', 'DisputeOpened']);
+      const replay = await act(id, 'dispute', buyer, body, headers);
+      assert.equal(replay.status, 201);
+      assert.equal(replay.headers.get('idempotent-replayed'), 'true');
+      assert.equal(replay.text, results[0]!.text);
+      await assertEscrowInvariants(s.engine, id);
+    });
+
+    it('the first request without a replay header; requests without a key are never deduplicated', async () => {
+      const { id } = await funded();
+      const headers = key('first');
+      const first = await act(id, 'mark-delivered', seller, { title: 'once' }, headers);
+      assert.equal(first.status, 200, first.text);
+      assert.equal(first.headers.get('idempotent-replayed'), null);
+      const a = await create(buyer, createBody());
+      const b = await create(buyer, createBody());
+      assert.equal(a.status, 201);
+      assert.equal(b.status, 201);
+      assert.notEqual(a.body.id, b.body.id);
+      assert.equal(a.headers.get('idempotent-replayed'), null);
+      for (const e of [id, a.body.id, b.body.id]) touched.add(e);
+    });
+
+    it('the same key with a different body → 422 IDEMPOTENCY_KEY_REUSED and nothing written', async () => {
+      // create
+      const headers = key('reuse-create');
+      const body = createBody();
+      const first = await create(buyer, body, headers);
+      assert.equal(first.status, 201, first.text);
+      touched.add(first.body.id);
+      const counts = await tableCounts(s.testDb.db);
+      for (const other of [
+        { ...body, amount: '10001' },
+        { ...body, offerId: `${body.offerId}-b` },
+        { ...body, metadata: { note: 'x' } },
+      ]) {
+        expectProblem(await create(buyer, other, headers), 422, 'IDEMPOTENCY_KEY_REUSED');
+      }
+      assert.deepEqual(await tableCounts(s.testDb.db), counts, 'nothing written');
+
+      // an action: another body, another action, another escrow
+      const e = await funded();
+      const other = await funded();
+      const k = key('reuse-action');
+      const delivered = await act(e.id, 'mark-delivered', seller, { title: 'v1' }, k);
+      assert.equal(delivered.status, 200, delivered.text);
+      const counts2 = await tableCounts(s.testDb.db);
+      expectProblem(await act(e.id, 'mark-delivered', seller, { title: 'v2' }, k), 422, 'IDEMPOTENCY_KEY_REUSED');
+      expectProblem(await act(e.id, 'refund', seller, { reason: 'changed my mind' }, k), 422, 'IDEMPOTENCY_KEY_REUSED');
+      expectProblem(await act(other.id, 'mark-delivered', seller, { title: 'v1' }, k), 422, 'IDEMPOTENCY_KEY_REUSED');
+      expectProblem(await create(seller, createBody(), k), 422, 'IDEMPOTENCY_KEY_REUSED');
+      assert.deepEqual(await tableCounts(s.testDb.db), counts2, 'nothing written');
+      assert.equal((await s.engine.store.getEscrow(other.id))?.status, 'FUNDS_HELD');
+      assert.equal((await s.engine.store.getEscrow(e.id))?.version, 3);
+    });
+
+    it("parallel requests with one key and two bodies: one effect, and no request gets the other body's answer", async () => {
+      const wrong: string[] = [];
+      for (let round = 0; round < 5; round++) {
+        const { id } = await funded();
+        const headers = key('race');
+        const bodies = Array.from({ length: PARALLEL }, (_, i) => ({ title: i % 2 === 0 ? 'even' : 'odd' }));
+        const results = await Promise.all(bodies.map((b) => act(id, 'mark-delivered', seller, b, headers)));
+        const okTitles = new Set<string>();
+        results.forEach((r, i) => {
+          const sent = bodies[i]!.title;
+          if (r.status === 200) {
+            const got = (r.body as unknown as { deliveries: { title: string }[] }).deliveries[0]?.title;
+            if (got !== sent) {
+              wrong.push(
+                `sent title=${sent}, got ${r.status} idempotent-replayed=${r.headers.get('idempotent-replayed')} ` +
+                  `with title=${got}`,
+              );
+            } else okTitles.add(sent);
+          } else {
+            assert.ok([409, 422].includes(r.status), r.text);
+            assert.equal(r.headers.get('content-type'), 'application/problem+json; charset=utf-8');
+          }
+        });
+        assert.ok(okTitles.size <= 1, 'at most one body succeeded');
+        assert.deepEqual(
+          (await events(id)).filter((t) => t === 'EscrowDelivered'),
+          ['EscrowDelivered'],
+          'exactly one effect',
+        );
+        await assertEscrowInvariants(s.engine, id);
+      }
+      assert.deepEqual(wrong, [], 'the same key with another body must be refused (422), never answered with 200');
+    });
+
+    it('the same key from a different caller is a different key', async () => {
+      const k = key('shared');
+      // two callers create with the same key and their own bodies: two escrows, no replay, no 422
+      const a = await create(buyer, createBody(), k);
+      const b = await create(seller, createBody(), k);
+      const c = await create(service, createBody(), k);
+      const d = await create(admin, createBody(), k);
+      for (const r of [a, b, c, d]) {
+        assert.equal(r.status, 201, r.text);
+        assert.equal(r.headers.get('idempotent-replayed'), null);
+        touched.add(r.body.id);
+      }
+      assert.equal(new Set([a, b, c, d].map((r) => r.body.id)).size, 4);
+      // the same key and the same body from another caller is not a replay of the first caller's answer: it is a
+      // create of its own, refused because the offer is taken
+      const body = createBody();
+      const fixed = { 'idempotency-key': `fixed-${randomUUID()}` };
+      const mine = await create(buyer, body, fixed);
+      assert.equal(mine.status, 201, mine.text);
+      touched.add(mine.body.id);
+      const theirs = await create(seller, body, fixed);
+      expectProblem(theirs, 409, 'OFFER_ALREADY_IN_ESCROW');
+      assert.equal(theirs.headers.get('idempotent-replayed'), null);
+
+      // actions: the seller's key and the buyer's key do not collide
+      const e = await funded();
+      const ka = key('party');
+      const delivered = await act(e.id, 'mark-delivered', seller, { title: 'sent' }, ka);
+      assert.equal(delivered.status, 200, delivered.text);
+      const confirmed = await act(e.id, 'confirm-delivery', buyer, {}, ka);
+      assert.equal(confirmed.status, 200, confirmed.text);
+      assert.equal(confirmed.headers.get('idempotent-replayed'), null);
+      assert.equal(confirmed.body.status, 'RELEASED');
+      await s.engine.settlementWorker.runOnce();
+      await assertEscrowInvariants(s.engine, e.id);
+    });
+
+    it('an Idempotency-Key that is empty, too long or not visible ASCII is a 400 problem and writes nothing', async () => {
+      const counts = await tableCounts(s.testDb.db);
+      for (const bad of ['', 'x'.repeat(256), 'has space', 'tab\tkey', 'naïve']) {
+        const res = await create(buyer, createBody(), { 'idempotency-key': bad });
+        expectProblem(res, 400, 'VALIDATION_ERROR');
+      }
+      assert.deepEqual(await tableCounts(s.testDb.db), counts);
+      const max = await create(buyer, createBody(), { 'idempotency-key': 'k'.repeat(255) });
+      assert.equal(max.status, 201, max.text);
+      touched.add(max.body.id);
+    });
+  });
+}
