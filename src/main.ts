@@ -19,7 +19,6 @@ import { verifyAll } from './app/verify.js';
 import { WebhookProcessor } from './app/webhookProcessor.js';
 import type { Config } from './config.js';
 import type { Rail } from './domain/index.js';
-import { buildHttpApp } from './http/app.js';
 import { dataDirSecret } from './http/auth.js';
 import { Metrics } from './observability/metrics.js';
 import { OutboxPublisher } from './workers/outboxPublisher.js';
@@ -234,6 +233,8 @@ export async function createEngine(config: Config, opts: EngineOptions = {}) {
     if (roles.includes('api')) {
       const redis = config.http.redisUrl ? new Redis(config.http.redisUrl, { maxRetriesPerRequest: 2 }) : undefined;
       if (redis) cleanups.push(async () => void (await redis.quit()));
+      // Loaded only where the api role runs: workers and CLI commands start without Fastify.
+      const { buildHttpApp } = await import('./http/app.js');
       const app = await buildHttpApp(engine, {
         ...config.http,
         ...(redis ? { redis } : {}),

@@ -39,7 +39,7 @@ function cli(args: string[], env: Record<string, string>): Promise<CliRun> {
       cwd: ROOT,
       env: { ...base, NODE_ENV: 'test', LOG_LEVEL: 'warn', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: 30_000,
+      timeout: 90_000,
     });
     let stdout = '';
     let stderr = '';
