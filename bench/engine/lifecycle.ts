@@ -34,6 +34,7 @@ export async function openBenchEngine(url: string, poolSize: number): Promise<Be
       DATABASE_URL: url,
       DATABASE_POOL_SIZE: String(poolSize),
       ESCROW_RAILS: 'SANDBOX',
+      JWT_SECRET: 'bench-'.padEnd(64, 'x'),
     });
     db = await openDatabase(config, schema);
     // Logging per command would cost more than the command: the bench measures the engine, not pino.

@@ -139,6 +139,8 @@ export class EscrowService {
   ): Promise<{ data: Escrow[]; nextCursor: string | null }> {
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) throw invalid('limit', `must be 1-${MAX_PAGE}`);
     const f: EscrowFilter = { ...filter, ...(actor.role === 'user' ? { partyId: actor.id } : {}) };
+    if (filter.createdFrom !== undefined) f.createdFrom = instant(filter.createdFrom, 'createdFrom');
+    if (filter.createdTo !== undefined) f.createdTo = instant(filter.createdTo, 'createdTo');
     const rows = await this.deps.readModel.listEscrows(f, limit + 1, cursor ? decodeCursor(cursor) : null);
     const page = rows.slice(0, limit);
     const last = page.at(-1);
@@ -149,13 +151,25 @@ export class EscrowService {
 export const canSee = (actor: Actor, e: Escrow): boolean =>
   actor.role !== 'user' || actor.id === e.buyerId || actor.id === e.sellerId;
 
+/** An ISO-8601 instant between 1970 and 9999, normalised to UTC milliseconds; anything else is bad input. */
+function instant(value: string, field: string): string {
+  const ms = Date.parse(value);
+  const ok =
+    /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$/.test(value) &&
+    Number.isFinite(ms) &&
+    ms >= 0 &&
+    ms < Date.UTC(10000, 0, 1);
+  if (!ok) throw invalid(field, 'must be an ISO-8601 date-time between 1970 and 9999');
+  return new Date(ms).toISOString();
+}
+
 const encodeCursor = (e: Escrow): string => Buffer.from(JSON.stringify([e.createdAt, e.id])).toString('base64url');
 
 function decodeCursor(cursor: string): { createdAt: string; id: string } {
   try {
     const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
-    if (Array.isArray(v) && typeof v[0] === 'string' && !Number.isNaN(Date.parse(v[0])) && isUuid(v[1])) {
-      return { createdAt: v[0], id: v[1] };
+    if (Array.isArray(v) && typeof v[0] === 'string' && isUuid(v[1])) {
+      return { createdAt: instant(v[0], 'cursor'), id: v[1] };
     }
   } catch {
     // fall through

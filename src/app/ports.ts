@@ -148,3 +148,8 @@ export interface PaymentRail {
 export class WebhookSignatureError extends Error {
   override readonly name = 'WebhookSignatureError';
 }
+
+/** A correctly signed webhook whose body is not an event the rail understands (→ 400, nothing stored). */
+export class WebhookPayloadError extends Error {
+  override readonly name = 'WebhookPayloadError';
+}

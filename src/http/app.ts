@@ -9,6 +9,7 @@ import Fastify, {
   LogController,
   type FastifyBaseLogger,
   type FastifyInstance,
+  type FastifyReply,
   type FastifyRequest,
   type RawReplyDefaultExpression,
   type RawRequestDefaultExpression,
@@ -65,6 +66,27 @@ export async function buildHttpApp(engine: Engine, opts: HttpOptions): Promise<A
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
+    // Errors Fastify raises before routing (a malformed URL, an over-long parameter) are problems like any other.
+    frameworkErrors: (error, request, reply) => {
+      const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
+      void (reply as unknown as FastifyReply)
+        .code(status)
+        .header('x-request-id', request.id)
+        .type('application/problem+json')
+        .send(problem(status, 'BAD_REQUEST', error.message, request.url));
+    },
+    // Requests Node refuses before Fastify sees them (e.g. headers over 16 KB) still get a problem+json answer.
+    clientErrorHandler: (err: NodeJS.ErrnoException, socket) => {
+      const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+      const body = JSON.stringify(problem(status, 'BAD_REQUEST', 'the request could not be parsed', '/'));
+      if (socket.writable) {
+        socket.end(
+          `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
+            `content-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
+            `x-request-id: ${randomUUID()}\r\nconnection: close\r\n\r\n${body}`,
+        );
+      } else socket.destroy(err);
+    },
     // Unknown fields are rejected (not stripped) and types are never coerced: "100" and 100 are different inputs.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as Api;

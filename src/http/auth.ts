@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createSecretKey, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SignJWT, createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
@@ -25,7 +25,8 @@ const unauthorized = (message: string, code = 'UNAUTHORIZED') =>
 
 /** Verifies `Authorization: Bearer <JWT>` and returns the caller; throws a 401 HttpError otherwise. */
 export function createAuthenticator(opts: AuthOptions): (header: string | undefined) => Promise<Principal> {
-  const hs = opts.secret ? new TextEncoder().encode(opts.secret) : null;
+  // A KeyObject made once: raw bytes would be imported again on every verification.
+  const hs = opts.secret ? createSecretKey(Buffer.from(opts.secret, 'utf8')) : null;
   const jwks = opts.jwksUrl ? createRemoteJWKSet(new URL(opts.jwksUrl)) : null;
   return async (header) => {
     const m = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*)$/.exec(header ?? '');

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, type DomainErrorCode, type FieldError } from '../domain/index.js';
-import { WebhookSignatureError } from '../app/ports.js';
+import { WebhookPayloadError, WebhookSignatureError } from '../app/ports.js';
 
 /** HTTP-level errors that are not domain decisions. */
 export class HttpError extends Error {
@@ -42,7 +42,9 @@ const TITLES: Record<number, string> = {
   413: 'Payload Too Large',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
+  414: 'URI Too Long',
   429: 'Too Many Requests',
+  431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
@@ -92,6 +94,9 @@ export function errorHandler(err: FastifyError | Error, request: FastifyRequest,
   }
   if (err instanceof WebhookSignatureError) {
     return send(problem(400, 'INVALID_SIGNATURE', err.message, instance));
+  }
+  if (err instanceof WebhookPayloadError) {
+    return send(problem(400, 'INVALID_WEBHOOK_PAYLOAD', err.message, instance));
   }
   const fe = err as FastifyError;
   if (fe.validation) {

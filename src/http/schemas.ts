@@ -7,7 +7,10 @@ export const Minor = Type.String({
   examples: ['10000'],
 });
 const Id = Type.String({ pattern: '^[A-Za-z0-9._:@-]{1,128}$', examples: ['user-42'] });
-export const Uuid = Type.String({ format: 'uuid', examples: ['0190f0c8-0000-7000-8000-000000000001'] });
+export const Uuid = Type.String({
+  pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$',
+  examples: ['0190f0c8-0000-7000-8000-000000000001'],
+});
 const Text = (max: number, min = 0) => Type.String({ minLength: min, maxLength: max });
 const Evidence = Type.Array(Text(2000, 1), { maxItems: 50 });
 const Iso = Type.String({ format: 'date-time', examples: ['2026-11-23T10:00:00.000Z'] });
@@ -121,20 +124,40 @@ const Delivery = Type.Object({
   deliveredBy: Type.String(),
   createdAt: Iso,
 });
-export const DisputeView = Type.Object({
-  id: Uuid,
-  openedBy: Type.String(),
-  reason: Type.String(),
-  description: Nullable(Type.String()),
-  evidence: Type.Array(Type.String()),
-  status: Type.String({ examples: ['OPEN'] }),
-  reviewerId: Nullable(Type.String()),
-  resolution: Nullable(Type.String()),
-  buyerAmount: Nullable(Minor),
-  resolutionReason: Nullable(Type.String()),
-  createdAt: Iso,
-  resolvedAt: Nullable(Iso),
-});
+export const DisputeView = Type.Object(
+  {
+    id: Uuid,
+    openedBy: Type.String(),
+    reason: Type.String(),
+    description: Nullable(Type.String()),
+    evidence: Type.Array(Type.String()),
+    status: Type.String({ examples: ['OPEN'] }),
+    reviewerId: Nullable(Type.String()),
+    resolution: Nullable(Type.String()),
+    buyerAmount: Nullable(Minor),
+    resolutionReason: Nullable(Type.String()),
+    createdAt: Iso,
+    resolvedAt: Nullable(Iso),
+  },
+  {
+    examples: [
+      {
+        id: '0190f0c8-0000-7000-8000-0000000000d1',
+        openedBy: 'buyer-1',
+        reason: 'Not as described',
+        description: 'The account was banned',
+        evidence: ['https://files.example/ban.png'],
+        status: 'OPEN',
+        reviewerId: null,
+        resolution: null,
+        buyerAmount: null,
+        resolutionReason: null,
+        createdAt: '2026-11-23T10:00:00.000Z',
+        resolvedAt: null,
+      },
+    ],
+  },
+);
 const Settlement = Type.Object({
   id: Uuid,
   kind: Type.String({ examples: ['PAYOUT'] }),
@@ -264,15 +287,26 @@ const AuditView = Type.Object({
   details: Type.Object({}, { additionalProperties: true }),
   createdAt: Iso,
 });
-export const EscrowDetailsView = Type.Intersect([
-  EscrowView,
-  Type.Object({
+export const EscrowDetailsView = Type.Object(
+  {
+    ...EscrowView.properties,
     events: Type.Optional(Type.Array(EventView)),
     ledger: Type.Optional(Type.Array(LedgerView)),
     audit: Type.Optional(Type.Array(AuditView)),
-  }),
-]);
-export const EscrowList = Type.Object({ data: Type.Array(EscrowView), nextCursor: Nullable(Type.String()) });
+  },
+  { examples: (EscrowView as unknown as { examples: unknown[] }).examples },
+);
+export const EscrowList = Type.Object(
+  { data: Type.Array(EscrowView), nextCursor: Nullable(Type.String()) },
+  {
+    examples: [
+      {
+        data: (EscrowView as unknown as { examples: unknown[] }).examples,
+        nextCursor: 'WyIyMDI2LTExLTIzVDEwOjAwOjAwLjAwMFoiLCIwMTkwZjBjOC0wMDAwLTcwMDAtODAwMC0wMDAwMDAwMDAwMGEiXQ',
+      },
+    ],
+  },
+);
 
 export const CommandView = Type.Object(
   {
@@ -330,4 +364,89 @@ export const ProblemView = Type.Object(
 export const WebhookAck = Type.Object(
   { received: Type.Boolean(), status: Type.String(), outcome: Type.Optional(Type.String()) },
   { examples: [{ received: true, status: 'processed', outcome: 'FUNDS_HELD' }] },
+);
+
+export const TimeoutsSummary = Type.Object(
+  {
+    expired: Type.Integer(),
+    deliveryTimeouts: Type.Integer(),
+    skipped: Type.Integer(),
+    due: Type.Array(Type.Object({ kind: Type.String(), escrowId: Type.String(), deadline: Type.String() })),
+  },
+  {
+    examples: [
+      {
+        expired: 1,
+        deliveryTimeouts: 0,
+        skipped: 0,
+        due: [
+          {
+            kind: 'PAYMENT_DEADLINE',
+            escrowId: '0190f0c8-0000-7000-8000-00000000000a',
+            deadline: '2026-11-30T10:00:00.000Z',
+          },
+        ],
+      },
+    ],
+  },
+);
+
+const Check = Type.Object({
+  status: Type.String(),
+  latency_ms: Type.Optional(Type.Number()),
+  detail: Type.Optional(Type.String()),
+});
+export const HealthView = Type.Object(
+  {
+    status: Type.String(),
+    timestamp: Type.Optional(Type.String()),
+    version: Type.Optional(Type.String()),
+    uptime_seconds: Type.Optional(Type.Integer()),
+    checks: Type.Optional(Type.Record(Type.String(), Check)),
+  },
+  {
+    examples: [
+      {
+        status: 'ok',
+        timestamp: '2026-11-23T10:00:00.000Z',
+        version: '0.1.0',
+        uptime_seconds: 42,
+        checks: { database: { status: 'ok', latency_ms: 0.8 }, outbox: { status: 'ok', detail: '0 unpublished' } },
+      },
+    ],
+  },
+);
+
+/** An error response as OpenAPI shows it: application/problem+json. */
+// In the explicit `content` form @fastify/swagger passes the schema through as is, so the OpenAPI 3.0 `example`
+// keyword is set here instead of JSON Schema's `examples`.
+const { examples: problemExamples, ...problemSchema } = ProblemView as unknown as { examples: unknown[] } & Record<
+  string,
+  unknown
+>;
+export const problemResponse = (description: string) => ({
+  description,
+  content: { 'application/problem+json': { schema: { ...problemSchema, example: problemExamples[0] } } },
+});
+export const problems = (...codes: number[]) =>
+  Object.fromEntries(codes.map((c) => [c, problemResponse(`problem+json (${c})`)]));
+
+export const WebhookBody = Type.Object(
+  {},
+  {
+    additionalProperties: true,
+    examples: [
+      {
+        id: 'evt_0190f0c8',
+        type: 'payment.succeeded',
+        created: 1795400000,
+        data: {
+          reference: 'sbx_0190f0c800007000800000000000000a',
+          transactionId: 'sbx_txn_1',
+          amount: '10000',
+          currency: 'USD',
+        },
+      },
+    ],
+  },
 );

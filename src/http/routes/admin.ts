@@ -1,4 +1,4 @@
-import { Type } from 'typebox';
+import { HttpError } from '../problem.js';
 import type { Api, RouteDeps } from '../app.js';
 import * as S from '../schemas.js';
 
@@ -10,17 +10,27 @@ export function adminRoutes(app: Api, deps: RouteDeps): void {
       schema: {
         tags: ['admin'],
         summary: 'Apply due payment and confirmation deadlines now (same commands as the timeouts role)',
-        body: Type.Optional(S.TimeoutsBody),
-        response: {
-          200: Type.Object({
-            expired: Type.Integer(),
-            deliveryTimeouts: Type.Integer(),
-            skipped: Type.Integer(),
-            due: Type.Array(Type.Object({ kind: Type.String(), escrowId: Type.String(), deadline: Type.String() })),
-          }),
-        },
+        description: 'Body optional: {"dryRun": true} lists what is due without applying it.',
+        headers: S.IdempotencyHeaders,
+        response: { 200: S.TimeoutsSummary, ...S.problems(400, 401, 403, 429) },
       },
     },
-    (request) => deps.engine.timeouts.runOnce({ dryRun: request.body?.dryRun ?? false }) as never,
+    (request) => {
+      // The body is optional, so it is checked here rather than by a (required) body schema.
+      const body: unknown = request.body;
+      const ok =
+        body === undefined ||
+        body === null ||
+        (typeof body === 'object' &&
+          !Array.isArray(body) &&
+          Object.keys(body).every((k) => k === 'dryRun') &&
+          ['boolean', 'undefined'].includes(typeof (body as { dryRun?: unknown }).dryRun));
+      if (!ok) {
+        throw new HttpError(400, 'VALIDATION_ERROR', 'the body may only be {"dryRun": true|false}', {}, [
+          { field: 'dryRun', message: 'must be a boolean; no other fields' },
+        ]);
+      }
+      return deps.engine.timeouts.runOnce({ dryRun: (body as { dryRun?: boolean } | null)?.dryRun ?? false });
+    },
   );
 }

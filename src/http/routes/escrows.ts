@@ -5,15 +5,14 @@ import type { HandledCommand } from '../../app/commandHandler.js';
 import type { CreateEscrowInput, Include } from '../../app/escrowService.js';
 import { fold, type Actor, type Escrow } from '../../domain/index.js';
 import { toDomainEvent } from '../../app/verify.js';
+import { isUuid } from '../../app/ids.js';
 import type { Api, RouteDeps } from '../app.js';
 import { IdempotencyGate } from '../idempotency.js';
 import { HttpError } from '../problem.js';
 import * as S from '../schemas.js';
 import { detailsView, escrowView, jsonSafe } from '../views.js';
 
-const problems = (...codes: number[]) =>
-  Object.fromEntries(codes.map((c) => [c, { ...S.ProblemView, description: 'application/problem+json' }]));
-const commonErrors = problems(400, 401, 403, 404, 409, 422, 429);
+const commonErrors = S.problems(400, 401, 403, 404, 409, 422, 429);
 
 /**
  * Per-user fixed window: 50 escrow requests a minute (SPEC §5), keyed by the verified token subject. Counters live
@@ -242,7 +241,9 @@ export function escrowRoutes(app: Api, deps: RouteDeps): void {
       },
     },
     async (request) => {
-      const found = await engine.store.commandResult(request.params.commandId);
+      const found = isUuid(request.params.commandId)
+        ? await engine.store.commandResult(request.params.commandId)
+        : null;
       const p = request.principal!;
       if (!found || (p.role !== 'admin' && found.actorId !== p.id)) {
         throw new HttpError(404, 'COMMAND_NOT_FOUND', `command ${request.params.commandId} not found`);

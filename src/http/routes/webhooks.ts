@@ -59,7 +59,7 @@ export function webhookRoutes(app: Api, { engine }: RouteDeps): void {
           },
           { additionalProperties: false },
         ),
-        response: { 200: S.WebhookAck },
+        response: { 200: S.WebhookAck, ...S.problems(400, 404, 422, 429) },
       },
     },
     async (request) => {

@@ -1,6 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { PaymentInstructions } from '../../../domain/index.js';
 import {
+  WebhookPayloadError,
   WebhookSignatureError,
   type PaymentRail,
   type SettlementOrder,
@@ -103,12 +104,15 @@ export class SandboxRail implements PaymentRail {
     try {
       body = JSON.parse(rawBody) as SandboxWebhookBody;
     } catch {
-      throw new WebhookSignatureError('body is not JSON');
+      throw new WebhookPayloadError('body is not JSON');
     }
-    const d = body.data ?? {};
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      throw new WebhookPayloadError('body is not an event object');
+    }
+    const d = typeof body.data === 'object' && body.data !== null ? body.data : {};
     const str = (v: unknown) => (typeof v === 'string' && v.length > 0 ? v : null);
     const eventId = str(body.id);
-    if (!eventId) throw new WebhookSignatureError('event id missing');
+    if (!eventId) throw new WebhookPayloadError('event id missing');
     switch (body.type) {
       case 'payment.succeeded': {
         const [reference, transactionId, amount, currency] = [d.reference, d.transactionId, d.amount, d.currency].map(
@@ -150,6 +154,10 @@ export class SandboxRail implements PaymentRail {
           };
         }
         break;
+    }
+    // A known type with missing fields is malformed (refused, so it is never marked done); an unknown type is not ours.
+    if (['payment.succeeded', 'payment.failed', 'settlement.succeeded', 'settlement.failed'].includes(body.type)) {
+      throw new WebhookPayloadError(`malformed ${body.type} event`);
     }
     return { kind: 'not_supported', eventId, type: String(body.type) };
   }
