@@ -20,8 +20,8 @@ export function adminRoutes(app: Api, deps: RouteDeps): void {
       const body: unknown = request.body;
       const ok =
         body === undefined ||
-        body === null ||
         (typeof body === 'object' &&
+          body !== null &&
           !Array.isArray(body) &&
           Object.keys(body).every((k) => k === 'dryRun') &&
           ['boolean', 'undefined'].includes(typeof (body as { dryRun?: unknown }).dryRun));
@@ -30,7 +30,7 @@ export function adminRoutes(app: Api, deps: RouteDeps): void {
           { field: 'dryRun', message: 'must be a boolean; no other fields' },
         ]);
       }
-      return deps.engine.timeouts.runOnce({ dryRun: (body as { dryRun?: boolean } | null)?.dryRun ?? false });
+      return deps.engine.timeouts.runOnce({ dryRun: (body as { dryRun?: boolean } | undefined)?.dryRun ?? false });
     },
   );
 }
