@@ -2,15 +2,16 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { SignJWT, exportJWK, generateKeyPair } from 'jose';
+import { SignJWT, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { testServer, type TestServer } from './httpHarness.js';
 
 describe('JWT_JWKS_URL: RS256 and ES256 tokens verified with keys from a JWKS endpoint', () => {
   let jwks: Server;
   let s: TestServer;
-  const keys: { alg: 'RS256' | 'ES256'; privateKey: CryptoKey; kid: string }[] = [];
+  type PrivateKey = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
+  const keys: { alg: 'RS256' | 'ES256'; privateKey: PrivateKey; kid: string }[] = [];
   before(async () => {
-    const published = [];
+    const published: JWK[] = [];
     for (const alg of ['RS256', 'ES256'] as const) {
       const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true });
       const kid = `key-${alg}`;
