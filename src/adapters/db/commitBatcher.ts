@@ -15,8 +15,8 @@ export interface CommitBatcherOptions {
 
 /**
  * Group commit for the command path. A commit request runs at once when a slot is free; requests arriving while all
- * slots are busy queue and go together in the next transaction (`escrow_commit_batch`), each under its own
- * savepoint. Under load this pays one round trip and one WAL flush per batch instead of per command; when idle it
+ * slots are busy queue and go together in the next transaction (`escrow_commit_batch`); if any of them fails, the
+ * batch is retried with a savepoint per command so only the failing one is refused. Under load this pays one round trip and one WAL flush per batch instead of per command; when idle it
  * adds no delay. Commands of one escrow keep their order: the queue is FIFO and a batch applies in order.
  */
 export class CommitBatcher {
@@ -48,15 +48,30 @@ export class CommitBatcher {
   }
 
   private async run(batch: Pending[]): Promise<void> {
-    let outcomes: ({ error?: PgError } & Record<string, unknown>)[];
+    const input = `[${batch.map((b) => b.json).join(',')}]`;
+    const commit = async (isolate: boolean) =>
+      (
+        await this.db.query<{ out: ({ error?: PgError } & Record<string, unknown>)[] }>(
+          'SELECT escrow_commit_batch($1::jsonb, $2) AS out',
+          [input, isolate],
+        )
+      ).rows[0]!.out;
+    let outcomes: Awaited<ReturnType<typeof commit>>;
     try {
-      const { rows } = await this.db.query<{ out: typeof outcomes }>('SELECT escrow_commit_batch($1::jsonb) AS out', [
-        `[${batch.map((b) => b.json).join(',')}]`,
-      ]);
-      outcomes = rows[0]!.out;
+      // Savepoints cost a subtransaction per command: first try without them. Any error aborts that attempt
+      // (nothing is written); a lone command's error is its own, a batch is retried with a savepoint per command.
+      outcomes = await commit(false);
     } catch (err) {
-      for (const b of batch) b.reject(err);
-      return;
+      if (batch.length === 1) {
+        batch[0]!.reject(err);
+        return;
+      }
+      try {
+        outcomes = await commit(true);
+      } catch (again) {
+        for (const b of batch) b.reject(again);
+        return;
+      }
     }
     batch.forEach((b, i) => {
       const o = outcomes[i];
