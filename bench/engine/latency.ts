@@ -1,4 +1,4 @@
-/** Latency samples in milliseconds, grouped by a label (command type or lifecycle step). */
+/** Latency samples in milliseconds, grouped by a label (command type, lifecycle step); shared by both benches. */
 export class LatencyRecorder {
   private readonly samples = new Map<string, number[]>();
 
@@ -23,13 +23,14 @@ export interface LatencySummary {
   mean: number;
   p50: number;
   p90: number;
+  p95: number;
   p99: number;
   max: number;
 }
 
 /** Nearest-rank percentiles (no interpolation: every figure is a latency that was observed). */
 export function summarize(values: readonly number[]): LatencySummary {
-  if (values.length === 0) return { count: 0, mean: NaN, p50: NaN, p90: NaN, p99: NaN, max: NaN };
+  if (values.length === 0) return { count: 0, mean: NaN, p50: NaN, p90: NaN, p95: NaN, p99: NaN, max: NaN };
   const sorted = Float64Array.from(values).sort();
   const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]!;
   const sum = sorted.reduce((a, v) => a + v, 0);
@@ -38,6 +39,7 @@ export function summarize(values: readonly number[]): LatencySummary {
     mean: sum / sorted.length,
     p50: at(0.5),
     p90: at(0.9),
+    p95: at(0.95),
     p99: at(0.99),
     max: sorted[sorted.length - 1]!,
   };
