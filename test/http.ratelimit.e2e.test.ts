@@ -18,6 +18,9 @@ for (const [name, env] of stores) {
     after(() => s.close());
 
     it('answers 429 with Retry-After past the per-user limit on escrow routes, per user', async () => {
+      // the per-user window is a calendar minute: start well inside one so the four requests share it
+      const intoMinute = Date.now() % 60_000;
+      if (intoMinute > 50_000) await new Promise((r) => setTimeout(r, 60_500 - intoMinute));
       const user = `rl-user-${Date.now()}`;
       const token = await s.token(user, 'user');
       const statuses: number[] = [];
