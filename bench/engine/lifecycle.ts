@@ -1,49 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
-import { pino } from 'pino';
 import type { Database } from '../../src/adapters/db/database.js';
-import { loadConfig } from '../../src/config.js';
 import type { Actor } from '../../src/domain/index.js';
-import { createEngine, openDatabase, type Engine } from '../../src/main.js';
+import type { Engine } from '../../src/main.js';
 import { LatencyRecorder } from './latency.js';
+import { openThrowawayEngine, type ThrowawayEngine } from './throwawayEngine.js';
 
-export interface BenchEngine {
-  engine: Engine;
-  db: Database;
-  schema: string;
-  /** Closes the pool and drops the throwaway schema. */
-  close(): Promise<void>;
-}
+export type BenchEngine = ThrowawayEngine;
 
 /** An engine with silent logs and the SANDBOX rail on a fresh, migrated schema of `url`, pool size `poolSize`. */
-export async function openBenchEngine(url: string, poolSize: number): Promise<BenchEngine> {
-  const schema = `bench_${randomBytes(5).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: url, application_name: 'bench-admin' });
-  await admin.connect();
-  let db: Database | null = null;
-  const close = async () => {
-    await db?.close();
-    await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await admin.end();
-  };
-  try {
-    await admin.query(`CREATE SCHEMA ${schema}`);
-    const config = loadConfig({
-      NODE_ENV: 'development',
-      LOG_LEVEL: 'silent',
-      DATABASE_URL: url,
-      DATABASE_POOL_SIZE: String(poolSize),
-      ESCROW_RAILS: 'SANDBOX',
-      JWT_SECRET: 'bench-'.padEnd(64, 'x'),
-    });
-    db = await openDatabase(config, schema);
-    // Logging per command would cost more than the command: the bench measures the engine, not pino.
-    const engine = await createEngine(config, { db, logger: pino({ level: 'silent' }), migrate: true });
-    return { engine, db, schema, close };
-  } catch (err) {
-    await close().catch(() => undefined);
-    throw err;
-  }
+export function openBenchEngine(url: string, poolSize: number): Promise<BenchEngine> {
+  return openThrowawayEngine(url, 'bench', {
+    DATABASE_POOL_SIZE: String(poolSize),
+    JWT_SECRET: 'bench-'.padEnd(64, 'x'),
+  });
 }
 
 export interface LifecycleStats {

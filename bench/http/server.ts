@@ -1,12 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { monitorEventLoopDelay, performance, type EventLoopUtilization } from 'node:perf_hooks';
-import pg from 'pg';
-import { pino } from 'pino';
 import type { Database } from '../../src/adapters/db/database.js';
-import { loadConfig } from '../../src/config.js';
-import { createEngine, openDatabase, type Engine } from '../../src/main.js';
+import type { Engine } from '../../src/main.js';
 import { LatencyRecorder, type LatencySummary } from '../engine/latency.js';
 import { finalStates } from '../engine/lifecycle.js';
+import { openThrowawayEngine } from '../engine/throwawayEngine.js';
 
 export interface ServerSettings {
   databaseUrl: string;
@@ -84,39 +81,20 @@ const WORKER_COMMANDS = new Set(['RecordSettlementResult']);
  * `poolSize`, an HS256 secret the bench mints its tokens with, and rate limits far above what the bench sends.
  */
 export async function startBenchServer(s: ServerSettings): Promise<BenchServer> {
-  const schema = `bench_http_${randomBytes(5).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: s.databaseUrl, application_name: 'bench-admin' });
-  await admin.connect();
-  let db: Database | null = null;
-  let engine: Engine | null = null;
-  const dropAll = async () => {
-    await engine?.stop();
-    await db?.close();
-    await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await admin.end();
-  };
+  const t = await openThrowawayEngine(s.databaseUrl, 'bench_http', {
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DATABASE_POOL_SIZE: String(s.poolSize),
+    JWT_SECRET: s.jwtSecret,
+    RATE_LIMIT_PER_IP_PER_MINUTE: '1000000',
+    RATE_LIMIT_PER_USER_PER_MINUTE: '1000000',
+  });
   try {
-    await admin.query(`CREATE SCHEMA ${schema}`);
-    const config = loadConfig({
-      NODE_ENV: 'development',
-      LOG_LEVEL: 'silent',
-      PORT: '0',
-      HOST: '127.0.0.1',
-      DATABASE_URL: s.databaseUrl,
-      DATABASE_POOL_SIZE: String(s.poolSize),
-      JWT_SECRET: s.jwtSecret,
-      RATE_LIMIT_PER_IP_PER_MINUTE: '1000000',
-      RATE_LIMIT_PER_USER_PER_MINUTE: '1000000',
-      ESCROW_RAILS: 'SANDBOX',
-    });
-    db = await openDatabase(config, schema);
-    // Logging per request and per command would cost more than the command: the bench measures the API, not pino.
-    engine = await createEngine(config, { db, logger: pino({ level: 'silent' }), migrate: true });
-    const { port } = await engine.start(['api', 'settlements']);
+    const { port } = await t.engine.start(['api', 'settlements']);
     if (!port) throw new Error('the api role did not listen');
-    return instrument(engine, db, schema, port, dropAll);
+    return instrument(t.engine, t.db, t.schema, port, () => t.close());
   } catch (err) {
-    await dropAll().catch(() => undefined);
+    await t.close().catch(() => undefined);
     throw err;
   }
 }
