@@ -55,6 +55,9 @@ const schema = z.object({
     .string()
     .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
     .optional(),
+  IDEMPOTENCY_STORAGE: z.enum(['postgres', 'redis']).default('postgres'),
+  IDEMPOTENCY_TTL_HOURS: z.coerce.number().positive().max(8760).default(24),
+  IDEMPOTENCY_LOCK_SECONDS: z.coerce.number().positive().max(3600).default(30),
 
   DATABASE_URL: z
     .string()
@@ -113,6 +116,7 @@ export interface Config {
     rateLimit: { perIpPerMinute: number; perUserPerMinute: number };
     /** Rate-limit counters live here when set, so limits hold across replicas. */
     redisUrl?: string;
+    idempotency: { storage: 'postgres' | 'redis'; ttlMs: number; lockMs: number };
   };
   database:
     { mode: 'postgres'; url: string; poolSize: number; timeoutMs: number } | { mode: 'pglite'; dataDir: string };
@@ -155,6 +159,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     // Embedded mode keeps a generated secret in its data directory; a shared database needs a shared secret.
     problems.push('JWT_SECRET: required (or JWT_JWKS_URL) when DATABASE_URL is set');
   }
+  if (raw.IDEMPOTENCY_STORAGE === 'redis' && !raw.REDIS_URL) {
+    problems.push('IDEMPOTENCY_STORAGE: redis needs REDIS_URL');
+  }
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const env = parsed.data;
 
@@ -191,6 +198,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
         perUserPerMinute: env.RATE_LIMIT_PER_USER_PER_MINUTE,
       },
       ...(env.REDIS_URL ? { redisUrl: env.REDIS_URL } : {}),
+      idempotency: {
+        storage: env.IDEMPOTENCY_STORAGE,
+        ttlMs: Math.round(env.IDEMPOTENCY_TTL_HOURS * 3_600_000),
+        lockMs: Math.round(env.IDEMPOTENCY_LOCK_SECONDS * 1000),
+      },
     },
     apiUrl: env.API_URL ?? `http://localhost:${env.PORT}`,
     database: env.DATABASE_URL

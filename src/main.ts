@@ -8,8 +8,10 @@ import { openPostgres } from './adapters/db/postgres.js';
 import type { Database } from './adapters/db/database.js';
 import { migrate } from './adapters/db/migrate.js';
 import { SqlEscrowStore, SqlIntegrityStore } from './adapters/db/escrowStore.js';
+import { SqlIdempotencyStore } from './adapters/db/idempotencyStore.js';
 import { SqlOutboxStore, SqlSettlementStore, SqlTimeoutStore, SqlWebhookStore } from './adapters/db/workerStores.js';
 import { InProcessEventBus } from './adapters/events/inProcessBus.js';
+import { RedisIdempotencyStore } from './adapters/redis/idempotencyStore.js';
 import { SandboxRail } from './adapters/rails/sandbox/sandboxRail.js';
 import { SandboxPaymentSimulator } from './adapters/rails/sandbox/paymentSimulator.js';
 import { CommandHandler } from './app/commandHandler.js';
@@ -235,9 +237,13 @@ export async function createEngine(config: Config, opts: EngineOptions = {}) {
       if (redis) cleanups.push(async () => void (await redis.quit()));
       // Loaded only where the api role runs: workers and CLI commands start without Fastify.
       const { buildHttpApp } = await import('./http/app.js');
+      const { storage, ttlMs, lockMs } = config.http.idempotency;
+      const idempotencyStore =
+        storage === 'redis' && redis ? new RedisIdempotencyStore(redis) : new SqlIdempotencyStore(db);
       const app = await buildHttpApp(engine, {
         ...config.http,
         ...(redis ? { redis } : {}),
+        idempotency: { store: idempotencyStore, ttlMs, lockMs },
         ...(config.http.jwtSecret || config.http.jwksUrl ? {} : { jwtSecret: jwtSecret() }),
         version: VERSION,
       });

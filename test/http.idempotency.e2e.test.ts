@@ -1,13 +1,24 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { ENGINE_KINDS, assertDatabaseVerifies, assertEscrowInvariants, tableCounts } from './harness.js';
+import { Redis } from 'ioredis';
+import { SqlIdempotencyStore } from '../src/adapters/db/idempotencyStore.js';
+import { RedisIdempotencyStore } from '../src/adapters/redis/idempotencyStore.js';
+import { keyedCommandId, requestHash, type IdempotencyStore } from '../src/http/idempotency.js';
+import {
+  ENGINE_KINDS,
+  assertDatabaseVerifies,
+  assertEscrowInvariants,
+  tableCounts,
+  type EngineKind,
+} from './harness.js';
 import { testServer, type HttpResult, type TestServer } from './httpHarness.js';
 
 /**
  * Idempotency-Key over HTTP (SPEC §5): the same POST with the same key has one effect however often and however
  * concurrently it is sent, every answer is the same, a later replay says `idempotent-replayed: true`, the same key with
  * another request is 422 IDEMPOTENCY_KEY_REUSED and writes nothing, and a key belongs to the caller who sent it.
+ * Responses are kept IDEMPOTENCY_TTL_HOURS in PostgreSQL or Redis (IDEMPOTENCY_STORAGE); every case runs on each.
  */
 
 interface EscrowJson {
@@ -63,8 +74,16 @@ function assertAllSame(results: HttpResult<unknown>[], status: number): void {
   assert.ok(results.filter((r) => r.headers.get('idempotent-replayed') === null).length <= 1, 'at most one original');
 }
 
-for (const kind of ENGINE_KINDS) {
-  describe(`HTTP Idempotency-Key on ${kind}`, () => {
+const TTL_HOURS = 24;
+const LOCK_SECONDS = 30;
+const setups: { kind: EngineKind; storage: 'postgres' | 'redis' }[] = ENGINE_KINDS.map((kind) => ({
+  kind,
+  storage: 'postgres',
+}));
+if (process.env.TEST_REDIS_URL) setups.push({ kind: ENGINE_KINDS.at(-1)!, storage: 'redis' });
+
+for (const { kind, storage } of setups) {
+  describe(`HTTP Idempotency-Key on ${kind}, responses stored in ${storage}`, () => {
     let s: TestServer;
     let buyer: string;
     let seller: string;
@@ -86,8 +105,26 @@ for (const kind of ENGINE_KINDS) {
       return res.body;
     };
 
+    let redis: Redis | undefined;
+    let store: IdempotencyStore;
+    /** How many stored responses (or in-flight locks) the backend holds. */
+    const storedKeys = async (): Promise<number> => {
+      if (redis) return (await redis.keys('escrow-idem:*')).length;
+      const { rows } = await s.testDb.db.query<{ n: number }>('SELECT count(*)::int AS n FROM idempotency_keys');
+      return rows[0]!.n;
+    };
+
     before(async () => {
-      s = await testServer(kind);
+      s = await testServer(kind, {
+        IDEMPOTENCY_STORAGE: storage,
+        IDEMPOTENCY_TTL_HOURS: String(TTL_HOURS),
+        IDEMPOTENCY_LOCK_SECONDS: String(LOCK_SECONDS),
+        ...(storage === 'redis' ? { REDIS_URL: process.env.TEST_REDIS_URL! } : {}),
+      });
+      if (storage === 'redis') {
+        redis = new Redis(process.env.TEST_REDIS_URL!);
+        store = new RedisIdempotencyStore(redis);
+      } else store = new SqlIdempotencyStore(s.testDb.db);
       buyer = await s.token(BUYER, 'user');
       seller = await s.token(SELLER, 'user');
       service = await s.token('marketplace-backend', 'service');
@@ -99,6 +136,7 @@ for (const kind of ENGINE_KINDS) {
         await assertDatabaseVerifies(s.engine);
       } finally {
         await s.close();
+        await redis?.quit();
       }
     });
 
@@ -304,9 +342,114 @@ for (const kind of ENGINE_KINDS) {
         expectProblem(res, 400, 'VALIDATION_ERROR');
       }
       assert.deepEqual(await tableCounts(s.testDb.db), counts);
-      const max = await create(buyer, createBody(), { 'idempotency-key': 'k'.repeat(255) });
+      const max = await create(buyer, createBody(), { 'idempotency-key': randomUUID().padEnd(255, 'k') });
       assert.equal(max.status, 201, max.text);
       touched.add(max.body.id);
+    });
+
+    it('a rejection is stored and replayed for the TTL; after it the request is decided again, once', async () => {
+      const { id } = await funded();
+      const k = key('rejected');
+      const first = await act(id, 'confirm-delivery', buyer, {}, k);
+      expectProblem(first, 409, 'INVALID_STATE_TRANSITION');
+      assert.equal(first.headers.get('idempotent-replayed'), null);
+      assert.equal((await act(id, 'mark-delivered', seller, { title: 'shipped' })).status, 200);
+
+      // the escrow could now be confirmed, but within the TTL the key answers what it answered
+      s.clock.advance((TTL_HOURS - 1) * 3_600_000);
+      const replay = await act(id, 'confirm-delivery', buyer, {}, k);
+      assert.equal(replay.status, 409);
+      assert.equal(replay.text, first.text, 'the stored problem, byte for byte');
+      assert.equal(replay.headers.get('idempotent-replayed'), 'true');
+      assert.equal(replay.headers.get('content-type'), 'application/problem+json; charset=utf-8');
+      expectProblem(await act(id, 'confirm-delivery', buyer, { note: 1 }, k), 400, 'VALIDATION_ERROR');
+      assert.equal((await s.engine.store.getEscrow(id))?.status, 'DELIVERED');
+
+      // past the TTL the stored answer is gone and the (never applied) command is decided now: once
+      s.clock.advance(2 * 3_600_000);
+      const [a, b] = await Promise.all([
+        act(id, 'confirm-delivery', buyer, {}, k),
+        act(id, 'confirm-delivery', buyer, {}, k),
+      ]);
+      assert.equal(a.status, 200, a.text);
+      assert.equal(a.body.status, 'RELEASED');
+      assert.equal(b.text, a.text);
+      assert.deepEqual(
+        (await events(id)).filter((t) => t === 'DeliveryConfirmed' || t === 'EscrowReleased'),
+        ['DeliveryConfirmed', 'EscrowReleased'],
+      );
+      await s.engine.settlementWorker.runOnce();
+      await assertEscrowInvariants(s.engine, id);
+    });
+
+    it('past the TTL a committed command still replays from its command record, and another body is still 422', async () => {
+      const { id } = await funded();
+      const k = key('committed');
+      const body = { title: 'Keys sent' };
+      const first = await act(id, 'mark-delivered', seller, body, k);
+      assert.equal(first.status, 200, first.text);
+      assert.ok((await storedKeys()) > 0, 'the response is stored');
+      s.clock.advance((TTL_HOURS + 1) * 3_600_000);
+      const counts = await tableCounts(s.testDb.db);
+      const replay = await act(id, 'mark-delivered', seller, body, k);
+      assert.equal(replay.status, 200, replay.text);
+      assert.equal(replay.headers.get('idempotent-replayed'), 'true');
+      assert.equal(replay.text, first.text);
+      expectProblem(await act(id, 'mark-delivered', seller, { title: 'other' }, k), 422, 'IDEMPOTENCY_KEY_REUSED');
+      assert.deepEqual(await tableCounts(s.testDb.db), counts, 'nothing written');
+      assert.deepEqual(await events(id), ['EscrowCreated', 'EscrowFundsHeld', 'EscrowDelivered']);
+      await assertEscrowInvariants(s.engine, id);
+    });
+
+    it('a key in flight elsewhere → 409 IDEMPOTENCY_KEY_IN_FLIGHT; a lock left by a dead request is taken over', async () => {
+      const { id } = await funded();
+      const k = `in-flight-${randomUUID()}`;
+      const body = { title: 'Keys sent' };
+      // another replica holds the key (or died holding it): its claim, made with the same request's hash
+      const hash = requestHash('POST', '/api/escrow/:id/mark-delivered', { id }, body);
+      const commandId = keyedCommandId(SELLER, k);
+      const claim = await store.claim(commandId, hash, s.clock.now(), LOCK_SECONDS * 1000, TTL_HOURS * 3_600_000);
+      assert.equal(claim.kind, 'claimed');
+
+      const counts = await tableCounts(s.testDb.db);
+      const busy = await act(id, 'mark-delivered', seller, body, { 'idempotency-key': k });
+      expectProblem(busy, 409, 'IDEMPOTENCY_KEY_IN_FLIGHT');
+      assert.equal(busy.headers.get('retry-after'), '1');
+      const other = await act(id, 'mark-delivered', seller, { title: 'else' }, { 'idempotency-key': k });
+      expectProblem(other, 422, 'IDEMPOTENCY_KEY_REUSED');
+      assert.deepEqual(await tableCounts(s.testDb.db), counts, 'nothing written');
+
+      // the holder died: once its lock runs out, the retry takes the key over and applies the command once
+      s.clock.advance((LOCK_SECONDS + 1) * 1000);
+      const retried = await act(id, 'mark-delivered', seller, body, { 'idempotency-key': k });
+      assert.equal(retried.status, 200, retried.text);
+      assert.equal(retried.body.status, 'DELIVERED');
+      const again = await act(id, 'mark-delivered', seller, body, { 'idempotency-key': k });
+      assert.equal(again.text, retried.text);
+      assert.equal(again.headers.get('idempotent-replayed'), 'true');
+      assert.deepEqual(await events(id), ['EscrowCreated', 'EscrowFundsHeld', 'EscrowDelivered']);
+      await assertEscrowInvariants(s.engine, id);
+    });
+
+    it('expired responses are collected: deleted by the prune (PostgreSQL) or expiring in Redis', async () => {
+      const k = key('expiring');
+      const res = await create(buyer, createBody(), k);
+      assert.equal(res.status, 201, res.text);
+      touched.add(res.body.id);
+      const id = keyedCommandId(BUYER, k['idempotency-key']);
+      if (redis) {
+        const ttl = await redis.pttl(`escrow-idem:${id}`);
+        assert.ok(ttl > 0 && ttl <= TTL_HOURS * 3_600_000, `Redis expires the record (pttl ${ttl})`);
+        return;
+      }
+      const live = async () =>
+        (await s.testDb.db.query<{ n: number }>('SELECT count(*)::int AS n FROM idempotency_keys WHERE id = $1', [id]))
+          .rows[0]!.n;
+      await store.prune(s.clock.now()); // earlier cases moved the clock past other keys' TTL
+      assert.equal(await live(), 1, 'a live record survives the prune');
+      const later = new Date(s.clock.now().getTime() + (TTL_HOURS + 1) * 3_600_000);
+      assert.ok((await store.prune(later)) >= 1);
+      assert.equal(await live(), 0);
     });
   });
 }

@@ -18,6 +18,7 @@ import Fastify, {
 import type { Redis } from 'ioredis';
 import type { Engine } from '../main.js';
 import { createAuthenticator, type ApiRole, type Principal } from './auth.js';
+import type { IdempotencySettings } from './idempotency.js';
 import { HttpError, errorHandler, problem } from './problem.js';
 import { adminRoutes } from './routes/admin.js';
 import { escrowRoutes } from './routes/escrows.js';
@@ -33,6 +34,8 @@ export interface HttpOptions {
   rateLimit: { perIpPerMinute: number; perUserPerMinute: number };
   /** Shared rate-limit counters (REDIS_URL); in-process counters without it. */
   redis?: Redis;
+  /** Where Idempotency-Key responses are kept, and for how long. */
+  idempotency: IdempotencySettings;
   version: string;
 }
 
@@ -202,5 +205,22 @@ export async function buildHttpApp(engine: Engine, opts: HttpOptions): Promise<A
     { prefix: '/api' },
   );
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
+
+  // Expired Idempotency-Key responses are deleted hourly (Redis expires its own); replicas doing it together is fine.
+  const prune = () =>
+    opts.idempotency.store
+      .prune(engine.clock.now())
+      .then((n) => (n > 0 ? app.log.info({ deleted: n }, 'expired idempotency keys deleted') : undefined))
+      .catch((err: unknown) => app.log.warn({ err }, 'idempotency prune failed'));
+  let pruner: NodeJS.Timeout | undefined;
+  app.addHook('onReady', (done) => {
+    void prune();
+    pruner = setInterval(() => void prune(), 3_600_000).unref();
+    done();
+  });
+  app.addHook('onClose', (_app, done) => {
+    clearInterval(pruner);
+    done();
+  });
   return app;
 }

@@ -5,16 +5,83 @@ import type { SubmitOptions } from '../app/escrowService.js';
 import { canonical } from '../app/verify.js';
 import { HttpError } from './problem.js';
 
+/** A response kept for replay: status, content type and the body byte for byte. */
+export interface StoredResponse {
+  status: number;
+  contentType: string;
+  body: string;
+}
+
+export type Claim =
+  | { kind: 'claimed' }
+  | { kind: 'in-flight'; requestHash: string }
+  | { kind: 'done'; requestHash: string; response: StoredResponse };
+
 /**
- * Idempotency-Key (SPEC §5). The key becomes the command id (per caller), so the command path itself guarantees one
- * effect — the record of it is written in the command's own transaction, never beside it. The request's hash travels
- * with the command: the same key with another request is refused (422). Requests with a key still in flight in this
- * process wait for it and answer the same; across replicas the command path deduplicates them.
+ * Where keyed responses are kept for IDEMPOTENCY_TTL_HOURS (PostgreSQL or Redis). Times come from the engine's
+ * clock. A record is logically gone once `expiresAt` has passed, whatever the backend still holds.
+ */
+export interface IdempotencyStore {
+  /**
+   * Takes the key for this request unless a live record holds it: a stored response (`done`) or another request
+   * still in flight whose lock has not run out. An expired record, or a lock left by a request that died, is taken
+   * over.
+   */
+  claim(id: string, requestHash: string, now: Date, lockMs: number, ttlMs: number): Promise<Claim>;
+  /** Stores the response of the request holding the key. */
+  complete(id: string, requestHash: string, response: StoredResponse, now: Date, ttlMs: number): Promise<void>;
+  /** Lets the key go without a response (the request failed in a way a retry may fix). */
+  release(id: string, requestHash: string): Promise<void>;
+  /** Deletes expired records; returns how many. */
+  prune(now: Date): Promise<number>;
+}
+
+export interface IdempotencySettings {
+  store: IdempotencyStore;
+  ttlMs: number;
+  /** How long an in-flight request holds its key before a retry may take it over. */
+  lockMs: number;
+}
+
+/** The command id of a keyed request: one per (caller, key), so a key can apply at most once. */
+export const keyedCommandId = (principalId: string, key: string): string =>
+  derivedId(`idempotency:${principalId}:${key}`);
+
+/** What makes two requests "the same request" for one key: method, route, parameters and body. */
+export const requestHash = (method: string, route: string, params: unknown, body: unknown): string =>
+  createHash('sha256')
+    .update(`${method} ${route} ${canonical(params)} ${canonical(body ?? {})}`)
+    .digest('hex');
+
+export type KeyedOptions = SubmitOptions & { key: string | null };
+
+/** What a keyed route answers: sent as is, and stored as is for replays. */
+export interface Answer extends StoredResponse {
+  replayed: boolean;
+}
+
+/**
+ * Idempotency-Key (SPEC §5) in two layers:
+ *
+ * 1. **Exactly once, forever** — the key becomes the command id (per caller), so the command path records it in the
+ *    command's own transaction: a key applies at most once whatever happens to the response store, and the request's
+ *    hash travels with the command, so the same key with another request is refused (422) even after the TTL.
+ * 2. **The stored response, for the TTL** — the first answer (success, or a domain rejection such as 409) is stored
+ *    in PostgreSQL or Redis and replayed byte for byte with `Idempotent-Replayed: true`; a request whose key another
+ *    replica is still processing gets 409 IDEMPOTENCY_KEY_IN_FLIGHT. Requests in this process with a key in flight
+ *    wait for it and share its answer. After the TTL the stored response is gone: a committed command still replays
+ *    (its answer rebuilt from the events), a rejected one is decided again.
  */
 export class IdempotencyGate {
-  private readonly inFlight = new Map<string, { hash: string | undefined; promise: Promise<unknown> }>();
+  private readonly inFlight = new Map<string, { hash: string | undefined; promise: Promise<Answer> }>();
 
-  options(request: FastifyRequest, principalId: string): SubmitOptions & { key: string | null } {
+  constructor(
+    private readonly settings: IdempotencySettings,
+    private readonly now: () => Date,
+    private readonly warn: (err: unknown, msg: string) => void = () => undefined,
+  ) {}
+
+  options(request: FastifyRequest, principalId: string): KeyedOptions {
     const header = request.headers['idempotency-key'];
     const key = Array.isArray(header) ? header[0] : header;
     if (key === undefined) return { key: null, correlationId: request.id };
@@ -23,39 +90,79 @@ export class IdempotencyGate {
         { field: 'Idempotency-Key', message: 'must be 1-255 visible ASCII characters' },
       ]);
     }
-    const requestHash = createHash('sha256')
-      .update(
-        `${request.method} ${request.routeOptions.url ?? ''} ${canonical(request.params)} ${canonical(request.body ?? {})}`,
-      )
-      .digest('hex');
     return {
       key,
-      commandId: derivedId(`idempotency:${principalId}:${key}`),
+      commandId: keyedCommandId(principalId, key),
       correlationId: request.id,
-      requestHash,
+      requestHash: requestHash(request.method, request.routeOptions.url ?? '', request.params, request.body),
     };
   }
 
-  /** Runs `fn` once per command id at a time in this process; concurrent callers share the outcome. */
-  async run<T>(
-    opts: { commandId?: string; requestHash?: string },
-    fn: () => Promise<T>,
-  ): Promise<{ value: T; shared: boolean }> {
+  /**
+   * Answers a keyed request once: `fn` produces the answer (or throws). `storable` turns a thrown error that is a
+   * decision (a domain rejection) into its answer, to be stored and replayed; other errors (a version conflict past
+   * its retries, a provider or database outage) free the key for a retry and reach the error handler.
+   */
+  async run(
+    opts: KeyedOptions,
+    fn: () => Promise<Answer>,
+    storable: (err: unknown, requestUrl: string) => StoredResponse | null,
+    requestUrl: string,
+  ): Promise<Answer> {
     const { commandId, requestHash } = opts;
-    if (!commandId) return { value: await fn(), shared: false };
+    if (!commandId || !requestHash) return fn();
     const running = this.inFlight.get(commandId);
     if (running) {
-      if (running.hash !== requestHash) {
-        throw new HttpError(422, 'IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key is in use by another request');
-      }
-      return { value: (await running.promise) as T, shared: true };
+      if (running.hash !== requestHash) throw reused();
+      return { ...(await running.promise), replayed: true };
     }
-    const p = fn();
+    const p = this.once(commandId, requestHash, fn, storable, requestUrl);
     this.inFlight.set(commandId, { hash: requestHash, promise: p });
     try {
-      return { value: await p, shared: false };
+      return await p;
     } finally {
       this.inFlight.delete(commandId);
     }
   }
+
+  private async once(
+    id: string,
+    hash: string,
+    fn: () => Promise<Answer>,
+    storable: (err: unknown, requestUrl: string) => StoredResponse | null,
+    requestUrl: string,
+  ): Promise<Answer> {
+    const s = this.settings;
+    const claim = await s.store.claim(id, hash, this.now(), s.lockMs, s.ttlMs);
+    if (claim.kind !== 'claimed') {
+      if (claim.requestHash !== hash) throw reused();
+      if (claim.kind === 'in-flight') {
+        throw new HttpError(409, 'IDEMPOTENCY_KEY_IN_FLIGHT', 'a request with this Idempotency-Key is in progress', {
+          'retry-after': '1',
+        });
+      }
+      return { ...claim.response, replayed: true };
+    }
+    let answer: Answer;
+    try {
+      answer = await fn();
+    } catch (err) {
+      const rejection = storable(err, requestUrl);
+      if (!rejection) {
+        await s.store.release(id, hash).catch(() => undefined);
+        throw err;
+      }
+      // A decision (e.g. 409 INVALID_STATE_TRANSITION) is an answer like any other: stored and replayed as sent.
+      answer = { ...rejection, replayed: false };
+    }
+    // The command has its effect already: a store that fails now costs the replay cache, never the answer.
+    await s.store.complete(id, hash, answer, this.now(), s.ttlMs).catch(async (err: unknown) => {
+      this.warn(err, 'idempotency store: could not keep the response');
+      await s.store.release(id, hash).catch(() => undefined);
+    });
+    return answer;
+  }
 }
+
+const reused = () =>
+  new HttpError(422, 'IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used with a different request');

@@ -72,20 +72,22 @@ export function problem(status: number, code: string, detail: string, instance: 
   } satisfies Problem;
 }
 
+/** The problem a domain rejection is answered with. */
+export function domainProblem(err: DomainError, instance: string): Problem {
+  return problem(STATUS[err.code] ?? 400, err.code, err.message, instance, {
+    ...(err.details.errors ? { errors: err.details.errors } : {}),
+    ...(err.details.currentStatus ? { currentStatus: err.details.currentStatus } : {}),
+  });
+}
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
+
 /** The one error handler: domain codes and framework errors become problem+json; anything else is a logged 500. */
 export function errorHandler(err: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) {
   const send = (p: Problem, headers: Record<string, string> = {}) =>
     reply.code(p.status).headers(headers).type('application/problem+json').send(p);
   const instance = request.url;
-  if (err instanceof DomainError) {
-    const status = STATUS[err.code] ?? 400;
-    return send(
-      problem(status, err.code, err.message, instance, {
-        ...(err.details.errors ? { errors: err.details.errors } : {}),
-        ...(err.details.currentStatus ? { currentStatus: err.details.currentStatus } : {}),
-      }),
-    );
-  }
+  if (err instanceof DomainError) return send(domainProblem(err, instance));
   if (err instanceof HttpError) {
     return send(
       problem(err.status, err.code, err.message, instance, err.errors ? { errors: err.errors } : {}),

@@ -113,7 +113,18 @@ export const GetQuery = Type.Object(
 );
 
 export const IdempotencyHeaders = Type.Object({
-  'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7e]+$' })),
+  'idempotency-key': Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 255,
+      pattern: '^[\\x21-\\x7e]+$',
+      description:
+        'Per caller. A retry with the same key and request replays the first answer (Idempotent-Replayed: true) ' +
+        'for IDEMPOTENCY_TTL_HOURS; another request with the key is 422 IDEMPOTENCY_KEY_REUSED; while the first ' +
+        'is still in progress on another replica, 409 IDEMPOTENCY_KEY_IN_FLIGHT. A key never applies twice.',
+      examples: ['order-7f3a-confirm-1'],
+    }),
+  ),
 });
 
 const Delivery = Type.Object({

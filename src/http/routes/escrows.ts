@@ -3,16 +3,17 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { HandledCommand } from '../../app/commandHandler.js';
 import type { CreateEscrowInput, Include } from '../../app/escrowService.js';
-import { fold, type Actor, type Escrow } from '../../domain/index.js';
+import { DomainError, fold, type Actor, type Escrow } from '../../domain/index.js';
 import { toDomainEvent } from '../../app/verify.js';
 import { isUuid } from '../../app/ids.js';
 import type { Api, RouteDeps } from '../app.js';
-import { IdempotencyGate } from '../idempotency.js';
-import { HttpError } from '../problem.js';
+import { IdempotencyGate, type KeyedOptions, type StoredResponse } from '../idempotency.js';
+import { HttpError, PROBLEM_CONTENT_TYPE, domainProblem } from '../problem.js';
 import * as S from '../schemas.js';
 import { detailsView, escrowView, jsonSafe } from '../views.js';
 
 const commonErrors = S.problems(400, 401, 403, 404, 409, 422, 429);
+const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 
 /**
  * Per-user fixed window: 50 escrow requests a minute (SPEC §5), keyed by the verified token subject. Counters live
@@ -54,7 +55,11 @@ class UserRateLimit {
 export function escrowRoutes(app: Api, deps: RouteDeps): void {
   const { engine } = deps;
   const service = engine.service;
-  const gate = new IdempotencyGate();
+  const gate = new IdempotencyGate(
+    deps.opts.idempotency,
+    () => engine.clock.now(),
+    (err, msg) => app.log.warn({ err }, msg),
+  );
   const limiter = new UserRateLimit(deps.opts.rateLimit.perUserPerMinute, deps.opts.redis);
   const auth = deps.authenticate();
   const authed = async (request: FastifyRequest) => {
@@ -70,18 +75,42 @@ export function escrowRoutes(app: Api, deps: RouteDeps): void {
     return fold(h.result.escrowId, events.map(toDomainEvent)) ?? h.escrow;
   }
 
+  /** Domain rejections are decisions: a keyed request's 4xx is stored and replayed. A version conflict is not. */
+  const storable = (err: unknown, instance: string): StoredResponse | null =>
+    err instanceof DomainError && err.code !== 'VERSION_CONFLICT'
+      ? (() => {
+          const p = domainProblem(err, instance);
+          return { status: p.status, contentType: PROBLEM_CONTENT_TYPE, body: JSON.stringify(p) };
+        })()
+      : null;
+
   /** Runs a command with the request's idempotency key and answers with the escrow. */
   async function submit(
     request: FastifyRequest,
     reply: FastifyReply,
     status: number,
-    run: (opts: ReturnType<IdempotencyGate['options']>) => Promise<HandledCommand>,
+    run: (opts: KeyedOptions) => Promise<HandledCommand>,
     shape: (e: Escrow) => unknown = escrowView,
   ) {
     const opts = gate.options(request, request.principal!.id);
-    const { value: handled, shared } = await gate.run(opts, () => run(opts));
-    if (handled.duplicate || shared) reply.header('idempotent-replayed', 'true');
-    return reply.code(status).send(shape(await asOfCommand(handled)));
+    const answer = await gate.run(
+      opts,
+      async () => {
+        const handled = await run(opts);
+        // Serialised here, with the route's response schema, so a replay sends these exact bytes.
+        reply.code(status);
+        return {
+          status,
+          contentType: JSON_CONTENT_TYPE,
+          body: reply.serialize(shape(await asOfCommand(handled))) as string,
+          replayed: handled.duplicate,
+        };
+      },
+      storable,
+      request.url,
+    );
+    if (answer.replayed) reply.header('idempotent-replayed', 'true');
+    return reply.code(answer.status).type(answer.contentType).send(answer.body);
   }
 
   const EscrowResponse = { 200: S.EscrowView, ...commonErrors };
@@ -147,7 +176,7 @@ export function escrowRoutes(app: Api, deps: RouteDeps): void {
     run: (
       request: FastifyRequest<{ Params: { id: string } & Record<string, string>; Body: Record<string, never> }>,
       actor: Actor,
-      opts: ReturnType<IdempotencyGate['options']>,
+      opts: KeyedOptions,
     ) => Promise<HandledCommand>,
     params: typeof S.EscrowParams | typeof S.DisputeParams | typeof S.SettlementParams = S.EscrowParams,
   ) =>
