@@ -347,15 +347,23 @@ for (const { kind, storage } of setups) {
       touched.add(max.body.id);
     });
 
-    it('a rejection is stored and replayed for the TTL; after it the request is decided again, once', async () => {
+    it('a rejection is the key’s outcome: replayed as stored for the TTL, and from the command record after it', async () => {
       const { id } = await funded();
       const k = key('rejected');
       const first = await act(id, 'confirm-delivery', buyer, {}, k);
       expectProblem(first, 409, 'INVALID_STATE_TRANSITION');
       assert.equal(first.headers.get('idempotent-replayed'), null);
+      const outcome = await s.call<{ status: string; error: { code: string } }>(
+        'GET',
+        `/api/commands/${keyedCommandId(BUYER, k['idempotency-key'])}`,
+        { token: buyer },
+      );
+      assert.equal(outcome.status, 200, outcome.text);
+      assert.equal(outcome.body.status, 'FAILED');
+      assert.equal(outcome.body.error.code, 'INVALID_STATE_TRANSITION');
       assert.equal((await act(id, 'mark-delivered', seller, { title: 'shipped' })).status, 200);
 
-      // the escrow could now be confirmed, but within the TTL the key answers what it answered
+      // the escrow could now be confirmed, but the key answers what it answered
       s.clock.advance((TTL_HOURS - 1) * 3_600_000);
       const replay = await act(id, 'confirm-delivery', buyer, {}, k);
       assert.equal(replay.status, 409);
@@ -363,21 +371,23 @@ for (const { kind, storage } of setups) {
       assert.equal(replay.headers.get('idempotent-replayed'), 'true');
       assert.equal(replay.headers.get('content-type'), 'application/problem+json; charset=utf-8');
       expectProblem(await act(id, 'confirm-delivery', buyer, { note: 1 }, k), 400, 'VALIDATION_ERROR');
-      assert.equal((await s.engine.store.getEscrow(id))?.status, 'DELIVERED');
 
-      // past the TTL the stored answer is gone and the (never applied) command is decided now: once
+      // past the TTL the stored bytes are gone, but the refusal is the command's recorded outcome: never applied
       s.clock.advance(2 * 3_600_000);
       const [a, b] = await Promise.all([
         act(id, 'confirm-delivery', buyer, {}, k),
         act(id, 'confirm-delivery', buyer, {}, k),
       ]);
-      assert.equal(a.status, 200, a.text);
-      assert.equal(a.body.status, 'RELEASED');
-      assert.equal(b.text, a.text);
-      assert.deepEqual(
-        (await events(id)).filter((t) => t === 'DeliveryConfirmed' || t === 'EscrowReleased'),
-        ['DeliveryConfirmed', 'EscrowReleased'],
-      );
+      for (const r of [a, b]) {
+        expectProblem(r, 409, 'INVALID_STATE_TRANSITION');
+        assert.equal(r.text, first.text);
+        assert.equal(r.headers.get('idempotent-replayed'), 'true');
+      }
+      assert.equal((await s.engine.store.getEscrow(id))?.status, 'DELIVERED');
+      assert.deepEqual(await events(id), ['EscrowCreated', 'EscrowFundsHeld', 'EscrowDelivered']);
+      // a new key confirms it
+      const confirmed = await act(id, 'confirm-delivery', buyer, {}, key('confirm'));
+      assert.equal(confirmed.body.status, 'RELEASED', confirmed.text);
       await s.engine.settlementWorker.runOnce();
       await assertEscrowInvariants(s.engine, id);
     });

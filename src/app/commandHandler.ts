@@ -6,6 +6,7 @@ import {
   evolve,
   invalid,
   postingsFor,
+  type DomainErrorCode,
   type Escrow,
   type LedgerEntry,
   type EscrowPolicy,
@@ -91,6 +92,13 @@ export class CommandHandler {
       }
     } catch (err) {
       if (err instanceof DomainError) {
+        if (env.recordRejection && isRecordable(env, err) && !replayedRefusals.has(err)) {
+          await this.opts.store.recordRejection(
+            env,
+            { code: err.code, message: err.message, details: { ...err.details } },
+            this.opts.clock.now().toISOString(),
+          );
+        }
         for (const o of this.observers) o.rejected?.(env, err, performance.now() - started);
       }
       throw err;
@@ -181,15 +189,30 @@ export class CommandHandler {
   /** The first result of a repeated command id — unless the id was used for another command. */
   private duplicateOf(env: CommandEnvelope, prior: CommandResult, escrow: Escrow | null): HandledCommand {
     const otherRequest = env.requestHash != null && (prior.requestHash ?? null) !== env.requestHash;
-    if (prior.escrowId !== env.escrowId || prior.type !== env.type || otherRequest || !escrow) {
+    const refused = prior.rejection;
+    if (prior.escrowId !== env.escrowId || prior.type !== env.type || otherRequest || (!escrow && !refused)) {
       throw new DomainError(
         'IDEMPOTENCY_KEY_REUSED',
         `command id ${env.commandId} was already used for ${prior.type} on escrow ${prior.escrowId}`,
       );
     }
-    return { result: prior, escrow, duplicate: true, events: [] };
+    if (refused) {
+      const again = new DomainError(refused.code as DomainErrorCode, refused.message, refused.details);
+      replayedRefusals.add(again);
+      throw again;
+    }
+    return { result: prior, escrow: escrow!, duplicate: true, events: [] };
   }
 }
+
+/** Refusals that are answers (kept as the command's outcome), as opposed to "try again" or "not yours". */
+const UNRECORDED: ReadonlySet<DomainErrorCode> = new Set(['VERSION_CONFLICT', 'IDEMPOTENCY_KEY_REUSED']);
+const isRecordable = (env: CommandEnvelope, err: DomainError) =>
+  !UNRECORDED.has(err.code) && isUuid(env.commandId) && isUuid(env.escrowId);
+/** Refusals read back from the record: not recorded again. */
+const replayedRefusals = new WeakSet<DomainError>();
+/** Whether a refusal is a command's recorded outcome (a redelivery) rather than a new decision. */
+export const isRecordedRefusal = (err: DomainError): boolean => replayedRefusals.has(err);
 
 function validateEnvelope(env: CommandEnvelope): void {
   if (!isUuid(env.commandId)) throw invalid('commandId', 'must be a UUID');

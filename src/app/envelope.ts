@@ -13,6 +13,18 @@ export interface CommandEnvelope<T extends CommandType = CommandType> {
   payload: Omit<Extract<EscrowCommand, { type: T }>, 'type'>;
   /** Hash of the request that carried an idempotency key: a replay with another request is refused. */
   requestHash?: string | null;
+  /**
+   * Record a refusal as this command id's outcome (client commands): a redelivery then answers the same refusal
+   * rather than being decided again on a state that has moved on.
+   */
+  recordRejection?: boolean;
+}
+
+/** A refusal recorded as a command's outcome. */
+export interface CommandRejection {
+  code: string;
+  message: string;
+  details: Record<string, unknown>;
 }
 
 /** What applying a command produced; stored with the command id and returned again for a duplicate. */
@@ -25,6 +37,8 @@ export interface CommandResult {
   version: number;
   eventIds: string[];
   requestHash?: string | null;
+  /** Set when the command was refused: nothing else changed. */
+  rejection?: CommandRejection;
 }
 
 /** Provider webhook bookkeeping that must commit in the same transaction as the command it caused. */

@@ -24,6 +24,8 @@ export interface SubmitOptions {
   causationId?: string | null;
   /** Set with an idempotency key: the same key with another request is refused (IDEMPOTENCY_KEY_REUSED). */
   requestHash?: string;
+  /** Keep a refusal as the command's outcome (client commands; see CommandEnvelope.recordRejection). */
+  recordRejection?: boolean;
 }
 
 export interface EscrowDetails {
@@ -71,6 +73,7 @@ export class EscrowService {
       causationId: opts.causationId ?? null,
       payload,
       ...(opts.requestHash ? { requestHash: opts.requestHash } : {}),
+      ...(opts.recordRejection ? { recordRejection: true } : {}),
     };
   }
 

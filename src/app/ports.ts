@@ -1,5 +1,5 @@
 import type { DomainEvent, Escrow, LedgerEntry, PaymentInstructions, Rail, SettlementKind } from '../domain/index.js';
-import type { CommandEnvelope, CommandResult, WebhookMark } from './envelope.js';
+import type { CommandEnvelope, CommandRejection, CommandResult, WebhookMark } from './envelope.js';
 
 export interface Clock {
   now(): Date;
@@ -46,6 +46,8 @@ export interface EscrowStore {
   load(escrowId: string, commandId: string): Promise<LoadedEscrow>;
   /** Writes state, events, ledger, outbox, audit and the command id in one transaction. Throws VersionConflict. */
   commit(req: CommitRequest): Promise<CommitOutcome>;
+  /** Records a refusal as the command's outcome, unless the id already has one. */
+  recordRejection(env: CommandEnvelope, rejection: CommandRejection, at: string): Promise<void>;
 }
 
 export class VersionConflict extends Error {

@@ -55,6 +55,9 @@ export const requestHash = (method: string, route: string, params: unknown, body
 
 export type KeyedOptions = SubmitOptions & { key: string | null };
 
+/** A refusal as an answer; `replayed` when it is the command's recorded outcome rather than a new decision. */
+export type Rejection = StoredResponse & { replayed?: boolean };
+
 /** What a keyed route answers: sent as is, and stored as is for replays. */
 export interface Answer extends StoredResponse {
   replayed: boolean;
@@ -94,6 +97,8 @@ export class IdempotencyGate {
       key,
       commandId: keyedCommandId(principalId, key),
       correlationId: request.id,
+      // A keyed command keeps a refusal as its outcome: the key then has one outcome for good.
+      recordRejection: true,
       requestHash: requestHash(request.method, request.routeOptions.url ?? '', request.params, request.body),
     };
   }
@@ -106,7 +111,7 @@ export class IdempotencyGate {
   async run(
     opts: KeyedOptions,
     fn: () => Promise<Answer>,
-    storable: (err: unknown, requestUrl: string) => StoredResponse | null,
+    storable: (err: unknown, requestUrl: string) => Rejection | null,
     requestUrl: string,
   ): Promise<Answer> {
     const { commandId, requestHash } = opts;
@@ -129,7 +134,7 @@ export class IdempotencyGate {
     id: string,
     hash: string,
     fn: () => Promise<Answer>,
-    storable: (err: unknown, requestUrl: string) => StoredResponse | null,
+    storable: (err: unknown, requestUrl: string) => Rejection | null,
     requestUrl: string,
   ): Promise<Answer> {
     const s = this.settings;
@@ -153,7 +158,7 @@ export class IdempotencyGate {
         throw err;
       }
       // A decision (e.g. 409 INVALID_STATE_TRANSITION) is an answer like any other: stored and replayed as sent.
-      answer = { ...rejection, replayed: false };
+      answer = { replayed: false, ...rejection };
     }
     // The command has its effect already: a store that fails now costs the replay cache, never the answer.
     await s.store.complete(id, hash, answer, this.now(), s.ttlMs).catch(async (err: unknown) => {

@@ -324,11 +324,14 @@ export const CommandView = Type.Object(
     commandId: Uuid,
     escrowId: Uuid,
     type: Type.String(),
-    status: Type.Literal('SUCCEEDED'),
-    fromStatus: Nullable(Type.String()),
-    toStatus: Type.String(),
-    version: Type.Integer(),
-    eventIds: Type.Array(Uuid),
+    status: Type.Union([Type.Literal('SUCCEEDED'), Type.Literal('FAILED'), Type.Literal('PENDING')], {
+      description: 'SUCCEEDED (applied), FAILED (refused: see error; nothing changed) or PENDING (not processed yet)',
+    }),
+    fromStatus: Type.Optional(Nullable(Type.String())),
+    toStatus: Type.Optional(Type.String()),
+    version: Type.Optional(Type.Integer()),
+    eventIds: Type.Optional(Type.Array(Uuid)),
+    error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String() })),
   },
   {
     examples: [
@@ -341,6 +344,13 @@ export const CommandView = Type.Object(
         toStatus: 'DELIVERED',
         version: 3,
         eventIds: ['0190f0c8-0000-7000-8000-0000000000e1'],
+      },
+      {
+        commandId: '0190f0c8-0000-7000-8000-0000000000c2',
+        escrowId: '0190f0c8-0000-7000-8000-00000000000a',
+        type: 'ConfirmDelivery',
+        status: 'FAILED',
+        error: { code: 'INVALID_STATE_TRANSITION', message: 'ConfirmDelivery is not allowed in status FUNDS_HELD' },
       },
     ],
   },

@@ -1,5 +1,5 @@
 import { DomainError, accountKind, accounts, type Escrow, type LedgerEntry, type Rail } from '../../domain/index.js';
-import type { CommandResult } from '../../app/envelope.js';
+import type { CommandEnvelope, CommandRejection, CommandResult } from '../../app/envelope.js';
 import {
   VersionConflict,
   type AuditEntry,
@@ -192,6 +192,25 @@ export class SqlEscrowStore implements EscrowStore, EscrowReadModel {
     return rows;
   }
 
+  async recordRejection(env: CommandEnvelope, rejection: CommandRejection, at: string): Promise<void> {
+    const result: CommandResult = {
+      commandId: env.commandId,
+      escrowId: env.escrowId,
+      type: env.type,
+      fromStatus: null,
+      toStatus: 'REJECTED',
+      version: 0,
+      eventIds: [],
+      ...(env.requestHash ? { requestHash: env.requestHash } : {}),
+      rejection,
+    };
+    await this.db.query(
+      `INSERT INTO processed_commands (command_id, escrow_id, type, actor, result, created_at, rejected)
+       VALUES ($1, $2, $3, $4, $5, $6, true) ON CONFLICT (command_id) DO NOTHING`,
+      [env.commandId, env.escrowId, env.type, JSON.stringify(env.actor), JSON.stringify(result), at],
+    );
+  }
+
   async commandResult(commandId: string): Promise<(CommandResult & { actorId: string }) | null> {
     const { rows } = await this.db.query<{ result: CommandResult; actor_id: string }>(
       `SELECT result, actor ->> 'id' AS actor_id FROM processed_commands WHERE command_id = $1`,
@@ -284,7 +303,8 @@ export class SqlIntegrityStore implements IntegrityStore {
          FROM outbox o WHERE NOT EXISTS (SELECT 1 FROM escrow_events e WHERE e.event_id = o.event_id)
        UNION ALL
        SELECT 'processed command ' || c.command_id || ' is on unknown escrow ' || c.escrow_id
-         FROM processed_commands c WHERE NOT EXISTS (SELECT 1 FROM escrows e WHERE e.id = c.escrow_id)
+         FROM processed_commands c
+        WHERE NOT c.rejected AND NOT EXISTS (SELECT 1 FROM escrows e WHERE e.id = c.escrow_id)
        UNION ALL
        SELECT 'audit row ' || a.id || ' is on unknown escrow ' || a.escrow_id
          FROM audit_logs a WHERE a.escrow_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM escrows e WHERE e.id = a.escrow_id)

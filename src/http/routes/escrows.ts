@@ -1,13 +1,13 @@
 import { Type } from 'typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
-import type { HandledCommand } from '../../app/commandHandler.js';
+import { isRecordedRefusal, type HandledCommand } from '../../app/commandHandler.js';
 import type { CreateEscrowInput, Include } from '../../app/escrowService.js';
 import { DomainError, fold, type Actor, type Escrow } from '../../domain/index.js';
 import { toDomainEvent } from '../../app/verify.js';
 import { isUuid } from '../../app/ids.js';
 import type { Api, RouteDeps } from '../app.js';
-import { IdempotencyGate, type KeyedOptions, type StoredResponse } from '../idempotency.js';
+import { IdempotencyGate, type KeyedOptions, type Rejection } from '../idempotency.js';
 import { HttpError, PROBLEM_CONTENT_TYPE, domainProblem } from '../problem.js';
 import * as S from '../schemas.js';
 import { detailsView, escrowView, jsonSafe } from '../views.js';
@@ -76,13 +76,16 @@ export function escrowRoutes(app: Api, deps: RouteDeps): void {
   }
 
   /** Domain rejections are decisions: a keyed request's 4xx is stored and replayed. A version conflict is not. */
-  const storable = (err: unknown, instance: string): StoredResponse | null =>
-    err instanceof DomainError && err.code !== 'VERSION_CONFLICT'
-      ? (() => {
-          const p = domainProblem(err, instance);
-          return { status: p.status, contentType: PROBLEM_CONTENT_TYPE, body: JSON.stringify(p) };
-        })()
-      : null;
+  const storable = (err: unknown, instance: string): Rejection | null => {
+    if (!(err instanceof DomainError) || err.code === 'VERSION_CONFLICT') return null;
+    const p = domainProblem(err, instance);
+    return {
+      status: p.status,
+      contentType: PROBLEM_CONTENT_TYPE,
+      body: JSON.stringify(p),
+      replayed: isRecordedRefusal(err),
+    };
+  };
 
   /** Runs a command with the request's idempotency key and answers with the escrow. */
   async function submit(
@@ -264,7 +267,7 @@ export function escrowRoutes(app: Api, deps: RouteDeps): void {
       onRequest: deps.authenticate(),
       schema: {
         tags: ['commands'],
-        summary: 'A command’s status and result (its submitter, admin)',
+        summary: 'A command’s outcome: SUCCEEDED, FAILED (refused) or PENDING (its submitter, admin)',
         params: Type.Object({ commandId: S.Uuid }, { additionalProperties: false }),
         response: { 200: S.CommandView, ...commonErrors },
       },
@@ -277,7 +280,17 @@ export function escrowRoutes(app: Api, deps: RouteDeps): void {
       if (!found || (p.role !== 'admin' && found.actorId !== p.id)) {
         throw new HttpError(404, 'COMMAND_NOT_FOUND', `command ${request.params.commandId} not found`);
       }
-      const { actorId: _a, requestHash: _h, ...result } = found;
+      const { actorId: _a, requestHash: _h, rejection, ...result } = found;
+      if (rejection) {
+        const { commandId, escrowId, type } = result;
+        return {
+          commandId,
+          escrowId,
+          type,
+          status: 'FAILED' as const,
+          error: { code: rejection.code, message: rejection.message },
+        };
+      }
       return { ...result, status: 'SUCCEEDED' as const };
     },
   );
