@@ -95,6 +95,26 @@ const schema = z.object({
   OUTBOX_BATCH_SIZE: int(100, 1, 10_000),
   OUTBOX_MAX_ATTEMPTS: int(10, 1, 1000),
 
+  KAFKA_BROKERS: z
+    .string()
+    .regex(/^[^\s,]+:\d+(,[^\s,]+:\d+)*$/, 'must be host:port[,host:port...]')
+    .optional(),
+  KAFKA_CLIENT_ID: z.string().min(1).default('escrow-service'),
+  KAFKA_GROUP_ID: z.string().min(1).default('escrow-service-group'),
+  KAFKA_COMMANDS_TOPIC: z.string().min(1).default('escrow-commands'),
+  KAFKA_EVENTS_TOPIC: z.string().min(1).default('escrow.events.v1'),
+  KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
+  KAFKA_SASL_USERNAME: z.string().optional(),
+  KAFKA_SASL_PASSWORD: z.string().optional(),
+  KAFKA_SSL_ENABLED: bool(false),
+  KAFKA_COMMANDS_PARTITIONS: int(6, 1, 10_000),
+  KAFKA_EVENTS_PARTITIONS: int(12, 1, 10_000),
+  KAFKA_REPLICATION_FACTOR: int(3, 1, 100),
+  KAFKA_RETENTION_DAYS: int(90, 1, 3650),
+  COMMAND_REPLY_TIMEOUT_MS: int(5000, 0, 120_000),
+  WORKER_MAX_IN_FLIGHT: int(10, 1, 1000),
+  WORKER_MAX_ATTEMPTS: int(5, 1, 100),
+
   FEATURE_AUTO_REFUND: bool(true),
 });
 
@@ -126,6 +146,21 @@ export interface Config {
   timeouts: { pollIntervalMs: number; deliveredAction: 'REFUND' | 'RELEASE'; autoRefund: boolean };
   settlements: { maxRetries: number; retryDelayMs: number; batchSize: number };
   outbox: { pollIntervalMs: number; batchSize: number; maxAttempts: number };
+  /** Kafka mode (KAFKA_BROKERS set): commands go through the commands topic, events to the events topic. */
+  kafka?: KafkaConfig;
+}
+
+export interface KafkaConfig {
+  brokers: string[];
+  clientId: string;
+  groupId: string;
+  commandsTopic: string;
+  eventsTopic: string;
+  ssl: boolean;
+  sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
+  topics: { commandsPartitions: number; eventsPartitions: number; replicationFactor: number; retentionDays: number };
+  replyTimeoutMs: number;
+  worker: { maxInFlight: number; maxAttempts: number };
 }
 
 /** The development secret of the sandbox rail. Sandbox webhooks move no real money. */
@@ -158,6 +193,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   if (raw.DATABASE_URL && !raw.JWT_SECRET && !raw.JWT_JWKS_URL) {
     // Embedded mode keeps a generated secret in its data directory; a shared database needs a shared secret.
     problems.push('JWT_SECRET: required (or JWT_JWKS_URL) when DATABASE_URL is set');
+  }
+  if (raw.KAFKA_SASL_MECHANISM && (!raw.KAFKA_SASL_USERNAME || !raw.KAFKA_SASL_PASSWORD)) {
+    problems.push('KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD: required with KAFKA_SASL_MECHANISM');
   }
   if (raw.IDEMPOTENCY_STORAGE === 'redis' && !raw.REDIS_URL) {
     problems.push('IDEMPOTENCY_STORAGE: redis needs REDIS_URL');
@@ -237,5 +275,34 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       batchSize: env.OUTBOX_BATCH_SIZE,
       maxAttempts: env.OUTBOX_MAX_ATTEMPTS,
     },
+    ...(env.KAFKA_BROKERS
+      ? {
+          kafka: {
+            brokers: env.KAFKA_BROKERS.split(','),
+            clientId: env.KAFKA_CLIENT_ID,
+            groupId: env.KAFKA_GROUP_ID,
+            commandsTopic: env.KAFKA_COMMANDS_TOPIC,
+            eventsTopic: env.KAFKA_EVENTS_TOPIC,
+            ssl: env.KAFKA_SSL_ENABLED,
+            ...(env.KAFKA_SASL_MECHANISM
+              ? {
+                  sasl: {
+                    mechanism: env.KAFKA_SASL_MECHANISM,
+                    username: env.KAFKA_SASL_USERNAME ?? '',
+                    password: env.KAFKA_SASL_PASSWORD ?? '',
+                  },
+                }
+              : {}),
+            topics: {
+              commandsPartitions: env.KAFKA_COMMANDS_PARTITIONS,
+              eventsPartitions: env.KAFKA_EVENTS_PARTITIONS,
+              replicationFactor: env.KAFKA_REPLICATION_FACTOR,
+              retentionDays: env.KAFKA_RETENTION_DAYS,
+            },
+            replyTimeoutMs: env.COMMAND_REPLY_TIMEOUT_MS,
+            worker: { maxInFlight: env.WORKER_MAX_IN_FLIGHT, maxAttempts: env.WORKER_MAX_ATTEMPTS },
+          },
+        }
+      : {}),
   };
 }

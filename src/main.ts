@@ -11,11 +11,17 @@ import { SqlEscrowStore, SqlIntegrityStore } from './adapters/db/escrowStore.js'
 import { SqlIdempotencyStore } from './adapters/db/idempotencyStore.js';
 import { SqlOutboxStore, SqlSettlementStore, SqlTimeoutStore, SqlWebhookStore } from './adapters/db/workerStores.js';
 import { InProcessEventBus } from './adapters/events/inProcessBus.js';
+import { createKafka } from './adapters/kafka/client.js';
+import { KafkaCommandConsumer } from './adapters/kafka/commandConsumer.js';
+import { KafkaCommandTransport } from './adapters/kafka/commands.js';
+import { KafkaEventPublisher } from './adapters/kafka/eventPublisher.js';
 import { RedisIdempotencyStore } from './adapters/redis/idempotencyStore.js';
 import { SandboxRail } from './adapters/rails/sandbox/sandboxRail.js';
 import { SandboxPaymentSimulator } from './adapters/rails/sandbox/paymentSimulator.js';
 import { CommandHandler } from './app/commandHandler.js';
 import { EscrowService } from './app/escrowService.js';
+import { OutcomeWaiter, RemoteCommandGateway } from './app/remoteCommands.js';
+import type { OutboxMessage } from './app/workerPorts.js';
 import type { Clock, PaymentRail } from './app/ports.js';
 import { verifyAll } from './app/verify.js';
 import { WebhookProcessor } from './app/webhookProcessor.js';
@@ -28,10 +34,12 @@ import { PollingLoop } from './workers/pollingLoop.js';
 import { SettlementWorker } from './workers/settlementWorker.js';
 import { TimeoutProcessor } from './workers/timeoutProcessor.js';
 
-export const ROLES = ['api', 'settlements', 'timeouts', 'outbox'] as const;
+export const ROLES = ['api', 'worker', 'settlements', 'timeouts', 'outbox'] as const;
 export type RoleName = (typeof ROLES)[number];
 
 const OUTBOX_CHANNEL = 'escrow_outbox';
+/** Workers tell API replicas which commands have an outcome (payload: comma-separated ids). */
+const OUTCOMES_CHANNEL = 'escrow_command_outcomes';
 
 export const VERSION = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -119,7 +127,30 @@ export async function createEngine(config: Config, opts: EngineOptions = {}) {
     },
     rejected: (env, err) => metrics.commands.inc({ command: env.type, outcome: err.code }),
   });
-  const service = new EscrowService({ handler, readModel: store, rails, policy: config.policy, clock });
+  // Kafka mode: the API hands client commands to the commands topic and waits for the workers' outcome.
+  const kafka = config.kafka ? createKafka(config.kafka, logger) : null;
+  const kafkaProducer = kafka?.producer({ maxInFlightRequests: 1, allowAutoTopicCreation: true }) ?? null;
+  let producerReady: Promise<void> | null = null;
+  const producer = async () => {
+    producerReady ??= kafkaProducer!.connect();
+    await producerReady;
+    return kafkaProducer!;
+  };
+  const waiter = new OutcomeWaiter(store);
+  const sink =
+    config.kafka && kafkaProducer
+      ? new RemoteCommandGateway({
+          transport: {
+            send: async (env) => new KafkaCommandTransport(await producer(), config.kafka!.commandsTopic).send(env),
+          },
+          outcomes: store,
+          waiter,
+          readModel: store,
+          replyTimeoutMs: config.kafka.replyTimeoutMs,
+          now: () => clock.now(),
+        })
+      : handler;
+  const service = new EscrowService({ handler: sink, readModel: store, rails, policy: config.policy, clock });
   const webhooks = new WebhookProcessor({
     rails,
     webhooks: webhookStore,
@@ -157,14 +188,31 @@ export async function createEngine(config: Config, opts: EngineOptions = {}) {
     autoRefund: config.timeouts.autoRefund,
     onError: (err, escrowId) => logger.error({ err, escrow_id: escrowId }, 'timeout command failed'),
   });
+  // Kafka mode: events go to the events topic (acknowledged) and then to the in-process subscribers of this process.
+  const kafkaEvents = config.kafka
+    ? {
+        publish: async (batch: readonly OutboxMessage[]) => {
+          await new KafkaEventPublisher(await producer(), config.kafka!.eventsTopic).publish(batch);
+          await bus.publish(batch);
+        },
+        deadLetter: async (m: OutboxMessage, error: string) =>
+          new KafkaEventPublisher(await producer(), config.kafka!.eventsTopic).deadLetter(m, error),
+      }
+    : null;
   const outbox = new OutboxPublisher({
     store: outboxStore,
-    publisher: bus,
+    publisher: kafkaEvents ?? bus,
     owner: `${hostname()}:${process.pid}`,
     batchSize: config.outbox.batchSize,
     maxAttempts: config.outbox.maxAttempts,
-    onDeadLetter: (m, error) =>
-      logger.error({ escrow_id: m.escrowId, event_id: m.eventId, error }, 'outbox dead letter'),
+    onDeadLetter: (m, error) => {
+      logger.error({ escrow_id: m.escrowId, event_id: m.eventId, error }, 'outbox dead letter');
+      kafkaEvents
+        ?.deadLetter(m, error)
+        .catch((err: unknown) =>
+          logger.error({ err, event_id: m.eventId }, 'could not copy the dead letter to the DLQ'),
+        );
+    },
   });
 
   const cleanups: (() => Promise<void>)[] = [];
@@ -182,6 +230,38 @@ export async function createEngine(config: Config, opts: EngineOptions = {}) {
     });
     cleanups.push(() => {
       if (pending) clearTimeout(pending);
+      return Promise.resolve();
+    });
+  }
+
+  // Outcomes of client commands: this process's waiters learn at once; other API replicas through NOTIFY.
+  if (config.kafka) {
+    let ids: string[] = [];
+    let pendingNotify: NodeJS.Timeout | null = null;
+    const announce = (id: string) => {
+      waiter.ready([id]);
+      if (db.kind !== 'postgres') return;
+      ids.push(id);
+      pendingNotify ??= setTimeout(() => {
+        pendingNotify = null;
+        const batch = ids;
+        ids = [];
+        // 8000-byte payload limit: 200 ids of 37 bytes per notification
+        for (let i = 0; i < batch.length; i += 200) {
+          db.query('SELECT pg_notify($1, $2)', [OUTCOMES_CHANNEL, batch.slice(i, i + 200).join(',')]).catch(
+            () => undefined,
+          );
+        }
+      }, 5);
+    };
+    handler.observe({
+      committed: (h) => announce(h.result.commandId),
+      rejected: (env, err) =>
+        env.recordRejection && err.code !== 'VERSION_CONFLICT' ? announce(env.commandId) : undefined,
+    });
+    cleanups.push(() => {
+      if (pendingNotify) clearTimeout(pendingNotify);
+      waiter.close();
       return Promise.resolve();
     });
   }
@@ -232,6 +312,32 @@ export async function createEngine(config: Config, opts: EngineOptions = {}) {
     }
     for (const l of started) l.start();
     loops.push(...started);
+    if (kafka && config.kafka) {
+      cleanups.push(async () => {
+        if (producerReady) await kafkaProducer!.disconnect();
+      });
+      if (roles.includes('worker')) {
+        const worker = new KafkaCommandConsumer({
+          consumer: kafka.consumer({
+            groupId: config.kafka.groupId,
+            allowAutoTopicCreation: true,
+            maxWaitTimeInMs: 100,
+          }),
+          producer: await producer(),
+          topic: config.kafka.commandsTopic,
+          handler,
+          logger,
+          maxInFlight: config.kafka.worker.maxInFlight,
+          maxAttempts: config.kafka.worker.maxAttempts,
+        });
+        await worker.start();
+        cleanups.unshift(() => worker.stop());
+      }
+      if (roles.includes('api') || roles.includes('outbox')) await producer();
+      if (roles.includes('api') && db.kind === 'postgres') {
+        cleanups.push(await db.listen(OUTCOMES_CHANNEL, (payload) => waiter.ready(payload.split(','))));
+      }
+    }
     if (roles.includes('api')) {
       const redis = config.http.redisUrl ? new Redis(config.http.redisUrl, { maxRetriesPerRequest: 2 }) : undefined;
       if (redis) cleanups.push(async () => void (await redis.quit()));
@@ -282,6 +388,7 @@ export async function createEngine(config: Config, opts: EngineOptions = {}) {
     store,
     handler,
     service,
+    kafka,
     webhooks,
     simulator,
     sandbox,

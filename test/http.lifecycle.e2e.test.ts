@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { ENGINE_KINDS, assertDatabaseVerifies, assertEscrowInvariants, tableCounts } from './harness.js';
+import {
+  ENGINE_KINDS,
+  assertDatabaseVerifies,
+  assertEscrowInvariants,
+  tableCounts,
+  type EngineKind,
+} from './harness.js';
+import { kafkaEnv } from './kafkaHarness.js';
 import { testServer, type HttpResult, type TestServer } from './httpHarness.js';
 
 /**
@@ -263,13 +270,19 @@ async function callers(s: TestServer): Promise<Callers> {
   };
 }
 
-for (const kind of ENGINE_KINDS) {
-  describe(`HTTP lifecycles on ${kind}`, () => {
+/** Every database; and the last one again in Kafka mode (api and worker roles, commands through the topic). */
+const SETUPS: { kind: EngineKind; label: string; env: () => Promise<Record<string, string>> }[] = [
+  ...ENGINE_KINDS.map((kind) => ({ kind, label: kind, env: () => Promise.resolve({}) })),
+  { kind: ENGINE_KINDS.at(-1)!, label: `${ENGINE_KINDS.at(-1)!} over Kafka`, env: () => kafkaEnv('lifecycle') },
+];
+
+for (const { kind, label, env } of SETUPS) {
+  describe(`HTTP lifecycles on ${label}`, () => {
     let s: TestServer;
     let t: Callers;
     let api: ReturnType<typeof client>;
     before(async () => {
-      s = await testServer(kind);
+      s = await testServer(kind, await env());
       t = await callers(s);
       api = client(s, t);
     });
@@ -649,12 +662,12 @@ for (const kind of ENGINE_KINDS) {
     });
   });
 
-  describe(`HTTP list and pagination on ${kind}`, () => {
+  describe(`HTTP list and pagination on ${label}`, () => {
     let s: TestServer;
     let t: Callers;
     let api: ReturnType<typeof client>;
     before(async () => {
-      s = await testServer(kind);
+      s = await testServer(kind, await env());
       t = await callers(s);
       api = client(s, t);
     });
@@ -776,11 +789,11 @@ for (const kind of ENGINE_KINDS) {
   });
 
   for (const action of ['REFUND', 'RELEASE'] as const) {
-    describe(`HTTP delivery timeout with ESCROW_DELIVERED_TIMEOUT_ACTION=${action} on ${kind}`, () => {
+    describe(`HTTP delivery timeout with ESCROW_DELIVERED_TIMEOUT_ACTION=${action} on ${label}`, () => {
       let s: TestServer;
       let api: ReturnType<typeof client>;
       before(async () => {
-        s = await testServer(kind, { ESCROW_DELIVERED_TIMEOUT_ACTION: action });
+        s = await testServer(kind, { ...(await env()), ESCROW_DELIVERED_TIMEOUT_ACTION: action });
         api = client(s, await callers(s));
       });
       after(async () => {
@@ -815,12 +828,12 @@ for (const kind of ENGINE_KINDS) {
     });
   }
 
-  describe(`HTTP settlements on ${kind}`, () => {
+  describe(`HTTP settlements on ${label}`, () => {
     let s: TestServer;
     let t: Callers;
     let api: ReturnType<typeof client>;
     before(async () => {
-      s = await testServer(kind, { ESCROW_MAX_RETRIES: '3', ESCROW_RETRY_DELAY_MS: '1000' });
+      s = await testServer(kind, { ...(await env()), ESCROW_MAX_RETRIES: '3', ESCROW_RETRY_DELAY_MS: '1000' });
       t = await callers(s);
       api = client(s, t);
     });

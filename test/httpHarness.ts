@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { loadConfig } from '../src/config.js';
 import { mintToken, type ApiRole } from '../src/http/auth.js';
-import { createEngine, type Engine } from '../src/main.js';
+import { createEngine, type Engine, type RoleName } from '../src/main.js';
 import { FakeClock, freshDatabase, type EngineKind, type TestDb } from './harness.js';
 
 export const TEST_JWT_SECRET = 'test-secret-'.padEnd(80, 'x');
@@ -30,7 +30,11 @@ export interface TestServer {
 }
 
 /** A listening server (real HTTP on a free port, real JWTs) over a fresh database with a fake clock. */
-export async function testServer(kind: EngineKind, env: Record<string, string> = {}): Promise<TestServer> {
+export async function testServer(
+  kind: EngineKind,
+  env: Record<string, string> = {},
+  roles: RoleName[] = env.KAFKA_BROKERS ? ['api', 'worker'] : ['api'],
+): Promise<TestServer> {
   const clock = new FakeClock(new Date().toISOString());
   const testDb = await freshDatabase(kind);
   const config = loadConfig({
@@ -48,7 +52,7 @@ export async function testServer(kind: EngineKind, env: Record<string, string> =
     logger: pino({ level: 'silent' }),
     migrate: false,
   });
-  const { port } = await engine.start(['api']);
+  const { port } = await engine.start(roles);
   const baseUrl = `http://127.0.0.1:${port}`;
   return {
     engine,

@@ -11,7 +11,13 @@ import {
   type LedgerEntry,
   type EscrowPolicy,
 } from '../domain/index.js';
-import { toDomainCommand, type CommandEnvelope, type CommandResult, type WebhookMark } from './envelope.js';
+import {
+  toDomainCommand,
+  type CommandEnvelope,
+  type CommandRejection,
+  type CommandResult,
+  type WebhookMark,
+} from './envelope.js';
 import { derivedId, isUuid } from './ids.js';
 import { VersionConflict, type Clock, type EscrowStore, type StoredEvent } from './ports.js';
 
@@ -21,6 +27,11 @@ export interface HandledCommand {
   escrow: Escrow;
   duplicate: boolean;
   events: StoredEvent[];
+}
+
+/** Where a command goes to be applied: the handler itself (embedded), or a broker in front of workers (Kafka). */
+export interface CommandSink {
+  handle(env: CommandEnvelope): Promise<HandledCommand>;
 }
 
 export interface CommandObserver {
@@ -51,7 +62,7 @@ class Reload extends Error {}
  * guarded by the version, so a stale copy (another process committed since) costs a version conflict and a reload,
  * never a wrong decision. A create needs no load at all. A hit saves the load round trip.
  */
-export class CommandHandler {
+export class CommandHandler implements CommandSink {
   private readonly maxAttempts: number;
   private readonly observers: CommandObserver[];
   private readonly cache = new Map<string, Escrow>();
@@ -196,11 +207,7 @@ export class CommandHandler {
         `command id ${env.commandId} was already used for ${prior.type} on escrow ${prior.escrowId}`,
       );
     }
-    if (refused) {
-      const again = new DomainError(refused.code as DomainErrorCode, refused.message, refused.details);
-      replayedRefusals.add(again);
-      throw again;
-    }
+    if (refused) throw recordedRefusal(refused);
     return { result: prior, escrow: escrow!, duplicate: true, events: [] };
   }
 }
@@ -211,6 +218,12 @@ const isRecordable = (env: CommandEnvelope, err: DomainError) =>
   !UNRECORDED.has(err.code) && isUuid(env.commandId) && isUuid(env.escrowId);
 /** Refusals read back from the record: not recorded again. */
 const replayedRefusals = new WeakSet<DomainError>();
+/** The recorded refusal of a command, as the error its redelivery answers. */
+export function recordedRefusal(r: CommandRejection): DomainError {
+  const err = new DomainError(r.code as DomainErrorCode, r.message, r.details);
+  replayedRefusals.add(err);
+  return err;
+}
 /** Whether a refusal is a command's recorded outcome (a redelivery) rather than a new decision. */
 export const isRecordedRefusal = (err: DomainError): boolean => replayedRefusals.has(err);
 

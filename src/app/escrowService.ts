@@ -10,7 +10,7 @@ import {
   type LedgerEntry,
   type Rail,
 } from '../domain/index.js';
-import type { CommandHandler, HandledCommand } from './commandHandler.js';
+import type { CommandSink, HandledCommand } from './commandHandler.js';
 import type { CommandEnvelope } from './envelope.js';
 import { derivedId, isUuid, newId } from './ids.js';
 import type { AuditEntry, Clock, EscrowFilter, EscrowReadModel, PaymentRail, StoredEvent } from './ports.js';
@@ -47,7 +47,8 @@ export const MAX_PAGE = 50;
 export class EscrowService {
   constructor(
     private readonly deps: {
-      handler: CommandHandler;
+      /** Applies commands: the handler in process, or the Kafka gateway. */
+      handler: CommandSink;
       readModel: EscrowReadModel;
       rails: ReadonlyMap<Rail, PaymentRail>;
       policy: EscrowPolicy;

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, type DomainErrorCode, type FieldError } from '../domain/index.js';
 import { WebhookPayloadError, WebhookSignatureError } from '../app/ports.js';
+import { CommandPending } from '../app/remoteCommands.js';
 
 /** HTTP-level errors that are not domain decisions. */
 export class HttpError extends Error {
@@ -88,6 +89,12 @@ export function errorHandler(err: FastifyError | Error, request: FastifyRequest,
     reply.code(p.status).headers(headers).type('application/problem+json').send(p);
   const instance = request.url;
   if (err instanceof DomainError) return send(domainProblem(err, instance));
+  if (err instanceof CommandPending) {
+    return reply
+      .code(202)
+      .header('location', `/api/commands/${err.commandId}`)
+      .send({ commandId: err.commandId, status: 'PENDING' });
+  }
   if (err instanceof HttpError) {
     return send(
       problem(err.status, err.code, err.message, instance, err.errors ? { errors: err.errors } : {}),

@@ -356,6 +356,16 @@ export const CommandView = Type.Object(
   },
 );
 
+export const CommandAccepted = Type.Object(
+  { commandId: Uuid, status: Type.Literal('PENDING') },
+  {
+    description:
+      'Kafka mode: the command is on the broker but its outcome did not arrive within COMMAND_REPLY_TIMEOUT_MS. ' +
+      'Poll the Location (GET /api/commands/{id}); retrying the request with the same Idempotency-Key is safe.',
+    examples: [{ commandId: '0190f0c8-0000-7000-8000-0000000000c1', status: 'PENDING' }],
+  },
+);
+
 export const ProblemView = Type.Object(
   {
     type: Type.String(),

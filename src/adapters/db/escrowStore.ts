@@ -211,6 +211,35 @@ export class SqlEscrowStore implements EscrowStore, EscrowReadModel {
     );
   }
 
+  async withOutcome(ids: readonly string[]): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const { rows } = await this.db.query<{ id: string }>(
+      `SELECT command_id::text AS id FROM processed_commands WHERE command_id = ANY($1::uuid[])`,
+      [ids],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  async markSubmitted(env: CommandEnvelope, at: string): Promise<void> {
+    await this.db.query(
+      `INSERT INTO command_submissions (command_id, escrow_id, type, actor, submitted_at)
+       VALUES ($1, $2, $3, $4, $5) ON CONFLICT (command_id) DO NOTHING`,
+      [env.commandId, env.escrowId, env.type, JSON.stringify(env.actor), at],
+    );
+  }
+
+  /** A command handed to the workers and not processed yet (the API answered 202), or null. */
+  async pendingCommand(
+    commandId: string,
+  ): Promise<{ commandId: string; escrowId: string; type: string; actorId: string } | null> {
+    const { rows } = await this.db.query<{ escrow_id: string; type: string; actor_id: string }>(
+      `SELECT escrow_id::text, type, actor ->> 'id' AS actor_id FROM command_submissions WHERE command_id = $1`,
+      [commandId],
+    );
+    const r = rows[0];
+    return r ? { commandId, escrowId: r.escrow_id, type: r.type, actorId: r.actor_id } : null;
+  }
+
   async commandResult(commandId: string): Promise<(CommandResult & { actorId: string }) | null> {
     const { rows } = await this.db.query<{ result: CommandResult; actor_id: string }>(
       `SELECT result, actor ->> 'id' AS actor_id FROM processed_commands WHERE command_id = $1`,

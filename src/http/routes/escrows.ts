@@ -116,7 +116,7 @@ export function escrowRoutes(app: Api, deps: RouteDeps): void {
     return reply.code(answer.status).type(answer.contentType).send(answer.body);
   }
 
-  const EscrowResponse = { 200: S.EscrowView, ...commonErrors };
+  const EscrowResponse = { 200: S.EscrowView, 202: S.CommandAccepted, ...commonErrors };
   const tags = ['escrows'];
   const idParams = { params: S.EscrowParams, headers: S.IdempotencyHeaders };
 
@@ -129,7 +129,7 @@ export function escrowRoutes(app: Api, deps: RouteDeps): void {
         summary: 'Open an escrow for an accepted offer',
         body: S.CreateEscrowBody,
         headers: S.IdempotencyHeaders,
-        response: { 201: S.EscrowView, ...commonErrors },
+        response: { 201: S.EscrowView, 202: S.CommandAccepted, ...commonErrors },
       },
     },
     (request, reply) =>
@@ -248,7 +248,7 @@ export function escrowRoutes(app: Api, deps: RouteDeps): void {
         summary: 'Open a dispute (buyer, seller)',
         ...idParams,
         body: S.DisputeBody,
-        response: { 201: S.DisputeView, ...commonErrors },
+        response: { 201: S.DisputeView, 202: S.CommandAccepted, ...commonErrors },
       },
     },
     (request, reply) =>
@@ -277,7 +277,17 @@ export function escrowRoutes(app: Api, deps: RouteDeps): void {
         ? await engine.store.commandResult(request.params.commandId)
         : null;
       const p = request.principal!;
-      if (!found || (p.role !== 'admin' && found.actorId !== p.id)) {
+      const mine = (c: { actorId: string } | null) => c && (p.role === 'admin' || c.actorId === p.id);
+      if (!found) {
+        const pending = isUuid(request.params.commandId)
+          ? await engine.store.pendingCommand(request.params.commandId)
+          : null;
+        if (pending && mine(pending)) {
+          const { commandId, escrowId, type } = pending;
+          return { commandId, escrowId, type, status: 'PENDING' as const };
+        }
+      }
+      if (!found || !mine(found)) {
         throw new HttpError(404, 'COMMAND_NOT_FOUND', `command ${request.params.commandId} not found`);
       }
       const { actorId: _a, requestHash: _h, rejection, ...result } = found;
