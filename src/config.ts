@@ -114,6 +114,7 @@ const schema = z.object({
   COMMAND_REPLY_TIMEOUT_MS: int(5000, 0, 120_000),
   WORKER_MAX_IN_FLIGHT: int(10, 1, 1000),
   WORKER_MAX_ATTEMPTS: int(5, 1, 100),
+  KAFKA_SESSION_TIMEOUT_MS: int(30_000, 1000, 3_600_000),
 
   FEATURE_AUTO_REFUND: bool(true),
 });
@@ -160,7 +161,7 @@ export interface KafkaConfig {
   sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
   topics: { commandsPartitions: number; eventsPartitions: number; replicationFactor: number; retentionDays: number };
   replyTimeoutMs: number;
-  worker: { maxInFlight: number; maxAttempts: number };
+  worker: { maxInFlight: number; maxAttempts: number; sessionTimeoutMs: number };
 }
 
 /** The development secret of the sandbox rail. Sandbox webhooks move no real money. */
@@ -300,7 +301,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
               retentionDays: env.KAFKA_RETENTION_DAYS,
             },
             replyTimeoutMs: env.COMMAND_REPLY_TIMEOUT_MS,
-            worker: { maxInFlight: env.WORKER_MAX_IN_FLIGHT, maxAttempts: env.WORKER_MAX_ATTEMPTS },
+            worker: {
+              maxInFlight: env.WORKER_MAX_IN_FLIGHT,
+              maxAttempts: env.WORKER_MAX_ATTEMPTS,
+              sessionTimeoutMs: env.KAFKA_SESSION_TIMEOUT_MS,
+            },
           },
         }
       : {}),

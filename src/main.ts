@@ -317,12 +317,17 @@ export async function createEngine(config: Config, opts: EngineOptions = {}) {
         if (producerReady) await kafkaProducer!.disconnect();
       });
       if (roles.includes('worker')) {
+        const kc = config.kafka;
         const worker = new KafkaCommandConsumer({
-          consumer: kafka.consumer({
-            groupId: config.kafka.groupId,
-            allowAutoTopicCreation: true,
-            maxWaitTimeInMs: 100,
-          }),
+          consumer: () =>
+            kafka.consumer({
+              groupId: kc.groupId,
+              allowAutoTopicCreation: true,
+              maxWaitTimeInMs: 100,
+              // a worker that dies silently gives its partitions up after this long
+              sessionTimeout: kc.worker.sessionTimeoutMs,
+              heartbeatInterval: Math.max(300, Math.min(3000, Math.floor(kc.worker.sessionTimeoutMs / 5))),
+            }),
           producer: await producer(),
           topic: config.kafka.commandsTopic,
           handler,

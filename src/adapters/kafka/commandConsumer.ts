@@ -8,7 +8,8 @@ import { isPgError } from '../db/database.js';
 import { UndecodableCommand, decodeCommand } from './commands.js';
 
 export interface CommandConsumerOptions {
-  consumer: Consumer;
+  /** Makes a consumer in the group; called again to replace one that crashed for good. */
+  consumer: () => Consumer;
   /** Sends poison messages to `<topic>.dlq`. */
   producer: Producer;
   topic: string;
@@ -52,8 +53,35 @@ export class KafkaCommandConsumer {
     this.limit = pLimit(o.maxInFlight);
   }
 
+  private consumer: Consumer | null = null;
+  private stopped = false;
+  private restartTimer: NodeJS.Timeout | null = null;
+
   async start(): Promise<void> {
-    const { consumer, topic } = this.o;
+    this.stopped = false;
+    const { topic } = this.o;
+    const consumer = this.o.consumer();
+    this.consumer = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) =>
+      this.o.logger.info(
+        { member_id: payload.memberId, partitions: payload.memberAssignment[topic] ?? [] },
+        'command worker joined the group',
+      ),
+    );
+    // kafkajs restarts a consumer after retriable failures; after any other crash this worker would sit idle while
+    // alive, so it replaces the consumer (with backoff) and rejoins the group.
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (payload.restart || this.stopped) return;
+      this.o.logger.error({ err: payload.error }, 'command consumer crashed; starting a new one');
+      this.restartTimer = setTimeout(() => {
+        this.restartTimer = null;
+        void consumer
+          .disconnect()
+          .catch(() => undefined)
+          .then(() => (this.stopped ? undefined : this.start()))
+          .catch((err: unknown) => this.o.logger.error({ err }, 'command consumer restart failed'));
+      }, 1000);
+    });
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
     await consumer.run({
@@ -77,7 +105,9 @@ export class KafkaCommandConsumer {
   }
 
   async stop(): Promise<void> {
-    await this.o.consumer.disconnect();
+    this.stopped = true;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    await this.consumer?.disconnect();
   }
 
   /** Applies a chunk of one partition: each escrow's commands in order, escrows side by side. */
