@@ -43,6 +43,7 @@ const schema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PORT: int(3000, 0, 65535),
   HOST: z.string().min(1).default('0.0.0.0'),
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   API_URL: url.optional(),
   JWT_SECRET: z.string().min(64, 'must be at least 64 characters').optional(),
   JWT_JWKS_URL: url.optional(),
@@ -127,6 +128,8 @@ export interface Config {
   logLevel: Env['LOG_LEVEL'];
   port: number;
   host: string;
+  /** Where roles without the API (worker, outbox, ...) serve /metrics. */
+  metricsPort?: number;
   apiUrl: string;
   http: {
     jwtSecret?: string;
@@ -224,6 +227,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.LOG_LEVEL,
     port: env.PORT,
     host: env.HOST,
+    ...(env.METRICS_PORT !== undefined ? { metricsPort: env.METRICS_PORT } : {}),
     http: {
       ...(env.JWT_SECRET ? { jwtSecret: env.JWT_SECRET } : {}),
       ...(env.JWT_JWKS_URL ? { jwksUrl: env.JWT_JWKS_URL } : {}),

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { hostname } from 'node:os';
 import { Redis } from 'ioredis';
+import type { Admin } from 'kafkajs';
 import { pino, type Logger } from 'pino';
 import { openPglite } from './adapters/db/pglite.js';
 import { openPostgres } from './adapters/db/postgres.js';
@@ -141,7 +143,12 @@ export async function createEngine(config: Config, opts: EngineOptions = {}) {
     config.kafka && kafkaProducer
       ? new RemoteCommandGateway({
           transport: {
-            send: async (env) => new KafkaCommandTransport(await producer(), config.kafka!.commandsTopic).send(env),
+            send: async (env) => {
+              const topic = config.kafka!.commandsTopic;
+              const t = performance.now();
+              await new KafkaCommandTransport(await producer(), topic).send(env);
+              metrics.kafkaProduceDuration.observe({ topic }, (performance.now() - t) / 1000);
+            },
           },
           outcomes: store,
           waiter,
@@ -192,7 +199,12 @@ export async function createEngine(config: Config, opts: EngineOptions = {}) {
   const kafkaEvents = config.kafka
     ? {
         publish: async (batch: readonly OutboxMessage[]) => {
-          await new KafkaEventPublisher(await producer(), config.kafka!.eventsTopic).publish(batch);
+          const topic = config.kafka!.eventsTopic;
+          const t = performance.now();
+          await new KafkaEventPublisher(await producer(), topic).publish(batch);
+          metrics.kafkaProduceDuration.observe({ topic }, (performance.now() - t) / 1000);
+          const now = Date.now();
+          for (const m of batch) metrics.outboxPublishDelay.observe((now - Date.parse(m.createdAt)) / 1000);
           await bus.publish(batch);
         },
         deadLetter: async (m: OutboxMessage, error: string) =>
@@ -266,10 +278,34 @@ export async function createEngine(config: Config, opts: EngineOptions = {}) {
     });
   }
 
+  /** Kafka mode: whether a broker answers (cluster metadata), for /health. */
+  let kafkaAdmin: Admin | null = null;
+  async function kafkaHealth(): Promise<{ ok: boolean; latencyMs: number; detail: string }> {
+    const t = performance.now();
+    try {
+      if (!kafka) throw new Error('not in Kafka mode');
+      if (!kafkaAdmin) {
+        const admin = kafka.admin();
+        await admin.connect();
+        kafkaAdmin = admin;
+      }
+      const cluster = await Promise.race([
+        kafkaAdmin.describeCluster(),
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no answer within 2 s')), 2000).unref()),
+      ]);
+      return { ok: true, latencyMs: performance.now() - t, detail: `${cluster.brokers.length} broker(s)` };
+    } catch (err) {
+      return { ok: false, latencyMs: performance.now() - t, detail: err instanceof Error ? err.message : String(err) };
+    }
+  }
+  cleanups.push(async () => {
+    await kafkaAdmin?.disconnect();
+  });
+
   const loops: PollingLoop[] = [];
   const onError = (name: string) => (err: unknown) => logger.error({ err, worker: name }, 'worker tick failed');
 
-  async function start(roles: readonly RoleName[]): Promise<{ port?: number }> {
+  async function start(roles: readonly RoleName[]): Promise<{ port?: number; metricsPort?: number }> {
     const started: PollingLoop[] = [];
     if (roles.includes('outbox')) {
       const loop = new PollingLoop(
@@ -343,6 +379,23 @@ export async function createEngine(config: Config, opts: EngineOptions = {}) {
         cleanups.push(await db.listen(OUTCOMES_CHANNEL, (payload) => waiter.ready(payload.split(','))));
       }
     }
+    if (!roles.includes('api') && config.metricsPort !== undefined) {
+      // Roles without the HTTP API still expose their own figures (publish delay, command durations, ...).
+      const server = createServer((req, res) => {
+        if (req.url !== '/metrics') {
+          res.writeHead(404).end();
+          return;
+        }
+        metrics.registry.metrics().then(
+          (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
+          () => res.writeHead(500).end(),
+        );
+      });
+      await new Promise<void>((resolve) => server.listen(config.metricsPort, config.host, resolve));
+      cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+      const address = server.address();
+      return { metricsPort: typeof address === 'object' && address ? address.port : config.metricsPort };
+    }
     if (roles.includes('api')) {
       const redis = config.http.redisUrl ? new Redis(config.http.redisUrl, { maxRetriesPerRequest: 2 }) : undefined;
       if (redis) cleanups.push(async () => void (await redis.quit()));
@@ -394,6 +447,7 @@ export async function createEngine(config: Config, opts: EngineOptions = {}) {
     handler,
     service,
     kafka,
+    kafkaHealth,
     webhooks,
     simulator,
     sandbox,

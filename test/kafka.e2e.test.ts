@@ -5,6 +5,7 @@ import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { ENGINE_KINDS, assertDatabaseVerifies, assertEscrowInvariants } from './harness.js';
 import { testServer, type TestServer } from './httpHarness.js';
 import { kafkaEnv } from './kafkaHarness.js';
+import { runCli } from './processHarness.js';
 
 /**
  * Kafka mode in one process (api, worker and outbox roles): commands go through the commands topic, the API answers
@@ -195,6 +196,32 @@ describe(`Kafka mode on ${kind}`, () => {
     });
     assert.equal(cancelled.body.status, 'CANCELLED', cancelled.text);
     await assertEscrowInvariants(s.engine, created.body.id);
+  });
+
+  it('/health checks the broker; /metrics has consumer lag, produce latency and outbox figures; escrow kafka lag', async () => {
+    const health = await s.call<{ status: string; checks: Record<string, { status: string; detail?: string }> }>(
+      'GET',
+      '/health',
+    );
+    assert.equal(health.status, 200, health.text);
+    assert.equal(health.body.checks.kafka?.status, 'ok', health.text);
+    assert.match(health.body.checks.kafka?.detail ?? '', /broker/);
+    const metrics = await s.call('GET', '/metrics');
+    assert.equal(metrics.status, 200);
+    for (const name of [
+      `kafka_consumer_lag{topic="${env.KAFKA_COMMANDS_TOPIC}",partition="0"}`,
+      `kafka_produce_duration_seconds_count{topic="${env.KAFKA_COMMANDS_TOPIC}"}`,
+      `kafka_produce_duration_seconds_count{topic="${env.KAFKA_EVENTS_TOPIC}"}`,
+      'outbox_publish_delay_seconds_count',
+      'outbox_unpublished_events',
+    ]) {
+      assert.ok(metrics.text.includes(name), `${name} in /metrics`);
+    }
+    const lag = await runCli(['kafka', 'lag'], { ...env, LOG_LEVEL: 'silent' });
+    assert.equal(lag.code, 0, lag.out);
+    const report = JSON.parse(lag.out) as { total: number; partitions: { partition: number; lag: number }[] };
+    assert.equal(report.total, 0, lag.out);
+    assert.ok(report.partitions.length >= 1);
   });
 
   it('poison messages go to the commands DLQ with their origin; the worker carries on', async () => {

@@ -35,6 +35,7 @@ describe('Kafka mode with api, worker and outbox as separate processes', { skip 
   const procs = new Map<string, RoleProcess>();
   let buyer: string;
   let seller: string;
+  let metricsPort: number;
 
   const start = async (name: string, roles: string, extra: Record<string, string> = {}) => {
     const p = await startRoles(name, roles, { ...env, ...extra });
@@ -63,7 +64,12 @@ describe('Kafka mode with api, worker and outbox as separate processes', { skip 
     };
     buyer = await mintToken(SECRET, { sub: 'buyer-p', role: 'user' }, '1h');
     seller = await mintToken(SECRET, { sub: 'seller-p', role: 'user' }, '1h');
-    await Promise.all([start('api', 'api,settlements'), start('worker', 'worker'), start('outbox', 'outbox')]);
+    metricsPort = await freePort();
+    await Promise.all([
+      start('api', 'api,settlements'),
+      start('worker', 'worker'),
+      start('outbox', 'outbox', { METRICS_PORT: String(metricsPort) }),
+    ]);
   });
 
   after(async () => {
@@ -203,7 +209,7 @@ describe('Kafka mode with api, worker and outbox as separate processes', { skip 
         await procs.get(name)!.kill();
         kills++;
         await sleep(100 + Math.random() * 500);
-        await start(name, name);
+        await start(name, name, name === 'outbox' ? { METRICS_PORT: String(metricsPort) } : {});
       }
     })();
     const ids: string[] = [];
@@ -253,6 +259,11 @@ describe('Kafka mode with api, worker and outbox as separate processes', { skip 
 
     const verified = await runCli(['verify'], { DATABASE_URL: database.url, JWT_SECRET: SECRET, LOG_LEVEL: 'warn' });
     assert.equal(verified.code, 0, verified.out);
+
+    // the outbox process serves its own figures on METRICS_PORT
+    const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    assert.match(metrics, /outbox_publish_delay_seconds_count \d+/);
+    assert.match(metrics, /kafka_produce_duration_seconds_count\{topic="[^"]+"\} \d+/);
   });
 
   it('two workers share the partitions; when one dies the other takes them over and finishes the work', async () => {

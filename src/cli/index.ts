@@ -4,7 +4,9 @@ import { migrate } from '../adapters/db/migrate.js';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { DomainError } from '../domain/index.js';
 import { API_ROLES, dataDirSecret, mintToken, type ApiRole } from '../http/auth.js';
-import { createEngine, openDatabase, ROLES, type RoleName } from '../main.js';
+import { createEngine, createLogger, openDatabase, ROLES, type RoleName } from '../main.js';
+import { consumerLag, createKafka, createTopics } from '../adapters/kafka/client.js';
+import { isUuid } from '../app/ids.js';
 
 const USAGE = `escrow — Escrow Services engine and operations CLI
 
@@ -17,6 +19,12 @@ Usage:
                                          simulate the buyer paying through a signed sandbox webhook
   escrow timeouts run [--dry-run]        apply due payment and confirmation deadlines once
   escrow verify                          check ledger balance, fold(events) = row, references; exit 1 on violations
+  escrow outbox status                   unpublished events, the oldest one's age, dead letters; exit 1 if degraded
+  escrow outbox dlq [--limit N]          dead-lettered events with their last error
+  escrow outbox replay --all | --id N [--id N ...] | --escrow ID
+                                         send dead letters again (all, or by outbox id), or re-publish an escrow's events
+  escrow kafka create-topics             create the commands, events and DLQ topics (partitions, retention, snappy)
+  escrow kafka lag                       the worker group's lag on the commands topic, per partition
 
 Configuration comes from the environment (see README). Exit codes: 0 ok, 1 failure or violations, 2 usage error.`;
 
@@ -39,6 +47,10 @@ async function main(argv: string[]): Promise<number> {
         role: { type: 'string' },
         'kyc-tier': { type: 'string' },
         ttl: { type: 'string' },
+        all: { type: 'boolean', default: false },
+        id: { type: 'string', multiple: true },
+        escrow: { type: 'string' },
+        limit: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -107,6 +119,59 @@ async function main(argv: string[]): Promise<number> {
         print({ ok: report.violations.length === 0, ...report });
         return report.violations.length === 0 ? 0 : 1;
       });
+    case 'outbox': {
+      if (sub === 'status') {
+        return withEngine(config, async (engine) => {
+          const o = await engine.outboxStore.stats();
+          // the runbook's thresholds, as /health uses them
+          const degraded = o.unpublished > 100 || o.oldestAgeSeconds > 300;
+          print({ status: degraded ? 'degraded' : 'ok', ...o });
+          return degraded ? 1 : 0;
+        });
+      }
+      if (sub === 'dlq') {
+        const limit = values.limit ? Number(values.limit) : 100;
+        if (!Number.isInteger(limit) || limit < 1) return usage('--limit must be a positive integer');
+        return withEngine(config, async (engine) => {
+          print(await engine.outboxStore.deadLetters(limit));
+          return 0;
+        });
+      }
+      if (sub === 'replay') {
+        const ids = values.id ?? [];
+        const chosen = [values.all, ids.length > 0, Boolean(values.escrow)].filter(Boolean).length;
+        if (chosen !== 1) return usage('escrow outbox replay --all | --id N [--id N ...] | --escrow ID');
+        if (ids.some((i) => !/^\d+$/.test(i))) return usage('--id takes outbox row ids (escrow outbox dlq lists them)');
+        if (values.escrow && !isUuid(values.escrow)) return usage('--escrow takes an escrow id');
+        return withEngine(config, async (engine) => {
+          const queued = await engine.outboxStore.replay(
+            values.all ? { allDead: true } : values.escrow ? { escrowId: values.escrow } : { ids },
+          );
+          print({ queued });
+          return 0;
+        });
+      }
+      return usage('escrow outbox status | dlq | replay');
+    }
+    case 'kafka': {
+      if (!config.kafka) return usage('KAFKA_BROKERS is not set');
+      const kafka = createKafka(config.kafka, createLogger(config));
+      if (sub === 'create-topics') {
+        print({ created: await createTopics(kafka, config.kafka) });
+        return 0;
+      }
+      if (sub === 'lag') {
+        const partitions = await consumerLag(kafka, config.kafka.groupId, config.kafka.commandsTopic);
+        print({
+          group: config.kafka.groupId,
+          topic: config.kafka.commandsTopic,
+          total: partitions.reduce((n, p) => n + p.lag, 0),
+          partitions,
+        });
+        return 0;
+      }
+      return usage('escrow kafka create-topics | lag');
+    }
     default:
       return usage(`unknown command ${cmd}`);
   }

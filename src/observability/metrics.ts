@@ -85,6 +85,26 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly kafkaConsumerLag = new Gauge({
+    name: 'kafka_consumer_lag',
+    help: 'Commands not yet consumed by the worker group, per partition of the commands topic',
+    labelNames: ['topic', 'partition'] as const,
+    registers: [this.registry],
+  });
+  readonly kafkaProduceDuration = new Histogram({
+    name: 'kafka_produce_duration_seconds',
+    help: 'Time from send to the acknowledgement of every in-sync replica, per topic',
+    labelNames: ['topic'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  readonly outboxPublishDelay = new Histogram({
+    name: 'outbox_publish_delay_seconds',
+    help: 'From the commit of an event to its acknowledged publication',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }

@@ -11,6 +11,17 @@ import type {
 import type { StoredEvent } from '../../app/ports.js';
 import type { Database } from './database.js';
 
+export interface DeadLetter {
+  id: string;
+  eventId: string;
+  escrowId: string;
+  eventType: string;
+  sequence: number;
+  attempts: number;
+  lastError: string | null;
+  deadLetteredAt: string;
+}
+
 /** Longest backoff between two attempts of the same outbox row or settlement. */
 const MAX_BACKOFF_MS = 3_600_000;
 
@@ -237,6 +248,43 @@ export class SqlOutboxStore implements OutboxStore {
       [id, error.slice(0, 2000), maxAttempts, baseDelayMs, MAX_BACKOFF_MS],
     );
     return rows[0]?.dead ?? false;
+  }
+
+  /** Dead-lettered rows, oldest first, with their last error. */
+  async deadLetters(limit = 100): Promise<DeadLetter[]> {
+    const { rows } = await this.db.query<DeadLetter>(
+      `SELECT o.id::text AS id, o.event_id::text AS "eventId", o.escrow_id::text AS "escrowId", e.type AS "eventType",
+              e.sequence, o.attempts, o.last_error AS "lastError", iso(o.dead_lettered_at) AS "deadLetteredAt"
+         FROM outbox o JOIN escrow_events e ON e.event_id = o.event_id
+        WHERE o.dead_lettered_at IS NOT NULL ORDER BY o.id LIMIT $1`,
+      [limit],
+    );
+    return rows;
+  }
+
+  /**
+   * Sends rows again: dead letters (all, or by id) get a fresh set of attempts; `escrow` re-publishes every event of
+   * one escrow, in order (consumers deduplicate by event id). Returns how many rows were queued.
+   */
+  async replay(what: { ids?: readonly string[]; allDead?: boolean; escrowId?: string }): Promise<number> {
+    const reset = `published_at = NULL, dead_lettered_at = NULL, attempts = 0, next_attempt_at = now(),
+                   locked_until = NULL, locked_by = NULL, last_error = NULL`;
+    if (what.escrowId) {
+      const { rowCount } = await this.db.query(`UPDATE outbox SET ${reset} WHERE escrow_id = $1::uuid`, [
+        what.escrowId,
+      ]);
+      return rowCount;
+    }
+    if (what.allDead) {
+      const { rowCount } = await this.db.query(`UPDATE outbox SET ${reset} WHERE dead_lettered_at IS NOT NULL`);
+      return rowCount;
+    }
+    if (!what.ids?.length) return 0;
+    const { rowCount } = await this.db.query(
+      `UPDATE outbox SET ${reset} WHERE dead_lettered_at IS NOT NULL AND id = ANY($1::bigint[])`,
+      [what.ids],
+    );
+    return rowCount;
   }
 
   async stats() {

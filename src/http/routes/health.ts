@@ -1,3 +1,4 @@
+import { consumerLag } from '../../adapters/kafka/client.js';
 import type { Api, RouteDeps } from '../app.js';
 import * as S from '../schemas.js';
 
@@ -47,6 +48,14 @@ export function healthRoutes(app: Api, { engine, opts }: RouteDeps): void {
             }
           : { status: 'ok', detail: 'not running in this process' };
       }
+      if (engine.kafka) {
+        const k = await engine.kafkaHealth();
+        checks.kafka = {
+          status: k.ok ? 'ok' : 'error',
+          latency_ms: Math.round(k.latencyMs * 100) / 100,
+          detail: k.detail,
+        };
+      }
       const statuses = Object.values(checks).map((c) => c.status);
       const status = statuses.includes('error') ? 'error' : statuses.includes('degraded') ? 'degraded' : 'ok';
       return reply.code(status === 'error' ? 503 : 200).send({
@@ -89,7 +98,7 @@ export function healthRoutes(app: Api, { engine, opts }: RouteDeps): void {
         },
       },
     },
-    async (_request, reply) => {
+    async (request, reply) => {
       const m = engine.metrics;
       const [byStatus, settlements, outbox] = await Promise.all([
         engine.db.query<{ status: string; n: number }>(
@@ -106,6 +115,16 @@ export function healthRoutes(app: Api, { engine, opts }: RouteDeps): void {
       for (const r of settlements.rows) m.settlements.set({ status: r.status }, r.n);
       m.outboxUnpublished.set(outbox.unpublished);
       m.outboxOldestAge.set(outbox.oldestAgeSeconds);
+      if (engine.kafka && engine.config.kafka) {
+        const { groupId, commandsTopic } = engine.config.kafka;
+        try {
+          const lag = await consumerLag(engine.kafka, groupId, commandsTopic);
+          m.kafkaConsumerLag.reset();
+          for (const p of lag) m.kafkaConsumerLag.set({ topic: commandsTopic, partition: String(p.partition) }, p.lag);
+        } catch (err) {
+          request.log.warn({ err }, 'kafka consumer lag unavailable');
+        }
+      }
       const pool = engine.db.poolStats();
       m.dbPool.set({ state: 'total' }, pool.total);
       m.dbPool.set({ state: 'idle' }, pool.idle);
