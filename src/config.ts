@@ -116,6 +116,7 @@ const schema = z.object({
   WORKER_MAX_IN_FLIGHT: int(10, 1, 1000),
   WORKER_MAX_ATTEMPTS: int(5, 1, 100),
   KAFKA_SESSION_TIMEOUT_MS: int(30_000, 1000, 3_600_000),
+  KAFKA_FETCH_MAX_WAIT_MS: int(100, 1, 60_000),
 
   FEATURE_AUTO_REFUND: bool(true),
 });
@@ -164,7 +165,7 @@ export interface KafkaConfig {
   sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
   topics: { commandsPartitions: number; eventsPartitions: number; replicationFactor: number; retentionDays: number };
   replyTimeoutMs: number;
-  worker: { maxInFlight: number; maxAttempts: number; sessionTimeoutMs: number };
+  worker: { maxInFlight: number; maxAttempts: number; sessionTimeoutMs: number; fetchMaxWaitMs: number };
 }
 
 /** The development secret of the sandbox rail. Sandbox webhooks move no real money. */
@@ -309,6 +310,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
               maxInFlight: env.WORKER_MAX_IN_FLIGHT,
               maxAttempts: env.WORKER_MAX_ATTEMPTS,
               sessionTimeoutMs: env.KAFKA_SESSION_TIMEOUT_MS,
+              fetchMaxWaitMs: env.KAFKA_FETCH_MAX_WAIT_MS,
             },
           },
         }

@@ -131,7 +131,9 @@ export async function createEngine(config: Config, opts: EngineOptions = {}) {
   });
   // Kafka mode: the API hands client commands to the commands topic and waits for the workers' outcome.
   const kafka = config.kafka ? createKafka(config.kafka, logger) : null;
-  const kafkaProducer = kafka?.producer({ maxInFlightRequests: 1, allowAutoTopicCreation: true }) ?? null;
+  // One producer per process: the outbox awaits each batch before the next, so its order holds without limiting the
+  // API's concurrent command sends to one request in flight.
+  const kafkaProducer = kafka?.producer({ allowAutoTopicCreation: true }) ?? null;
   let producerReady: Promise<void> | null = null;
   const producer = async () => {
     producerReady ??= kafkaProducer!.connect();
@@ -139,6 +141,7 @@ export async function createEngine(config: Config, opts: EngineOptions = {}) {
     return kafkaProducer!;
   };
   const waiter = new OutcomeWaiter(store);
+  let commandTransport: KafkaCommandTransport | null = null;
   const sink =
     config.kafka && kafkaProducer
       ? new RemoteCommandGateway({
@@ -146,7 +149,8 @@ export async function createEngine(config: Config, opts: EngineOptions = {}) {
             send: async (env) => {
               const topic = config.kafka!.commandsTopic;
               const t = performance.now();
-              await new KafkaCommandTransport(await producer(), topic).send(env);
+              commandTransport ??= new KafkaCommandTransport(await producer(), topic);
+              await commandTransport.send(env);
               metrics.kafkaProduceDuration.observe({ topic }, (performance.now() - t) / 1000);
             },
           },
@@ -195,6 +199,8 @@ export async function createEngine(config: Config, opts: EngineOptions = {}) {
     autoRefund: config.timeouts.autoRefund,
     onError: (err, escrowId) => logger.error({ err, escrow_id: escrowId }, 'timeout command failed'),
   });
+  /** Told, after each acknowledged publication to Kafka, how long each event waited since its commit (ms). */
+  const outboxObservers: ((delaysMs: number[]) => void)[] = [];
   // Kafka mode: events go to the events topic (acknowledged) and then to the in-process subscribers of this process.
   const kafkaEvents = config.kafka
     ? {
@@ -204,7 +210,9 @@ export async function createEngine(config: Config, opts: EngineOptions = {}) {
           await new KafkaEventPublisher(await producer(), topic).publish(batch);
           metrics.kafkaProduceDuration.observe({ topic }, (performance.now() - t) / 1000);
           const now = Date.now();
-          for (const m of batch) metrics.outboxPublishDelay.observe((now - Date.parse(m.createdAt)) / 1000);
+          const delays = batch.map((m) => now - Date.parse(m.createdAt));
+          for (const d of delays) metrics.outboxPublishDelay.observe(d / 1000);
+          for (const o of outboxObservers) o(delays);
           await bus.publish(batch);
         },
         deadLetter: async (m: OutboxMessage, error: string) =>
@@ -359,7 +367,8 @@ export async function createEngine(config: Config, opts: EngineOptions = {}) {
             kafka.consumer({
               groupId: kc.groupId,
               allowAutoTopicCreation: true,
-              maxWaitTimeInMs: 100,
+              // a broker answers a fetch as soon as a command arrives; this bounds an idle poll
+              maxWaitTimeInMs: kc.worker.fetchMaxWaitMs,
               // a worker that dies silently gives its partitions up after this long
               sessionTimeout: kc.worker.sessionTimeoutMs,
               heartbeatInterval: Math.max(300, Math.min(3000, Math.floor(kc.worker.sessionTimeoutMs / 5))),
@@ -448,6 +457,7 @@ export async function createEngine(config: Config, opts: EngineOptions = {}) {
     service,
     kafka,
     kafkaHealth,
+    onOutboxPublished: (fn: (delaysMs: number[]) => void) => void outboxObservers.push(fn),
     webhooks,
     simulator,
     sandbox,

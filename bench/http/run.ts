@@ -4,7 +4,9 @@
  *   API process (api + settlements roles, PostgreSQL), for D seconds; then pgbench on the same server.
  * R_http = committed transitions/s ÷ TPC-B tps. See bench/README.md.
  */
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { startMockCluster } from '../kafka/mockCluster.js';
 import { checkpoint, runTpcb, type TpcbResult } from '../engine/pgbench.js';
 import { finishLifecycles, mintIdentities, runLoad, STEPS, type Identities, type LoadResult } from './load.js';
 import { parseHttpOptions, type HttpBenchOptions } from './options.js';
@@ -61,16 +63,36 @@ async function main(): Promise<number> {
   const jwtSecret = randomBytes(48).toString('base64url');
   const ids = await mintIdentities(jwtSecret);
   const problems: string[] = [];
-  const mode = opts.inProcess ? 'in-process' : 'child process';
+  const mode = `${opts.inProcess ? 'in-process' : 'child process'}${opts.kafka ? ', Kafka mode (api + worker + outbox)' : ''}`;
 
   log(
     `http bench: connections=${opts.connections} duration=${opts.duration}s warm-up=${opts.warmup}s pool=${poolSize} ` +
       `on ${redact(opts.databaseUrl)}, API in a ${mode}`,
   );
-  const settings = { databaseUrl: opts.databaseUrl, poolSize, jwtSecret };
+  let mock: ChildProcess | null = null;
+  let kafka: Record<string, string> | undefined;
+  if (opts.kafka) {
+    let brokers = process.env.KAFKA_BROKERS;
+    if (!brokers) {
+      const cluster = await startMockCluster();
+      mock = cluster.child;
+      brokers = cluster.brokers;
+      log(`Kafka: librdkafka mock cluster (kcat) at ${brokers} — not a real broker: compare runs on the same setup`);
+    } else log(`Kafka: ${brokers}`);
+    const suffix = randomBytes(4).toString('hex');
+    kafka = {
+      KAFKA_BROKERS: brokers,
+      KAFKA_COMMANDS_TOPIC: `bench-commands-${suffix}`,
+      KAFKA_EVENTS_TOPIC: `bench-events-${suffix}`,
+      KAFKA_GROUP_ID: `bench-workers-${suffix}`,
+      // the mock cluster answers a fetch only when the wait runs out (a real broker answers when data arrives)
+      KAFKA_FETCH_MAX_WAIT_MS: process.env.KAFKA_FETCH_MAX_WAIT_MS ?? (mock ? '10' : '100'),
+    };
+  }
+  const settings = { databaseUrl: opts.databaseUrl, poolSize, jwtSecret, ...(kafka ? { kafka } : {}) };
   const server = opts.inProcess ? await startBenchServer(settings) : await spawnBenchServer(settings);
   log(
-    `API on 127.0.0.1:${server.port} (pid ${server.pid}), roles api + settlements, schema ${server.schema} ` +
+    `API on 127.0.0.1:${server.port} (pid ${server.pid}), roles ${opts.kafka ? 'api + worker + outbox + settlements' : 'api + settlements'}, schema ${server.schema} ` +
       '(dropped at the end), SANDBOX rail, silent logger, rate limits 1000000/min',
   );
 
@@ -125,6 +147,7 @@ async function main(): Promise<number> {
     checkProblems(check, problems);
   } finally {
     await server.close();
+    mock?.kill('SIGKILL');
   }
 
   let tpcb: TpcbResult | null = null;
@@ -139,6 +162,9 @@ async function main(): Promise<number> {
   const transitionsPerSec = (stats.transitions * 1000) / stats.wallMs;
   const lifecyclesPerSec = load.completed / r.duration;
   const ratio = tpcb ? transitionsPerSec / tpcb.tps : null;
+  const commandsPerSec = (stats.commands * 1000) / stats.wallMs;
+  const outboxDelay = stats.outbox.delay;
+  const eventsPublishedPerSec = (stats.outbox.published * 1000) / stats.wallMs;
   const p95Ok = p95 < P95_TARGET_MS;
 
   log();
@@ -192,6 +218,16 @@ async function main(): Promise<number> {
       ? `load generator      in the same process (its CPU is in the figure above)`
       : `load generator      CPU ${(clientCpuMs / 1000).toFixed(1)} s (autocannon, its own process)`,
   );
+  log(`commands            ${commandsPerSec.toFixed(1)} committed commands/s`);
+  if (opts.kafka) {
+    log(
+      outboxDelay
+        ? `outbox → Kafka      ${stats.outbox.published} events acknowledged (${eventsPublishedPerSec.toFixed(1)}/s), ` +
+            `delay from the committing transaction p50 ${ms(outboxDelay.p50)} ms, p90 ${ms(outboxDelay.p90)} ms, ` +
+            `p99 ${ms(outboxDelay.p99)} ms, max ${ms(outboxDelay.max)} ms`
+        : 'outbox → Kafka      no event published in the measured window',
+    );
+  }
   if (tpcb) {
     log(
       `TPC-B (pgbench)     ${tpcb.tps.toFixed(1)} tps (without initial connection time), latency avg ${tpcb.latencyAvgMs ?? '-'} ms`,
@@ -204,8 +240,17 @@ async function main(): Promise<number> {
 
   log(
     JSON.stringify({
-      bench: 'http',
+      bench: opts.kafka ? 'kafka' : 'http',
       mode: opts.inProcess ? 'in-process' : 'child-process',
+      commandsPerSec: round(commandsPerSec),
+      ...(opts.kafka
+        ? {
+            eventsPublished: stats.outbox.published,
+            eventsPublishedPerSec: round(eventsPublishedPerSec),
+            outboxDelayP50Ms: outboxDelay ? round(outboxDelay.p50) : null,
+            outboxDelayP99Ms: outboxDelay ? round(outboxDelay.p99) : null,
+          }
+        : {}),
       connections: opts.connections,
       durationS: r.duration,
       pool: poolSize,

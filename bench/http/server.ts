@@ -9,6 +9,8 @@ export interface ServerSettings {
   databaseUrl: string;
   poolSize: number;
   jwtSecret: string;
+  /** Kafka mode: the KAFKA_* variables; the server then also runs the worker and outbox roles. */
+  kafka?: Record<string, string>;
 }
 
 /** What the server process committed between startRecording() and stopRecording(). */
@@ -35,6 +37,8 @@ export interface ServerStats {
   eventLoopDelayMs: { p50: number; p99: number; max: number };
   /** Pool figures sampled every 100 ms: max requests waiting for a connection, max connections checked out. */
   pool: { maxWaiting: number; maxBusy: number; size: number };
+  /** Kafka mode: events published (acknowledged) and their delay from the committing transaction, ms. */
+  outbox: { published: number; delay: LatencySummary | null };
 }
 
 export interface Unfinished {
@@ -88,9 +92,13 @@ export async function startBenchServer(s: ServerSettings): Promise<BenchServer> 
     JWT_SECRET: s.jwtSecret,
     RATE_LIMIT_PER_IP_PER_MINUTE: '1000000',
     RATE_LIMIT_PER_USER_PER_MINUTE: '1000000',
+    // Kafka mode: the bench's requests wait for their outcome rather than take a 202
+    ...(s.kafka ? { ...s.kafka, COMMAND_REPLY_TIMEOUT_MS: '60000' } : {}),
   });
   try {
-    const { port } = await t.engine.start(['api', 'settlements']);
+    const { port } = await t.engine.start(
+      s.kafka ? ['api', 'worker', 'outbox', 'settlements'] : ['api', 'settlements'],
+    );
     if (!port) throw new Error('the api role did not listen');
     return instrument(t.engine, t.db, t.schema, port, () => t.close());
   } catch (err) {
@@ -109,7 +117,12 @@ function instrument(
   let recording = false;
   let stats = emptyStats();
   let handler = new LatencyRecorder();
+  let outbox = new LatencyRecorder();
   let lastRequestCommand = performance.now();
+  engine.onOutboxPublished((delays) => {
+    if (!recording) return;
+    for (const d of delays) outbox.add('publish', d);
+  });
   engine.handler.observe({
     committed: (h, ms) => {
       if (!WORKER_COMMANDS.has(h.result.type)) lastRequestCommand = performance.now();
@@ -147,6 +160,7 @@ function instrument(
     startRecording() {
       stats = emptyStats();
       handler = new LatencyRecorder();
+      outbox = new LatencyRecorder();
       recording = true;
       started = performance.now();
       cpu0 = process.cpuUsage();
@@ -177,6 +191,9 @@ function instrument(
           max: late(delay.max),
         },
         handler: Object.fromEntries(handler.labels().map((l) => [l, handler.summary(l)])),
+        outbox: outbox.labels().length
+          ? { published: outbox.summary('publish').count, delay: outbox.summary('publish') }
+          : { published: 0, delay: null },
       };
       return Promise.resolve(out);
     },
@@ -214,7 +231,10 @@ function instrument(
   };
 }
 
-function emptyStats(): Omit<ServerStats, 'wallMs' | 'cpuMs' | 'eventLoopUtilization' | 'eventLoopDelayMs' | 'handler'> {
+function emptyStats(): Omit<
+  ServerStats,
+  'wallMs' | 'cpuMs' | 'eventLoopUtilization' | 'eventLoopDelayMs' | 'handler' | 'outbox'
+> {
   return {
     commands: 0,
     transitions: 0,
