@@ -117,6 +117,7 @@ const schema = z.object({
   WORKER_MAX_ATTEMPTS: int(5, 1, 100),
   KAFKA_SESSION_TIMEOUT_MS: int(30_000, 1000, 3_600_000),
   KAFKA_FETCH_MAX_WAIT_MS: int(100, 1, 60_000),
+  KAFKA_LINGER_MS: int(5, 0, 1000),
 
   FEATURE_AUTO_REFUND: bool(true),
 });
@@ -165,6 +166,8 @@ export interface KafkaConfig {
   sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
   topics: { commandsPartitions: number; eventsPartitions: number; replicationFactor: number; retentionDays: number };
   replyTimeoutMs: number;
+  /** The API gathers commands sent within this many ms into one produce request. */
+  lingerMs: number;
   worker: { maxInFlight: number; maxAttempts: number; sessionTimeoutMs: number; fetchMaxWaitMs: number };
 }
 
@@ -306,6 +309,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
               retentionDays: env.KAFKA_RETENTION_DAYS,
             },
             replyTimeoutMs: env.COMMAND_REPLY_TIMEOUT_MS,
+            lingerMs: env.KAFKA_LINGER_MS,
             worker: {
               maxInFlight: env.WORKER_MAX_IN_FLIGHT,
               maxAttempts: env.WORKER_MAX_ATTEMPTS,

@@ -149,7 +149,7 @@ export async function createEngine(config: Config, opts: EngineOptions = {}) {
             send: async (env) => {
               const topic = config.kafka!.commandsTopic;
               const t = performance.now();
-              commandTransport ??= new KafkaCommandTransport(await producer(), topic);
+              commandTransport ??= new KafkaCommandTransport(await producer(), topic, config.kafka!.lingerMs);
               await commandTransport.send(env);
               metrics.kafkaProduceDuration.observe({ topic }, (performance.now() - t) / 1000);
             },

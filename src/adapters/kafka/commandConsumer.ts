@@ -85,7 +85,11 @@ export class KafkaCommandConsumer {
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
     await consumer.run({
-      autoCommit: false,
+      // Offsets are resolved only after the commands before them committed to the database; kafkajs commits the
+      // resolved offsets at most every 100 ms (and on rebalance and shutdown): a crash redelivers at most that
+      // window, and the redelivered commands are answered from their records.
+      autoCommit: true,
+      autoCommitInterval: 100,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.o.maxInFlight,
       eachBatch: async (payload) => {
@@ -97,7 +101,7 @@ export class KafkaCommandConsumer {
           await this.applyChunk(batch.partition, chunk);
           const last = chunk.at(-1)!.offset;
           payload.resolveOffset(last);
-          await consumer.commitOffsets([{ topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
+          await payload.commitOffsetsIfNecessary();
           await payload.heartbeat();
         }
       },

@@ -49,30 +49,36 @@ export function decodeCommand(value: Buffer | null): CommandEnvelope {
 
 /**
  * The API's side of the commands topic: every command is acknowledged by every in-sync replica (acks = -1) before the
- * request waits for its outcome. Commands submitted while a send is in flight are gathered into the next send (one
- * produce request for many commands, as the commit batcher gathers commits): under load the broker sees a few large
- * requests instead of one per HTTP request, and nothing waits longer than one round trip for company.
+ * request waits for its outcome. Like librdkafka's `linger.ms` (5 ms by default), commands submitted within
+ * `lingerMs` of each other — or while a send is in flight — go out in one produce request: under load the broker gets
+ * a few large record batches instead of one per HTTP request, and consumers fetch many commands at a time.
  */
 export class KafkaCommandTransport implements CommandTransport {
   private queue: { env: CommandEnvelope; resolve: () => void; reject: (err: unknown) => void }[] = [];
   private inFlight = 0;
+  private timer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly producer: Producer,
     private readonly topic: string,
+    private readonly lingerMs = 5,
     private readonly maxInFlight = 2,
+    private readonly maxBatch = 500,
   ) {}
 
   send(env: CommandEnvelope): Promise<void> {
     return new Promise((resolve, reject) => {
       this.queue.push({ env, resolve, reject });
-      this.flush();
+      if (this.queue.length >= this.maxBatch || this.lingerMs <= 0) this.flush();
+      else this.timer ??= setTimeout(() => this.flush(), this.lingerMs);
     });
   }
 
   private flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
     if (this.inFlight >= this.maxInFlight || this.queue.length === 0) return;
-    const batch = this.queue.splice(0, 500);
+    const batch = this.queue.splice(0, this.maxBatch);
     this.inFlight++;
     this.producer
       .send({ topic: this.topic, acks: -1, messages: batch.map((b) => encodeCommand(b.env)) })
@@ -82,7 +88,7 @@ export class KafkaCommandTransport implements CommandTransport {
       )
       .finally(() => {
         this.inFlight--;
-        this.flush();
+        this.flush(); // what queued meanwhile has waited long enough
       });
   }
 }
