@@ -14,6 +14,16 @@ import { createEngine, type Engine } from '../src/main.js';
 export type EngineKind = 'pglite' | 'postgres';
 
 /** PGlite always; PostgreSQL too when TEST_DATABASE_URL is set (CI sets it). */
+/** The events of a lifecycle that ends released and paid out, in order. */
+export const RELEASED_LIFECYCLE = [
+  'EscrowCreated',
+  'EscrowFundsHeld',
+  'EscrowDelivered',
+  'DeliveryConfirmed',
+  'EscrowReleased',
+  'SettlementSucceeded',
+];
+
 export const ENGINE_KINDS: EngineKind[] = process.env.TEST_DATABASE_URL ? ['pglite', 'postgres'] : ['pglite'];
 
 /** A clock tests move by hand; nothing sleeps. */

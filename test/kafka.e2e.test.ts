@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
-import { ENGINE_KINDS, assertDatabaseVerifies, assertEscrowInvariants } from './harness.js';
+import { keyedCommandId } from '../src/http/idempotency.js';
+import { ENGINE_KINDS, RELEASED_LIFECYCLE, assertDatabaseVerifies, assertEscrowInvariants } from './harness.js';
 import { testServer, type TestServer } from './httpHarness.js';
 import { kafkaEnv } from './kafkaHarness.js';
 import { runCli } from './processHarness.js';
@@ -97,8 +98,8 @@ describe(`Kafka mode on ${kind}`, () => {
     }
   };
 
-  async function lifecycle(): Promise<string> {
-    const created = await s.call<EscrowJson>('POST', '/api/escrow', {
+  const create = (amount: string) =>
+    s.call<EscrowJson>('POST', '/api/escrow', {
       token: buyer,
       body: {
         offerId: `k-${randomBytes(6).toString('hex')}`,
@@ -106,9 +107,12 @@ describe(`Kafka mode on ${kind}`, () => {
         sellerId: 'seller-k',
         rail: 'SANDBOX',
         currency: 'USD',
-        amount: '10000',
+        amount,
       },
     });
+
+  async function lifecycle(): Promise<string> {
+    const created = await create('10000');
     assert.equal(created.status, 201, created.text);
     assert.equal(created.body.status, 'AWAIT_FUNDS');
     const id = created.body.id;
@@ -156,31 +160,14 @@ describe(`Kafka mode on ${kind}`, () => {
       }
       assert.deepEqual(
         unique.map((r) => r.value.type),
-        [
-          'EscrowCreated',
-          'EscrowFundsHeld',
-          'EscrowDelivered',
-          'DeliveryConfirmed',
-          'EscrowReleased',
-          'SettlementSucceeded',
-        ],
+        RELEASED_LIFECYCLE,
       );
       await assertEscrowInvariants(s.engine, id);
     }
   });
 
   it('a refusal comes back from the worker as the problem, and is the command’s recorded outcome', async () => {
-    const created = await s.call<EscrowJson>('POST', '/api/escrow', {
-      token: buyer,
-      body: {
-        offerId: `k-${randomBytes(6).toString('hex')}`,
-        buyerId: 'buyer-k',
-        sellerId: 'seller-k',
-        rail: 'SANDBOX',
-        currency: 'USD',
-        amount: '500',
-      },
-    });
+    const created = await create('500');
     assert.equal(created.status, 201, created.text);
     const key = { 'idempotency-key': `k-${randomUUID()}` };
     const refused = await s.call<{ code: string }>('POST', `/api/escrow/${created.body.id}/confirm-delivery`, {
@@ -190,6 +177,13 @@ describe(`Kafka mode on ${kind}`, () => {
     });
     assert.equal(refused.status, 409, refused.text);
     assert.equal(refused.body.code, 'INVALID_STATE_TRANSITION');
+    const outcome = await s.call<{ status: string; error: { code: string } }>(
+      'GET',
+      `/api/commands/${keyedCommandId('buyer-k', key['idempotency-key'])}`,
+      { token: buyer },
+    );
+    assert.equal(outcome.body.status, 'FAILED', outcome.text);
+    assert.equal(outcome.body.error.code, 'INVALID_STATE_TRANSITION');
     const cancelled = await s.call<EscrowJson>('POST', `/api/escrow/${created.body.id}/cancel`, {
       token: seller,
       body: { reason: 'sold elsewhere' },

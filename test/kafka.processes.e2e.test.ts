@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
 import { mintToken } from '../src/http/auth.js';
 import type { Database } from '../src/adapters/db/database.js';
+import { RELEASED_LIFECYCLE } from './harness.js';
 import { kafkaEnv } from './kafkaHarness.js';
 import { freePort, freshPostgresDatabase, runCli, startRoles, type RoleProcess } from './processHarness.js';
 
@@ -17,14 +18,6 @@ import { freePort, freshPostgresDatabase, runCli, startRoles, type RoleProcess }
  */
 
 const SECRET = 'process-test-secret-'.padEnd(80, 'x');
-const EXPECTED = [
-  'EscrowCreated',
-  'EscrowFundsHeld',
-  'EscrowDelivered',
-  'DeliveryConfirmed',
-  'EscrowReleased',
-  'SettlementSucceeded',
-];
 
 const skip = process.env.TEST_DATABASE_URL ? false : 'needs PostgreSQL (TEST_DATABASE_URL): roles in several processes';
 
@@ -240,7 +233,7 @@ describe('Kafka mode with api, worker and outbox as separate processes', { skip 
       );
       assert.deepEqual(
         rows.map((r) => r.type),
-        EXPECTED,
+        RELEASED_LIFECYCLE,
         `escrow ${id}`,
       );
     }
