@@ -64,6 +64,10 @@ const schema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
     .optional(),
+  DATABASE_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier')
+    .optional(),
   DATABASE_POOL_SIZE: int(10, 1, 1000),
   DATABASE_POOL_TIMEOUT: int(20_000, 100, 600_000),
   DATA_DIR: z.string().min(1).default('./data'),
@@ -145,7 +149,8 @@ export interface Config {
     idempotency: { storage: 'postgres' | 'redis'; ttlMs: number; lockMs: number };
   };
   database:
-    { mode: 'postgres'; url: string; poolSize: number; timeoutMs: number } | { mode: 'pglite'; dataDir: string };
+    | { mode: 'postgres'; url: string; poolSize: number; timeoutMs: number; schema?: string }
+    | { mode: 'pglite'; dataDir: string };
   rails: Rail[];
   sandbox: { enabled: boolean; webhookSecret: string };
   policy: EscrowPolicy;
@@ -258,6 +263,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
           url: env.DATABASE_URL,
           poolSize: env.DATABASE_POOL_SIZE,
           timeoutMs: env.DATABASE_POOL_TIMEOUT,
+          ...(env.DATABASE_SCHEMA ? { schema: env.DATABASE_SCHEMA } : {}),
         }
       : { mode: 'pglite', dataDir: env.DATA_DIR },
     rails: rails as Rail[],

@@ -31,6 +31,16 @@ describe('configuration', () => {
     assert.equal(c.http.redisUrl, 'redis://127.0.0.1:6379');
   });
 
+  it('DATABASE_SCHEMA puts every table of this installation in one schema', () => {
+    const c = loadConfig({
+      DATABASE_URL: 'postgres://db/escrow',
+      JWT_SECRET: 'x'.repeat(64),
+      DATABASE_SCHEMA: 'escrow_a',
+    });
+    assert.equal(c.database.mode === 'postgres' ? c.database.schema : null, 'escrow_a');
+    assert.ok(problemsOf({ DATABASE_SCHEMA: 'Robert"); DROP' }).some((m) => m.startsWith('DATABASE_SCHEMA')));
+  });
+
   it('names every problem at once', () => {
     const problems = problemsOf({
       IDEMPOTENCY_STORAGE: 'redis',

@@ -55,7 +55,7 @@ export async function openDatabase(config: Config, schema?: string): Promise<Dat
         url: config.database.url,
         poolSize: config.database.poolSize,
         connectionTimeoutMs: config.database.timeoutMs,
-        ...(schema ? { schema } : {}),
+        ...((schema ?? config.database.schema) ? { schema: schema ?? config.database.schema } : {}),
       })
     : openPglite(config.database.dataDir);
 }

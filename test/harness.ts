@@ -48,6 +48,8 @@ export interface TestDb {
   /** Opens another connection pool on the same database/schema (PostgreSQL only). */
   openAnother(poolSize?: number): Promise<Database>;
   drop(): Promise<void>;
+  /** PostgreSQL: the throwaway schema (DATABASE_SCHEMA for another process on the same data). */
+  schema?: string;
 }
 
 /** A fresh, migrated database: in-memory PGlite, or a throwaway schema on TEST_DATABASE_URL. */
@@ -72,6 +74,7 @@ export async function freshDatabase(kind: EngineKind, poolSize = 10): Promise<Te
   const others: Database[] = [];
   return {
     db,
+    schema,
     async openAnother(size = poolSize) {
       const d = await open(size);
       others.push(d);
