@@ -441,6 +441,37 @@ for (const { kind, storage } of setups) {
       await assertEscrowInvariants(s.engine, id);
     });
 
+    it('a dead request’s claim taken over by another body: 422, and the first request still gets its own answer', async () => {
+      const { id } = await funded();
+      const k = `dead-${randomUUID()}`;
+      const body = { title: 'first' };
+      const first = await act(id, 'mark-delivered', seller, body, { 'idempotency-key': k });
+      assert.equal(first.status, 200, first.text);
+      // as if the process died after the commit and before storing the answer: the claim is left in flight, expired
+      const cid = keyedCommandId(SELLER, k);
+      const hash = requestHash('POST', '/api/escrow/:id/mark-delivered', { id }, body);
+      if (redis) {
+        await redis.set(
+          `escrow-idem:${cid}`,
+          JSON.stringify({ hash, lockedUntil: 0, expiresAt: Date.now() + 3_600_000 }),
+        );
+      } else {
+        await s.testDb.db.query(
+          `UPDATE idempotency_keys SET status = NULL, body = NULL, content_type = NULL,
+                  locked_until = $2::timestamptz - interval '1 second' WHERE id = $1`,
+          [cid, s.clock.now()],
+        );
+      }
+      const other = await act(id, 'mark-delivered', seller, { title: 'second' }, { 'idempotency-key': k });
+      expectProblem(other, 422, 'IDEMPOTENCY_KEY_REUSED');
+      const again = await act(id, 'mark-delivered', seller, body, { 'idempotency-key': k });
+      assert.equal(again.status, 200, again.text);
+      assert.equal(again.text, first.text);
+      assert.equal(again.headers.get('idempotent-replayed'), 'true');
+      assert.deepEqual(await events(id), ['EscrowCreated', 'EscrowFundsHeld', 'EscrowDelivered']);
+      await assertEscrowInvariants(s.engine, id);
+    });
+
     it('expired responses are collected: deleted by the prune (PostgreSQL) or expiring in Redis', async () => {
       const k = key('expiring');
       const res = await create(buyer, createBody(), k);

@@ -77,7 +77,11 @@ export function escrowRoutes(app: Api, deps: RouteDeps): void {
 
   /** Domain rejections are decisions: a keyed request's 4xx is stored and replayed. A version conflict is not. */
   const storable = (err: unknown, instance: string): Rejection | null => {
-    if (!(err instanceof DomainError) || err.code === 'VERSION_CONFLICT') return null;
+    // A version conflict is worth a retry; "the key belongs to another request" is not this request's answer to keep
+    // (it would shadow the first request's own outcome, e.g. after a takeover of a dead request's claim).
+    if (!(err instanceof DomainError) || err.code === 'VERSION_CONFLICT' || err.code === 'IDEMPOTENCY_KEY_REUSED') {
+      return null;
+    }
     const p = domainProblem(err, instance);
     return {
       status: p.status,
