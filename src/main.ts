@@ -13,7 +13,7 @@ import { SqlEscrowStore, SqlIntegrityStore } from './adapters/db/escrowStore.js'
 import { SqlIdempotencyStore } from './adapters/db/idempotencyStore.js';
 import { SqlOutboxStore, SqlSettlementStore, SqlTimeoutStore, SqlWebhookStore } from './adapters/db/workerStores.js';
 import { InProcessEventBus } from './adapters/events/inProcessBus.js';
-import { createKafka } from './adapters/kafka/client.js';
+import { consumerLag, createKafka } from './adapters/kafka/client.js';
 import { KafkaCommandConsumer } from './adapters/kafka/commandConsumer.js';
 import { KafkaCommandTransport } from './adapters/kafka/commands.js';
 import { KafkaEventPublisher } from './adapters/kafka/eventPublisher.js';
@@ -202,12 +202,14 @@ export async function createEngine(config: Config, opts: EngineOptions = {}) {
   /** Told, after each acknowledged publication to Kafka, how long each event waited since its commit (ms). */
   const outboxObservers: ((delaysMs: number[]) => void)[] = [];
   // Kafka mode: events go to the events topic (acknowledged) and then to the in-process subscribers of this process.
+  let eventPublisher: KafkaEventPublisher | null = null;
+  const events = async () => (eventPublisher ??= new KafkaEventPublisher(await producer(), config.kafka!.eventsTopic));
   const kafkaEvents = config.kafka
     ? {
         publish: async (batch: readonly OutboxMessage[]) => {
           const topic = config.kafka!.eventsTopic;
           const t = performance.now();
-          await new KafkaEventPublisher(await producer(), topic).publish(batch);
+          await (await events()).publish(batch);
           metrics.kafkaProduceDuration.observe({ topic }, (performance.now() - t) / 1000);
           const now = Date.now();
           const delays = batch.map((m) => now - Date.parse(m.createdAt));
@@ -215,8 +217,7 @@ export async function createEngine(config: Config, opts: EngineOptions = {}) {
           for (const o of outboxObservers) o(delays);
           await bus.publish(batch);
         },
-        deadLetter: async (m: OutboxMessage, error: string) =>
-          new KafkaEventPublisher(await producer(), config.kafka!.eventsTopic).deadLetter(m, error),
+        deadLetter: async (m: OutboxMessage, error: string) => (await events()).deadLetter(m, error),
       }
     : null;
   const outbox = new OutboxPublisher({
@@ -286,19 +287,26 @@ export async function createEngine(config: Config, opts: EngineOptions = {}) {
     });
   }
 
-  /** Kafka mode: whether a broker answers (cluster metadata), for /health. */
-  let kafkaAdmin: Admin | null = null;
+  /** Kafka mode: one admin client per process, connected on first use (/health, consumer lag in /metrics). */
+  let kafkaAdmin: Promise<Admin> | null = null;
+  const admin = () =>
+    (kafkaAdmin ??= (async () => {
+      if (!kafka) throw new Error('not in Kafka mode');
+      const a = kafka.admin();
+      await a.connect();
+      return a;
+    })().catch((err: unknown) => {
+      kafkaAdmin = null; // the next call tries again
+      throw err;
+    }));
+  /** The worker group's lag on the commands topic, per partition. */
+  const kafkaLag = async () => consumerLag(await admin(), config.kafka!.groupId, config.kafka!.commandsTopic);
+  /** Whether a broker answers (cluster metadata), for /health. */
   async function kafkaHealth(): Promise<{ ok: boolean; latencyMs: number; detail: string }> {
     const t = performance.now();
     try {
-      if (!kafka) throw new Error('not in Kafka mode');
-      if (!kafkaAdmin) {
-        const admin = kafka.admin();
-        await admin.connect();
-        kafkaAdmin = admin;
-      }
       const cluster = await Promise.race([
-        kafkaAdmin.describeCluster(),
+        admin().then((a) => a.describeCluster()),
         new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no answer within 2 s')), 2000).unref()),
       ]);
       return { ok: true, latencyMs: performance.now() - t, detail: `${cluster.brokers.length} broker(s)` };
@@ -307,7 +315,8 @@ export async function createEngine(config: Config, opts: EngineOptions = {}) {
     }
   }
   cleanups.push(async () => {
-    await kafkaAdmin?.disconnect();
+    const a = kafkaAdmin && (await kafkaAdmin.catch(() => null));
+    await a?.disconnect();
   });
 
   const loops: PollingLoop[] = [];
@@ -457,6 +466,7 @@ export async function createEngine(config: Config, opts: EngineOptions = {}) {
     service,
     kafka,
     kafkaHealth,
+    kafkaLag,
     onOutboxPublished: (fn: (delaysMs: number[]) => void) => void outboxObservers.push(fn),
     webhooks,
     simulator,

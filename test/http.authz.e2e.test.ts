@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { ENGINE_KINDS, assertDatabaseVerifies, assertEscrowInvariants } from './harness.js';
+import { ENGINE_KINDS, assertDatabaseVerifies, assertEscrowInvariants, escrowInput } from './harness.js';
 import { mintToken } from '../src/http/auth.js';
 import { TEST_JWT_SECRET, testServer, type HttpResult, type TestServer } from './httpHarness.js';
 
@@ -54,7 +54,7 @@ function helpers(s: TestServer, tokens: Record<Caller, string | undefined>) {
   };
   const h = {
     async create(over: Record<string, unknown> = {}): Promise<EscrowJson> {
-      const body = createBody(over);
+      const body = escrowInput(over);
       return ok(await s.call<EscrowJson>('POST', '/api/escrow', { token: as('service'), body }), 201);
     },
     async funded(over: Record<string, unknown> = {}): Promise<EscrowJson> {
@@ -108,20 +108,6 @@ function helpers(s: TestServer, tokens: Record<Caller, string | undefined>) {
 }
 type Helpers = ReturnType<typeof helpers>;
 
-let offers = 0;
-function createBody(over: Record<string, unknown> = {}) {
-  offers++;
-  return {
-    offerId: `authz-${offers}-${randomBytes(4).toString('hex')}`,
-    buyerId: BUYER,
-    sellerId: SELLER,
-    rail: 'SANDBOX',
-    currency: 'USD',
-    amount: '10000',
-    ...over,
-  };
-}
-
 const post = (escrowId: string, action: string, body: unknown = {}): Request => ({
   method: 'POST',
   path: `/api/escrow/${escrowId}/${action}`,
@@ -140,7 +126,7 @@ const U = 401;
 const MATRIX: Row[] = [
   // [buyer, seller, stranger user, service, admin, no token, expired token, token of another secret]
   [[201, 201, 403, 201, 201,   U,   U,   U], 'POST /api/escrow',
-    plain(() => ({ method: 'POST', path: '/api/escrow', body: createBody() }))],
+    plain(() => ({ method: 'POST', path: '/api/escrow', body: escrowInput() }))],
   [[200, 200, 200, 200, 200,   U,   U,   U], 'GET /api/escrow',
     plain(() => ({ method: 'GET', path: '/api/escrow' }))],
   [[200, 200, 404, 200, 200,   U,   U,   U], 'GET /api/escrow/{id}',

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { SqlIdempotencyStore } from '../src/adapters/db/idempotencyStore.js';
@@ -11,6 +11,7 @@ import {
   assertEscrowInvariants,
   tableCounts,
   type EngineKind,
+  escrowInput,
 } from './harness.js';
 import { testServer, type HttpResult, type TestServer } from './httpHarness.js';
 
@@ -40,18 +41,6 @@ const SELLER = 'seller-1';
 const PARALLEL = 10;
 
 const key = (label: string) => ({ 'idempotency-key': `${label}-${randomUUID()}` });
-
-function createBody(over: Record<string, unknown> = {}) {
-  return {
-    offerId: `idem-${randomBytes(6).toString('hex')}`,
-    buyerId: BUYER,
-    sellerId: SELLER,
-    rail: 'SANDBOX',
-    currency: 'USD',
-    amount: '10000',
-    ...over,
-  };
-}
 
 function expectProblem(res: HttpResult<unknown>, status: number, code: string): void {
   assert.equal(res.status, status, res.text);
@@ -97,7 +86,7 @@ for (const { kind, storage } of setups) {
       s.call<EscrowJson>('POST', `/api/escrow/${id}/${action}`, { token, body, headers });
     const events = async (id: string) => (await s.engine.store.events(id)).map((e) => e.type);
     const funded = async (): Promise<EscrowJson> => {
-      const res = await create(service, createBody());
+      const res = await create(service, escrowInput());
       assert.equal(res.status, 201, res.text);
       const paid = await s.call('POST', `/api/sandbox/payments/${res.body.payment.reference}/succeed`);
       assert.equal(paid.status, 200, paid.text);
@@ -142,7 +131,7 @@ for (const { kind, storage } of setups) {
 
     it(`create: ${PARALLEL} parallel requests with one key → one escrow, ${PARALLEL} identical 201s`, async () => {
       const before = await tableCounts(s.testDb.db);
-      const body = createBody();
+      const body = escrowInput();
       const headers = key('create');
       const results = await Promise.all(Array.from({ length: PARALLEL }, () => create(buyer, body, headers)));
       assertAllSame(results, 201);
@@ -222,8 +211,8 @@ for (const { kind, storage } of setups) {
       const first = await act(id, 'mark-delivered', seller, { title: 'once' }, headers);
       assert.equal(first.status, 200, first.text);
       assert.equal(first.headers.get('idempotent-replayed'), null);
-      const a = await create(buyer, createBody());
-      const b = await create(buyer, createBody());
+      const a = await create(buyer, escrowInput());
+      const b = await create(buyer, escrowInput());
       assert.equal(a.status, 201);
       assert.equal(b.status, 201);
       assert.notEqual(a.body.id, b.body.id);
@@ -234,7 +223,7 @@ for (const { kind, storage } of setups) {
     it('the same key with a different body → 422 IDEMPOTENCY_KEY_REUSED and nothing written', async () => {
       // create
       const headers = key('reuse-create');
-      const body = createBody();
+      const body = escrowInput();
       const first = await create(buyer, body, headers);
       assert.equal(first.status, 201, first.text);
       touched.add(first.body.id);
@@ -258,7 +247,7 @@ for (const { kind, storage } of setups) {
       expectProblem(await act(e.id, 'mark-delivered', seller, { title: 'v2' }, k), 422, 'IDEMPOTENCY_KEY_REUSED');
       expectProblem(await act(e.id, 'refund', seller, { reason: 'changed my mind' }, k), 422, 'IDEMPOTENCY_KEY_REUSED');
       expectProblem(await act(other.id, 'mark-delivered', seller, { title: 'v1' }, k), 422, 'IDEMPOTENCY_KEY_REUSED');
-      expectProblem(await create(seller, createBody(), k), 422, 'IDEMPOTENCY_KEY_REUSED');
+      expectProblem(await create(seller, escrowInput(), k), 422, 'IDEMPOTENCY_KEY_REUSED');
       assert.deepEqual(await tableCounts(s.testDb.db), counts2, 'nothing written');
       assert.equal((await s.engine.store.getEscrow(other.id))?.status, 'FUNDS_HELD');
       assert.equal((await s.engine.store.getEscrow(e.id))?.version, 3);
@@ -301,10 +290,10 @@ for (const { kind, storage } of setups) {
     it('the same key from a different caller is a different key', async () => {
       const k = key('shared');
       // two callers create with the same key and their own bodies: two escrows, no replay, no 422
-      const a = await create(buyer, createBody(), k);
-      const b = await create(seller, createBody(), k);
-      const c = await create(service, createBody(), k);
-      const d = await create(admin, createBody(), k);
+      const a = await create(buyer, escrowInput(), k);
+      const b = await create(seller, escrowInput(), k);
+      const c = await create(service, escrowInput(), k);
+      const d = await create(admin, escrowInput(), k);
       for (const r of [a, b, c, d]) {
         assert.equal(r.status, 201, r.text);
         assert.equal(r.headers.get('idempotent-replayed'), null);
@@ -313,7 +302,7 @@ for (const { kind, storage } of setups) {
       assert.equal(new Set([a, b, c, d].map((r) => r.body.id)).size, 4);
       // the same key and the same body from another caller is not a replay of the first caller's answer: it is a
       // create of its own, refused because the offer is taken
-      const body = createBody();
+      const body = escrowInput();
       const fixed = { 'idempotency-key': `fixed-${randomUUID()}` };
       const mine = await create(buyer, body, fixed);
       assert.equal(mine.status, 201, mine.text);
@@ -338,11 +327,11 @@ for (const { kind, storage } of setups) {
     it('an Idempotency-Key that is empty, too long or not visible ASCII is a 400 problem and writes nothing', async () => {
       const counts = await tableCounts(s.testDb.db);
       for (const bad of ['', 'x'.repeat(256), 'has space', 'tab\tkey', 'naïve']) {
-        const res = await create(buyer, createBody(), { 'idempotency-key': bad });
+        const res = await create(buyer, escrowInput(), { 'idempotency-key': bad });
         expectProblem(res, 400, 'VALIDATION_ERROR');
       }
       assert.deepEqual(await tableCounts(s.testDb.db), counts);
-      const max = await create(buyer, createBody(), { 'idempotency-key': randomUUID().padEnd(255, 'k') });
+      const max = await create(buyer, escrowInput(), { 'idempotency-key': randomUUID().padEnd(255, 'k') });
       assert.equal(max.status, 201, max.text);
       touched.add(max.body.id);
     });
@@ -474,7 +463,7 @@ for (const { kind, storage } of setups) {
 
     it('expired responses are collected: deleted by the prune (PostgreSQL) or expiring in Redis', async () => {
       const k = key('expiring');
-      const res = await create(buyer, createBody(), k);
+      const res = await create(buyer, escrowInput(), k);
       assert.equal(res.status, 201, res.text);
       touched.add(res.body.id);
       const id = keyedCommandId(BUYER, k['idempotency-key']);

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import {
   ENGINE_KINDS,
+  RELEASED_LIFECYCLE,
   assertDatabaseVerifies,
   assertEscrowInvariants,
+  escrowInput,
   tableCounts,
   type EngineKind,
 } from './harness.js';
@@ -168,21 +170,11 @@ interface Callers {
 
 /** The calls every lifecycle needs, over HTTP only. */
 function client(s: TestServer, t: Callers) {
-  let seq = 0;
   const api = {
     async create(token: string, over: Record<string, unknown> = {}): Promise<EscrowJson> {
-      seq++;
       const res = await s.call<EscrowJson>('POST', '/api/escrow', {
         token,
-        body: {
-          offerId: `offer-${seq}-${randomBytes(4).toString('hex')}`,
-          buyerId: BUYER,
-          sellerId: SELLER,
-          rail: 'SANDBOX',
-          currency: 'USD',
-          amount: '10000',
-          ...over,
-        },
+        body: escrowInput(over),
       });
       const e = expectEscrow(res, 201);
       assert.equal(e.status, 'AWAIT_FUNDS');
@@ -322,14 +314,7 @@ for (const { kind, label, env } of SETUPS) {
       const final = await api.get(id, t.admin, 'events,ledger');
       assert.equal(final.settlements[0]?.status, 'SUCCEEDED');
       assert.equal(final.version, 6);
-      assert.deepEqual(api.types(final), [
-        'EscrowCreated',
-        'EscrowFundsHeld',
-        'EscrowDelivered',
-        'DeliveryConfirmed',
-        'EscrowReleased',
-        'SettlementSucceeded',
-      ]);
+      assert.deepEqual(api.types(final), RELEASED_LIFECYCLE);
       const ledger = final.ledger ?? [];
       assert.equal(balance(ledger, `escrow:${id}:holding`), 0n);
       assert.equal(balance(ledger, `escrow:${id}:seller_payable`), 0n);

@@ -3,7 +3,13 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { keyedCommandId } from '../src/http/idempotency.js';
-import { ENGINE_KINDS, RELEASED_LIFECYCLE, assertDatabaseVerifies, assertEscrowInvariants } from './harness.js';
+import {
+  ENGINE_KINDS,
+  RELEASED_LIFECYCLE,
+  assertDatabaseVerifies,
+  assertEscrowInvariants,
+  escrowInput,
+} from './harness.js';
 import { testServer, type TestServer } from './httpHarness.js';
 import { kafkaEnv } from './kafkaHarness.js';
 import { runCli } from './processHarness.js';
@@ -101,14 +107,7 @@ describe(`Kafka mode on ${kind}`, () => {
   const create = (amount: string) =>
     s.call<EscrowJson>('POST', '/api/escrow', {
       token: buyer,
-      body: {
-        offerId: `k-${randomBytes(6).toString('hex')}`,
-        buyerId: 'buyer-k',
-        sellerId: 'seller-k',
-        rail: 'SANDBOX',
-        currency: 'USD',
-        amount,
-      },
+      body: escrowInput({ buyerId: 'buyer-k', sellerId: 'seller-k', amount }),
     });
 
   async function lifecycle(): Promise<string> {

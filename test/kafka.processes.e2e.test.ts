@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
 import { mintToken } from '../src/http/auth.js';
 import type { Database } from '../src/adapters/db/database.js';
-import { RELEASED_LIFECYCLE } from './harness.js';
+import { RELEASED_LIFECYCLE, escrowInput } from './harness.js';
 import { kafkaEnv } from './kafkaHarness.js';
 import { freePort, freshPostgresDatabase, runCli, startRoles, type RoleProcess } from './processHarness.js';
 
@@ -105,14 +105,7 @@ describe('Kafka mode with api, worker and outbox as separate processes', { skip 
     const created = await step<{ id: string; payment: { reference: string } }>(
       '/api/escrow',
       buyer,
-      {
-        offerId: `p-${randomBytes(6).toString('hex')}`,
-        buyerId: 'buyer-p',
-        sellerId: 'seller-p',
-        rail: 'SANDBOX',
-        currency: 'USD',
-        amount: '10000',
-      },
+      escrowInput({ buyerId: 'buyer-p', sellerId: 'seller-p' }),
       `${k}-create`,
     );
     await step(`/api/sandbox/payments/${created.payment.reference}/succeed`, null, {}, `${k}-pay`);

@@ -90,3 +90,33 @@ export async function checkpoint(url: string): Promise<boolean> {
     await client.end();
   }
 }
+
+/** The TPC-B lines of a bench's report: the baseline, and R (named `label`) = transitions/s ÷ TPC-B tps. */
+export function logTpcb(
+  log: (line: string) => void,
+  tpcb: TpcbResult | null,
+  transitionsPerSec: number,
+  label: string,
+): void {
+  if (!tpcb) {
+    log(`TPC-B (pgbench)     skipped (pgbench seconds = 0), no ${label}`);
+    return;
+  }
+  log(
+    `TPC-B (pgbench)     ${tpcb.tps.toFixed(1)} tps (without initial connection time), latency avg ${tpcb.latencyAvgMs ?? '-'} ms`,
+  );
+  log(`${label.padEnd(20)}${(transitionsPerSec / tpcb.tps).toFixed(3)} = transitions/s ÷ TPC-B tps`);
+}
+
+/** Runs a bench's main and turns its result (or a crash) into the exit code. */
+export function runMain(main: () => Promise<number>): void {
+  main().then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      console.error(err);
+      process.exitCode = 1;
+    },
+  );
+}

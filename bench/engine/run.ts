@@ -7,7 +7,7 @@
 import type { LatencyRecorder } from './latency.js';
 import { finalStates, openBenchEngine, runLifecycles, type LifecycleStats } from './lifecycle.js';
 import { parseOptions } from './options.js';
-import { checkpoint, runTpcb, type TpcbResult } from './pgbench.js';
+import { checkpoint, logTpcb, runMain, runTpcb, type TpcbResult } from './pgbench.js';
 
 const TRANSITION_DEFINITION =
   'a committed transition is a command that committed and moved the escrow or one of its settlements to another ' +
@@ -132,14 +132,7 @@ async function main(): Promise<number> {
       '(the rest of the wall time is PostgreSQL, the network and waiting)',
   );
   log(`command latency     p50 ${ms(all.p50)} ms, p99 ${ms(all.p99)} ms (all ${all.count} commands)`);
-  if (tpcb) {
-    log(
-      `TPC-B (pgbench)     ${tpcb.tps.toFixed(1)} tps (without initial connection time), latency avg ${tpcb.latencyAvgMs ?? '-'} ms`,
-    );
-    log(`R                   ${ratio!.toFixed(3)} = transitions/s ÷ TPC-B tps`);
-  } else {
-    log('TPC-B (pgbench)     skipped (pgbench seconds = 0), no R');
-  }
+  logTpcb(log, tpcb, transitionsPerSec, 'R');
   for (const p of problems) log(`FAIL ${p}`);
 
   const perCommand = Object.fromEntries(
@@ -178,12 +171,4 @@ async function main(): Promise<number> {
 
 const round = (v: number, digits = 2) => Math.round(v * 10 ** digits) / 10 ** digits;
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    console.error(err);
-    process.exitCode = 1;
-  },
-);
+runMain(main);

@@ -7,7 +7,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { startMockCluster } from '../kafka/mockCluster.js';
-import { checkpoint, runTpcb, type TpcbResult } from '../engine/pgbench.js';
+import { checkpoint, logTpcb, runMain, runTpcb, type TpcbResult } from '../engine/pgbench.js';
 import { finishLifecycles, mintIdentities, runLoad, STEPS, type Identities, type LoadResult } from './load.js';
 import { parseHttpOptions, type HttpBenchOptions } from './options.js';
 import { spawnBenchServer } from './remote.js';
@@ -228,14 +228,7 @@ async function main(): Promise<number> {
         : 'outbox → Kafka      no event published in the measured window',
     );
   }
-  if (tpcb) {
-    log(
-      `TPC-B (pgbench)     ${tpcb.tps.toFixed(1)} tps (without initial connection time), latency avg ${tpcb.latencyAvgMs ?? '-'} ms`,
-    );
-    log(`R_http              ${ratio!.toFixed(3)} = transitions/s ÷ TPC-B tps`);
-  } else {
-    log('TPC-B (pgbench)     skipped (pgbench seconds = 0), no R_http');
-  }
+  logTpcb(log, tpcb, transitionsPerSec, 'R_http');
   for (const p of problems) log(`FAIL ${p}`);
 
   log(
@@ -278,12 +271,4 @@ async function main(): Promise<number> {
   return problems.length === 0 ? 0 : 1;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    console.error(err);
-    process.exitCode = 1;
-  },
-);
+runMain(main);

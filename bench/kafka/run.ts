@@ -7,6 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { runMain } from '../engine/pgbench.js';
 
 interface Summary {
   bench: string;
@@ -102,12 +103,4 @@ async function main(): Promise<number> {
   return http.ok && kafka.ok ? 0 : 1;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    console.error(err);
-    process.exitCode = 1;
-  },
-);
+runMain(main);

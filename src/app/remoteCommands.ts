@@ -99,7 +99,7 @@ export class OutcomeWaiter {
 /**
  * The API side of Kafka mode (SPEC §4): a command is produced to the commands topic and its outcome awaited up to the
  * reply timeout — the escrow (200), the refusal, or CommandPending (202 with the command id). The command id is the
- * idempotency key all the way: a command that already has an outcome is answered from it without producing again, and
+ * idempotency key all the way: a keyed command that already has an outcome is answered from it without producing again, and
  * a command produced twice is applied once by the workers.
  */
 export class RemoteCommandGateway implements CommandSink {
@@ -118,7 +118,8 @@ export class RemoteCommandGateway implements CommandSink {
     // Every command from a client keeps its refusal as its outcome: that is how the API learns it, and how a
     // redelivery is kept from applying what was refused.
     const env: CommandEnvelope = { ...command, recordRejection: true };
-    const prior = await this.deps.outcomes.commandResult(env.commandId);
+    // Only a keyed command's id can have been seen before (an unkeyed one is fresh): answer it from its outcome.
+    const prior = env.requestHash ? await this.deps.outcomes.commandResult(env.commandId) : null;
     if (prior) return this.answer(env, prior, true);
     await this.deps.transport.send(env);
     if (await this.deps.waiter.wait(env.commandId, this.deps.replyTimeoutMs)) {

@@ -161,7 +161,11 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       }
       if (sub === 'lag') {
-        const partitions = await consumerLag(kafka, config.kafka.groupId, config.kafka.commandsTopic);
+        const admin = kafka.admin();
+        await admin.connect();
+        const partitions = await consumerLag(admin, config.kafka.groupId, config.kafka.commandsTopic).finally(() =>
+          admin.disconnect(),
+        );
         print({
           group: config.kafka.groupId,
           topic: config.kafka.commandsTopic,

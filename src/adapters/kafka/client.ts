@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type ITopicConfig, type KafkaConfig as KafkaJsConfig } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type ITopicConfig, type KafkaConfig as KafkaJsConfig } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { KafkaConfig } from '../../config.js';
 
@@ -60,28 +60,22 @@ export async function createTopics(kafka: Kafka, config: KafkaConfig): Promise<s
   }
 }
 
-/** Consumer lag of the group on a topic, per partition (high watermark − committed offset). */
+/** Consumer lag of the group on a topic, per partition (high watermark − committed offset), over a connected admin. */
 export async function consumerLag(
-  kafka: Kafka,
+  admin: Admin,
   groupId: string,
   topic: string,
 ): Promise<{ partition: number; committed: string; high: string; lag: number }[]> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const [highs, [committed]] = await Promise.all([
-      admin.fetchTopicOffsets(topic),
-      admin.fetchOffsets({ groupId, topics: [topic] }),
-    ]);
-    const byPartition = new Map(committed?.partitions.map((p) => [p.partition, p.offset]) ?? []);
-    return highs
-      .map((h) => {
-        const c = byPartition.get(h.partition) ?? '-1';
-        const from = c === '-1' ? BigInt(h.low) : BigInt(c);
-        return { partition: h.partition, committed: c, high: h.high, lag: Number(BigInt(h.high) - from) };
-      })
-      .sort((a, b) => a.partition - b.partition);
-  } finally {
-    await admin.disconnect();
-  }
+  const [highs, [committed]] = await Promise.all([
+    admin.fetchTopicOffsets(topic),
+    admin.fetchOffsets({ groupId, topics: [topic] }),
+  ]);
+  const byPartition = new Map(committed?.partitions.map((p) => [p.partition, p.offset]) ?? []);
+  return highs
+    .map((h) => {
+      const c = byPartition.get(h.partition) ?? '-1';
+      const from = c === '-1' ? BigInt(h.low) : BigInt(c);
+      return { partition: h.partition, committed: c, high: h.high, lag: Number(BigInt(h.high) - from) };
+    })
+    .sort((a, b) => a.partition - b.partition);
 }

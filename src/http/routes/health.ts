@@ -1,4 +1,3 @@
-import { consumerLag } from '../../adapters/kafka/client.js';
 import type { Api, RouteDeps } from '../app.js';
 import * as S from '../schemas.js';
 
@@ -116,9 +115,9 @@ export function healthRoutes(app: Api, { engine, opts }: RouteDeps): void {
       m.outboxUnpublished.set(outbox.unpublished);
       m.outboxOldestAge.set(outbox.oldestAgeSeconds);
       if (engine.kafka && engine.config.kafka) {
-        const { groupId, commandsTopic } = engine.config.kafka;
+        const { commandsTopic } = engine.config.kafka;
         try {
-          const lag = await consumerLag(engine.kafka, groupId, commandsTopic);
+          const lag = await engine.kafkaLag();
           m.kafkaConsumerLag.reset();
           for (const p of lag) m.kafkaConsumerLag.set({ topic: commandsTopic, partition: String(p.partition) }, p.lag);
         } catch (err) {
