@@ -10,7 +10,7 @@ import {
   tableCounts,
   type EngineKind,
 } from './harness.js';
-import { kafkaEnv } from './kafkaHarness.js';
+import { assertEventsOnTopic, kafkaEnv } from './kafkaHarness.js';
 import { testServer, type HttpResult, type TestServer } from './httpHarness.js';
 
 /**
@@ -262,10 +262,27 @@ async function callers(s: TestServer): Promise<Callers> {
   };
 }
 
-/** Every database; and the last one again in Kafka mode (api and worker roles, commands through the topic). */
+/** After a suite: the database verifies; over Kafka, every event also reached the events topic, in order per escrow. */
+async function finish(s: TestServer): Promise<void> {
+  try {
+    await assertDatabaseVerifies(s.engine);
+    if (s.env.KAFKA_BROKERS) await assertEventsOnTopic(s.env, s.testDb.db);
+  } finally {
+    await s.close();
+  }
+}
+
+/**
+ * Every database; and the last one again in Kafka mode as deployed: the API here, the worker and the outbox publisher
+ * each in a process of their own (commands through the commands topic, events to the events topic).
+ */
 const SETUPS: { kind: EngineKind; label: string; env: () => Promise<Record<string, string>> }[] = [
   ...ENGINE_KINDS.map((kind) => ({ kind, label: kind, env: () => Promise.resolve({}) })),
-  { kind: ENGINE_KINDS.at(-1)!, label: `${ENGINE_KINDS.at(-1)!} over Kafka`, env: () => kafkaEnv('lifecycle') },
+  {
+    kind: ENGINE_KINDS.at(-1)!,
+    label: `${ENGINE_KINDS.at(-1)!} over Kafka (api, worker, outbox processes)`,
+    env: () => kafkaEnv('lifecycle'),
+  },
 ];
 
 for (const { kind, label, env } of SETUPS) {
@@ -278,13 +295,7 @@ for (const { kind, label, env } of SETUPS) {
       t = await callers(s);
       api = client(s, t);
     });
-    after(async () => {
-      try {
-        await assertDatabaseVerifies(s.engine);
-      } finally {
-        await s.close();
-      }
-    });
+    after(() => finish(s));
 
     it('happy path: create → pay → deliver → confirm → settle', async () => {
       const created = await api.create(t.buyer, { amount: '25000' });
@@ -656,13 +667,7 @@ for (const { kind, label, env } of SETUPS) {
       t = await callers(s);
       api = client(s, t);
     });
-    after(async () => {
-      try {
-        await assertDatabaseVerifies(s.engine);
-      } finally {
-        await s.close();
-      }
-    });
+    after(() => finish(s));
 
     type Page = { data: EscrowJson[]; nextCursor: string | null };
     const list = async (token: string, query: string): Promise<Page> => {
@@ -781,13 +786,7 @@ for (const { kind, label, env } of SETUPS) {
         s = await testServer(kind, { ...(await env()), ESCROW_DELIVERED_TIMEOUT_ACTION: action });
         api = client(s, await callers(s));
       });
-      after(async () => {
-        try {
-          await assertDatabaseVerifies(s.engine);
-        } finally {
-          await s.close();
-        }
-      });
+      after(() => finish(s));
 
       it(`applies ${action} once the confirmation deadline passed, exactly once`, async () => {
         const { id } = await api.delivered();
@@ -822,13 +821,7 @@ for (const { kind, label, env } of SETUPS) {
       t = await callers(s);
       api = client(s, t);
     });
-    after(async () => {
-      try {
-        await assertDatabaseVerifies(s.engine);
-      } finally {
-        await s.close();
-      }
-    });
+    after(() => finish(s));
 
     it('a transient failure (amount ending in 14) is retried with backoff and then succeeds', async () => {
       const { id } = await api.delivered({ amount: '20014' });

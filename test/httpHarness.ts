@@ -1,3 +1,5 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { loadConfig } from '../src/config.js';
 import { mintToken, type ApiRole } from '../src/http/auth.js';
@@ -18,6 +20,8 @@ export interface TestServer {
   clock: FakeClock;
   testDb: TestDb;
   baseUrl: string;
+  /** The configuration variables the server was given (beyond the harness's own). */
+  env: Record<string, string>;
   /** A token for `sub` with `role` (HS256, the server's secret). */
   token(sub: string, role: ApiRole, opts?: { kycTier?: number; ttl?: string; secret?: string }): Promise<string>;
   /** fetch() against the server; a JSON body is sent as JSON, a string as is. */
@@ -29,14 +33,110 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** A listening server (real HTTP on a free port, real JWTs) over a fresh database with a fake clock. */
+/**
+ * A fake clock shared with role processes: each step is sent to them, and `synced()` resolves once all of them
+ * applied every step so far (the harness waits for it before each request).
+ */
+export class SharedClock extends FakeClock {
+  private readonly children = new Set<ChildProcess>();
+  private readonly pending = new Map<number, () => void>();
+  private seq = 0;
+  private acks: Promise<void>[] = [];
+
+  attach(child: ChildProcess): void {
+    this.children.add(child);
+    child.on('message', (m: { ack?: number }) => {
+      if (m.ack !== undefined) this.pending.get(m.ack)?.();
+      this.pending.delete(m.ack ?? -1);
+    });
+    child.once('exit', () => this.children.delete(child));
+  }
+
+  override advance(ms: number): void {
+    super.advance(ms);
+    for (const child of this.children) {
+      const seq = ++this.seq;
+      const acked = new Promise<void>((resolve) => this.pending.set(seq, resolve));
+      this.acks.push(acked);
+      child.send({ advance: ms, seq });
+    }
+  }
+
+  async synced(): Promise<void> {
+    const acks = this.acks;
+    this.acks = [];
+    await Promise.all(acks);
+  }
+}
+
+const ROLE_CHILD = fileURLToPath(new URL('./roleChild.ts', import.meta.url));
+
+/** Starts `roles` in a process of their own on the test's database (PostgreSQL) and clock; resolves when started. */
+async function forkRoles(
+  roles: RoleName[],
+  env: Record<string, string>,
+  testDb: TestDb,
+  clock: SharedClock,
+): Promise<ChildProcess> {
+  const url = process.env.TEST_DATABASE_URL;
+  if (!url || !testDb.schema) throw new Error('separate role processes need PostgreSQL (TEST_DATABASE_URL)');
+  const child = fork(ROLE_CHILD, [roles.join(',')], {
+    execArgv: ['--import', 'tsx'],
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/tmp',
+      NODE_ENV: 'test',
+      DATABASE_URL: url,
+      DATABASE_SCHEMA: testDb.schema,
+      JWT_SECRET: TEST_JWT_SECRET,
+      TEST_CLOCK_START: clock.now().toISOString(),
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
+  const output: string[] = [];
+  const keep = (chunk: Buffer) => output.push(...chunk.toString().split('\n').filter(Boolean).slice(-50));
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  clock.attach(child);
+  await new Promise<void>((resolve, reject) => {
+    child.on('message', (m: { ready?: boolean }) => m.ready && resolve());
+    child.once('exit', (code, signal) =>
+      reject(new Error(`role process ${roles.join(',')} exited (${code ?? signal}):\n${output.slice(-30).join('\n')}`)),
+    );
+  });
+  return child;
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+/**
+ * A listening server (real HTTP on a free port, real JWTs) over a fresh database with a fake clock.
+ *
+ * With KAFKA_BROKERS in `env` and no `roles` given, this is Kafka mode as deployed: the API runs here, and the worker
+ * and the outbox publisher each run in a process of their own (on PostgreSQL, sharing the test's fake clock).
+ */
 export async function testServer(
   kind: EngineKind,
   env: Record<string, string> = {},
-  roles: RoleName[] = env.KAFKA_BROKERS ? ['api', 'worker'] : ['api'],
+  roles?: RoleName[],
 ): Promise<TestServer> {
-  const clock = new FakeClock(new Date().toISOString());
+  const clock = new SharedClock(new Date().toISOString());
   const testDb = await freshDatabase(kind);
+  const separate: RoleName[][] = env.KAFKA_BROKERS && !roles ? [['worker'], ['outbox']] : [];
+  const children: ChildProcess[] = [];
+  try {
+    for (const r of separate) children.push(await forkRoles(r, env, testDb, clock));
+  } catch (err) {
+    await Promise.all(children.map(stopChild));
+    await testDb.drop();
+    throw err;
+  }
   const config = loadConfig({
     NODE_ENV: 'test',
     PORT: '0',
@@ -52,13 +152,14 @@ export async function testServer(
     logger: pino({ level: 'silent' }),
     migrate: false,
   });
-  const { port } = await engine.start(roles);
+  const { port } = await engine.start(roles ?? ['api']);
   const baseUrl = `http://127.0.0.1:${port}`;
   return {
     engine,
     clock,
     testDb,
     baseUrl,
+    env,
     token: (sub, role, opts = {}) =>
       mintToken(
         opts.secret ?? TEST_JWT_SECRET,
@@ -66,6 +167,7 @@ export async function testServer(
         opts.ttl ?? '1h',
       ),
     async call(method, path, opts = {}) {
+      await clock.synced();
       const headers: Record<string, string> = { ...(opts.headers ?? {}) };
       if (opts.token) headers.authorization = `Bearer ${opts.token}`;
       let body: string | undefined;
@@ -84,6 +186,7 @@ export async function testServer(
       return { status: res.status, headers: res.headers, body: parsed as never, text };
     },
     async close() {
+      await Promise.all(children.map(stopChild));
       await engine.stop();
       await testDb.drop();
     },

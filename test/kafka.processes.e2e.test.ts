@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
 import { mintToken } from '../src/http/auth.js';
 import type { Database } from '../src/adapters/db/database.js';
 import { RELEASED_LIFECYCLE, escrowInput } from './harness.js';
-import { kafkaEnv } from './kafkaHarness.js';
+import { kafkaEnv, readEventsTopic } from './kafkaHarness.js';
 import { freePort, freshPostgresDatabase, runCli, startRoles, type RoleProcess } from './processHarness.js';
 
 /**
@@ -151,39 +151,6 @@ describe('Kafka mode with api, worker and outbox as separate processes', { skip 
     }
   }
 
-  /** Every event the events topic holds, per escrow, in the order they arrived (duplicates included). */
-  async function topicEvents(expected: number): Promise<Map<string, { eventId: string; sequence: number }[]>> {
-    const kafka = new Kafka({
-      clientId: 'procs-reader',
-      brokers: env.KAFKA_BROKERS!.split(','),
-      logLevel: logLevel.NOTHING,
-    });
-    const consumer = kafka.consumer({ groupId: `reader-${randomBytes(4).toString('hex')}`, maxWaitTimeInMs: 100 });
-    const byEscrow = new Map<string, { eventId: string; sequence: number }[]>();
-    const unique = new Set<string>();
-    await consumer.connect();
-    await consumer.subscribe({ topic: env.KAFKA_EVENTS_TOPIC!, fromBeginning: true });
-    await consumer.run({
-      eachMessage: ({ message }) => {
-        const v = JSON.parse(message.value!.toString()) as { eventId: string; sequence: number; escrowId: string };
-        assert.equal(message.key!.toString(), v.escrowId);
-        let list = byEscrow.get(v.escrowId);
-        if (!list) byEscrow.set(v.escrowId, (list = []));
-        list.push({ eventId: v.eventId, sequence: v.sequence });
-        unique.add(v.eventId);
-        return Promise.resolve();
-      },
-    });
-    try {
-      await until(`${expected} events on the topic (have ${unique.size})`, () =>
-        Promise.resolve(unique.size >= expected),
-      );
-    } finally {
-      await consumer.disconnect();
-    }
-    return byEscrow;
-  }
-
   it('SIGKILL of the worker and the outbox publisher at random moments: exactly once, in order, verify passes', async () => {
     let running = true;
     let kills = 0;
@@ -235,7 +202,7 @@ describe('Kafka mode with api, worker and outbox as separate processes', { skip 
 
     // every event on the topic, first arrivals in sequence order per escrow (redeliveries allowed)
     const total = await count('SELECT count(*)::int AS n FROM escrow_events');
-    const onTopic = await topicEvents(total);
+    const onTopic = await readEventsTopic(env, total);
     for (const id of ids) {
       const got = onTopic.get(id) ?? [];
       const seen = new Set<string>();

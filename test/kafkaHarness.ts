@@ -1,5 +1,9 @@
+import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Kafka, logLevel } from 'kafkajs';
+import type { Database } from '../src/adapters/db/database.js';
 import { startMockCluster } from '../bench/kafka/mockCluster.js';
 
 /**
@@ -26,4 +30,77 @@ export async function kafkaEnv(label = 'test'): Promise<Record<string, string>> 
     // librdkafka's mock cluster answers a fetch only when this runs out, data or not (a real broker answers at once)
     KAFKA_FETCH_MAX_WAIT_MS: '10',
   };
+}
+
+/** Every event the events topic holds, per escrow, in the order they arrived (duplicates included). */
+export async function readEventsTopic(
+  env: Record<string, string>,
+  expected: number,
+  timeoutMs = 60_000,
+): Promise<Map<string, { eventId: string; sequence: number }[]>> {
+  const kafka = new Kafka({
+    clientId: 'test-reader',
+    brokers: env.KAFKA_BROKERS!.split(','),
+    logLevel: logLevel.NOTHING,
+  });
+  const consumer = kafka.consumer({ groupId: `reader-${randomBytes(4).toString('hex')}`, maxWaitTimeInMs: 100 });
+  const byEscrow = new Map<string, { eventId: string; sequence: number }[]>();
+  const unique = new Set<string>();
+  await consumer.connect();
+  await consumer.subscribe({ topic: env.KAFKA_EVENTS_TOPIC!, fromBeginning: true });
+  await consumer.run({
+    eachMessage: ({ message }) => {
+      const v = JSON.parse(message.value!.toString()) as { eventId: string; sequence: number; escrowId: string };
+      assert.equal(message.key!.toString(), v.escrowId, 'an event is keyed by its escrow');
+      assert.equal(message.headers?.['event-id']?.toString(), v.eventId, 'the event-id header');
+      let list = byEscrow.get(v.escrowId);
+      if (!list) byEscrow.set(v.escrowId, (list = []));
+      list.push({ eventId: v.eventId, sequence: v.sequence });
+      unique.add(v.eventId);
+      return Promise.resolve();
+    },
+  });
+  try {
+    const end = Date.now() + timeoutMs;
+    while (unique.size < expected) {
+      if (Date.now() > end) assert.fail(`timed out waiting for ${expected} events on the topic (have ${unique.size})`);
+      await sleep(100);
+    }
+  } finally {
+    await consumer.disconnect();
+  }
+  return byEscrow;
+}
+
+/**
+ * Once the outbox drained: every event in the database arrived on the events topic at least once, and a consumer
+ * that keeps the first arrival of each event id sees each escrow's events exactly once, in sequence order.
+ */
+export async function assertEventsOnTopic(
+  env: Record<string, string>,
+  db: Database,
+  timeoutMs = 60_000,
+): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  const unpublished = async () =>
+    (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL')).rows[0]!.n;
+  while ((await unpublished()) > 0) {
+    if (Date.now() > end) assert.fail(`the outbox did not drain (${await unpublished()} unpublished)`);
+    await sleep(100);
+  }
+  const { rows } = await db.query<{ escrow_id: string; event_id: string }>(
+    'SELECT escrow_id, event_id FROM escrow_events ORDER BY escrow_id, sequence',
+  );
+  const expected = new Map<string, string[]>();
+  for (const r of rows) expected.set(r.escrow_id, [...(expected.get(r.escrow_id) ?? []), r.event_id]);
+  const onTopic = await readEventsTopic(env, rows.length, Math.max(1000, end - Date.now()));
+  const firsts = new Map<string, string[]>();
+  for (const [escrowId, list] of onTopic) {
+    const seen = new Set<string>();
+    firsts.set(
+      escrowId,
+      list.filter((e) => !seen.has(e.eventId) && seen.add(e.eventId)).map((e) => e.eventId),
+    );
+  }
+  assert.deepEqual(firsts, expected, 'each escrow’s events on the topic, deduplicated by event id, in order');
 }
