@@ -87,6 +87,8 @@ async function main(): Promise<number> {
       KAFKA_GROUP_ID: `bench-workers-${suffix}`,
       // the mock cluster answers a fetch only when the wait runs out (a real broker answers when data arrives)
       KAFKA_FETCH_MAX_WAIT_MS: process.env.KAFKA_FETCH_MAX_WAIT_MS ?? (mock ? '10' : '100'),
+      ...(process.env.KAFKA_LINGER_MS ? { KAFKA_LINGER_MS: process.env.KAFKA_LINGER_MS } : {}),
+      ...(process.env.WORKER_MAX_IN_FLIGHT ? { WORKER_MAX_IN_FLIGHT: process.env.WORKER_MAX_IN_FLIGHT } : {}),
     };
   }
   const settings = { databaseUrl: opts.databaseUrl, poolSize, jwtSecret, ...(kafka ? { kafka } : {}) };

@@ -19,8 +19,10 @@ export interface CommandConsumerOptions {
   maxInFlight: number;
   /** Attempts of a command failing for an unknown reason before it is a poison message. */
   maxAttempts: number;
-  /** Messages per offset commit: a crash replays at most this many (already applied ones are duplicates). */
-  chunkSize?: number;
+  /** Commands fetched but not yet applied, across partitions, before fetching pauses (default 500). */
+  maxBuffered?: number;
+  /** How often the offsets of applied commands are committed (default 100 ms): a crash replays at most that window. */
+  commitIntervalMs?: number;
   baseDelayMs?: number;
   onApplied?: (outcome: 'applied' | 'rejected' | 'dead-lettered') => void;
 }
@@ -35,44 +37,109 @@ export function isInfrastructureError(err: unknown): boolean {
   return /connect|connection|terminat|timeout exceeded when trying to connect/i.test(msg);
 }
 
-class Retry extends Error {}
+/** A fetched command on its way to the database; `done` once applied, refused or dead-lettered. */
+interface Entry {
+  offset: bigint;
+  message: KafkaMessage;
+  done: boolean;
+}
+
+/** One partition's commands between fetch and offset commit. */
+class Lane {
+  /** Fetched and not yet committed, in offset order. */
+  readonly entries: Entry[] = [];
+  /** Each escrow's commands waiting behind the one being applied. */
+  readonly keys = new Map<string, Entry[]>();
+  lastFetched = -1n;
+}
+
+/** The pipeline of one consumer (a replacement consumer gets a new one; the old one's work is then abandoned). */
+class Generation {
+  readonly lanes = new Map<number, Lane>();
+  buffered = 0;
+  closed = false;
+  private waiters: (() => void)[] = [];
+
+  lane(partition: number): Lane {
+    let lane = this.lanes.get(partition);
+    if (!lane) this.lanes.set(partition, (lane = new Lane()));
+    return lane;
+  }
+
+  /** Resolves when a buffered command finished (or after `ms`). */
+  progress(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.waiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  notify(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
+  }
+}
 
 /**
  * The `worker` role in Kafka mode (SPEC §4): a consumer in group KAFKA_GROUP_ID applies commands through the one
- * command path. Per-partition order holds — within a partition an escrow's commands run one after another (same key,
- * same partition), different escrows concurrently, at most `maxInFlight` per instance; their commits share
- * transactions through the store's group commit. Offsets are committed only after the commands before them were
- * committed to the database. A refusal is recorded as the command's outcome; a version conflict or an outage is
- * retried with backoff (an outage stops the batch, which is fetched again); a message that cannot be decoded, or
- * fails `maxAttempts` times for another reason, goes to `<topic>.dlq` with its origin and error.
+ * command path.
+ *
+ * Fetching and applying are pipelined: a fetched batch is handed to the partition's lane and the next fetch goes out
+ * at once, while the commands are applied — within a partition each escrow's commands one after another (same key,
+ * same partition), different escrows side by side, at most `maxInFlight` per instance, their commits sharing
+ * transactions through the store's group commit (a savepoint per command). Fetching pauses while `maxBuffered`
+ * commands wait. The committed offset of a partition only ever covers commands that were applied: it is the first
+ * one not yet done, committed every `commitIntervalMs`. A crash therefore redelivers what was not committed, and a
+ * redelivered command is answered from its record (applied once).
+ *
+ * A refusal is recorded as the command's outcome. A database outage is waited out with backoff, the command kept in
+ * place (never dead-lettered); a version conflict past the handler's retries, or another error, is retried up to
+ * `maxAttempts` times; a message that cannot be decoded, or still fails, goes to `<topic>.dlq` with its origin and
+ * error.
  */
 export class KafkaCommandConsumer {
   private readonly limit: ReturnType<typeof pLimit>;
+  private consumer: Consumer | null = null;
+  private gen: Generation | null = null;
+  private stopped = false;
+  private restartTimer: NodeJS.Timeout | null = null;
+  private commitTimer: NodeJS.Timeout | null = null;
+  private committing: Promise<void> | null = null;
 
   constructor(private readonly o: CommandConsumerOptions) {
     this.limit = pLimit(o.maxInFlight);
   }
 
-  private consumer: Consumer | null = null;
-  private stopped = false;
-  private restartTimer: NodeJS.Timeout | null = null;
-
   async start(): Promise<void> {
     this.stopped = false;
     const { topic } = this.o;
     const consumer = this.o.consumer();
+    const gen = new Generation();
     this.consumer = consumer;
-    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) =>
-      this.o.logger.info(
-        { member_id: payload.memberId, partitions: payload.memberAssignment[topic] ?? [] },
-        'command worker joined the group',
-      ),
-    );
+    this.gen = gen;
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      const assigned = new Set(payload.memberAssignment[topic] ?? []);
+      // partitions given to another member: their waiting commands are that member's now (from the committed offset)
+      for (const [partition, lane] of gen.lanes) {
+        if (assigned.has(partition)) continue;
+        gen.lanes.delete(partition);
+        gen.buffered -= lane.entries.filter((e) => !e.done).length;
+        lane.keys.clear();
+      }
+      gen.notify();
+      this.o.logger.info({ member_id: payload.memberId, partitions: [...assigned] }, 'command worker joined the group');
+    });
     // kafkajs restarts a consumer after retriable failures; after any other crash this worker would sit idle while
     // alive, so it replaces the consumer (with backoff) and rejoins the group.
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       if (payload.restart || this.stopped) return;
       this.o.logger.error({ err: payload.error }, 'command consumer crashed; starting a new one');
+      gen.closed = true;
+      gen.notify();
       this.restartTimer = setTimeout(() => {
         this.restartTimer = null;
         void consumer
@@ -84,113 +151,182 @@ export class KafkaCommandConsumer {
     });
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
+    const maxBuffered = this.o.maxBuffered ?? 500;
     await consumer.run({
-      // Offsets are resolved only after the commands before them committed to the database; kafkajs commits the
-      // resolved offsets at most every 100 ms (and on rebalance and shutdown): a crash redelivers at most that
-      // window, and the redelivered commands are answered from their records.
-      autoCommit: true,
-      autoCommitInterval: 100,
+      // offsets are committed by this worker, and only for applied commands
+      autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: this.o.maxInFlight,
       eachBatch: async (payload) => {
         const { batch } = payload;
-        const size = this.o.chunkSize ?? 50;
-        for (let i = 0; i < batch.messages.length; i += size) {
-          if (!payload.isRunning() || payload.isStale()) return;
-          const chunk = batch.messages.slice(i, i + size);
-          await this.applyChunk(batch.partition, chunk);
-          const last = chunk.at(-1)!.offset;
-          payload.resolveOffset(last);
-          await payload.commitOffsetsIfNecessary();
-          await payload.heartbeat();
+        const running = () => payload.isRunning() && !payload.isStale();
+        const lane = gen.lane(batch.partition);
+        for (const message of batch.messages) {
+          const offset = BigInt(message.offset);
+          if (offset > lane.lastFetched) {
+            while (gen.buffered >= maxBuffered && !gen.closed && running()) {
+              await gen.progress(1000);
+              await payload.heartbeat();
+            }
+            if (gen.closed || !running() || gen.lanes.get(batch.partition) !== lane) return;
+            this.enqueue(gen, lane, batch.partition, { offset, message, done: false });
+          }
+          // the fetch position moves on; the committed offset follows the applied commands
+          payload.resolveOffset(message.offset);
         }
+        await payload.heartbeat();
       },
     });
+    this.commitTimer ??= setInterval(() => void this.commit(), this.o.commitIntervalMs ?? 100);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.restartTimer) clearTimeout(this.restartTimer);
+    if (this.commitTimer) clearInterval(this.commitTimer);
+    this.commitTimer = null;
+    const gen = this.gen;
+    if (gen) {
+      // let the commands being applied finish (bounded), commit them, and abandon the rest to the next owner
+      const end = Date.now() + 5000;
+      gen.closed = true;
+      gen.notify();
+      while (this.limit.activeCount > 0 && Date.now() < end) await sleep(20);
+      await this.commit();
+    }
     await this.consumer?.disconnect();
   }
 
-  /** Applies a chunk of one partition: each escrow's commands in order, escrows side by side. */
-  private async applyChunk(partition: number, messages: KafkaMessage[]): Promise<void> {
-    const byKey = new Map<string, KafkaMessage[]>();
-    for (const m of messages) {
-      const key = m.key?.toString('utf8') ?? '';
-      let list = byKey.get(key);
-      if (!list) byKey.set(key, (list = []));
-      list.push(m);
+  /** Commits, per partition, the offset after the last command that was applied with all before it. */
+  private async commit(): Promise<void> {
+    if (this.committing) return this.committing;
+    const consumer = this.consumer;
+    const gen = this.gen;
+    if (!consumer || !gen) return;
+    const offsets: { topic: string; partition: number; offset: string }[] = [];
+    for (const [partition, lane] of gen.lanes) {
+      let next: bigint | null = null;
+      while (lane.entries[0]?.done) next = lane.entries.shift()!.offset + 1n;
+      if (next === null) continue;
+      offsets.push({ topic: this.o.topic, partition, offset: next.toString() });
     }
-    await Promise.all(
-      [...byKey.values()].map(async (list) => {
-        for (const m of list) await this.limit(() => this.applyOne(partition, m));
-      }),
-    );
+    if (!offsets.length) return;
+    this.committing = consumer
+      .commitOffsets(offsets)
+      .catch((err: unknown) => {
+        // the next commit covers these too (a later offset commits everything before it)
+        this.o.logger.warn({ err }, 'command worker: offset commit failed; retrying');
+      })
+      .finally(() => (this.committing = null));
+    return this.committing;
   }
 
-  private async applyOne(partition: number, m: KafkaMessage): Promise<void> {
+  /** Queues a fetched command behind the same escrow's earlier ones; starts its escrow's chain if idle. */
+  private enqueue(gen: Generation, lane: Lane, partition: number, entry: Entry): void {
+    lane.lastFetched = entry.offset;
+    lane.entries.push(entry);
+    gen.buffered++;
+    const key = entry.message.key?.toString('utf8') ?? '';
+    const waiting = lane.keys.get(key);
+    if (waiting) {
+      waiting.push(entry);
+      return;
+    }
+    const chain = [entry];
+    lane.keys.set(key, chain);
+    void (async () => {
+      while (chain.length && !gen.closed) {
+        const next = chain[0]!;
+        const applied = await this.limit(() => this.applyOne(gen, partition, next.message));
+        if (!applied) return; // abandoned: this consumer is gone, the next owner redelivers it
+        if (gen.lanes.get(partition) !== lane) return; // the partition went to another member meanwhile
+        next.done = true;
+        chain.shift();
+        gen.buffered--;
+        gen.notify();
+      }
+      if (lane.keys.get(key) === chain) lane.keys.delete(key);
+    })().catch((err: unknown) => this.o.logger.error({ err }, 'command worker: chain failed'));
+  }
+
+  /** Applies one command until it has an outcome; false when its consumer went away first. */
+  private async applyOne(gen: Generation, partition: number, m: KafkaMessage): Promise<boolean> {
     let env;
     try {
       env = decodeCommand(m.value);
     } catch (err) {
       if (!(err instanceof UndecodableCommand)) throw err;
-      await this.deadLetter(partition, m, err.message, 1);
-      return;
+      return this.deadLetter(gen, partition, m, err.message, 1);
     }
     // Every command on the topic is a client's: its refusal is its outcome (a redelivery must not apply it later).
     env = { ...env, recordRejection: true };
     const base = this.o.baseDelayMs ?? 100;
-    for (let attempt = 1; ; attempt++) {
+    let outage = 0;
+    for (let attempt = 1; !gen.closed; ) {
       try {
         await this.o.handler.handle(env);
         this.o.onApplied?.('applied');
-        return;
+        return true;
       } catch (err) {
         if (err instanceof DomainError && err.code !== 'VERSION_CONFLICT') {
           this.o.onApplied?.('rejected');
-          return; // recorded by the handler as the command's outcome
+          return true; // recorded by the handler as the command's outcome
         }
         if (isInfrastructureError(err)) {
-          // Not the command's fault: back off and let the batch be fetched again from the committed offset.
+          // not the command's fault: wait, keep it in place, never dead-letter it
           this.o.logger.warn({ err, command_id: env.commandId }, 'command worker: database unavailable');
-          await sleep(Math.min(5000, base * 2 ** Math.min(attempt, 6)));
-          throw new Retry('database unavailable');
+          await sleep(Math.min(5000, base * 2 ** Math.min(++outage, 6)));
+          continue;
         }
         const transient = err instanceof DomainError; // VERSION_CONFLICT past the handler's own retries
         if (attempt >= this.o.maxAttempts) {
           const message = err instanceof Error ? err.message : String(err);
           this.o.logger.error({ err, command_id: env.commandId }, 'command dead-lettered');
-          await this.deadLetter(partition, m, message, attempt);
-          return;
+          return this.deadLetter(gen, partition, m, message, attempt);
         }
         if (!transient) this.o.logger.warn({ err, command_id: env.commandId, attempt }, 'command failed; retrying');
         await sleep(base * 2 ** (attempt - 1) * (0.5 + Math.random()));
+        attempt++;
       }
     }
+    return false;
   }
 
-  private async deadLetter(partition: number, m: KafkaMessage, error: string, attempts: number): Promise<void> {
-    await this.o.producer.send({
-      topic: `${this.o.topic}.dlq`,
-      acks: -1,
-      messages: [
-        {
-          key: m.key,
-          value: m.value,
-          headers: {
-            'original-topic': this.o.topic,
-            'original-partition': String(partition),
-            'original-offset': m.offset,
-            'original-key': m.key?.toString('utf8') ?? '',
-            error: error.slice(0, 1000),
-            attempts: String(attempts),
-            'failed-at': new Date().toISOString(),
-          },
-        },
-      ],
-    });
-    this.o.onApplied?.('dead-lettered');
+  /** Sends a poison message to `<topic>.dlq` (retried while the broker is unreachable). */
+  private async deadLetter(
+    gen: Generation,
+    partition: number,
+    m: KafkaMessage,
+    error: string,
+    attempts: number,
+  ): Promise<boolean> {
+    for (let attempt = 1; !gen.closed; attempt++) {
+      try {
+        await this.o.producer.send({
+          topic: `${this.o.topic}.dlq`,
+          acks: -1,
+          messages: [
+            {
+              key: m.key,
+              value: m.value,
+              headers: {
+                'original-topic': this.o.topic,
+                'original-partition': String(partition),
+                'original-offset': m.offset,
+                'original-key': m.key?.toString('utf8') ?? '',
+                error: error.slice(0, 1000),
+                attempts: String(attempts),
+                'failed-at': new Date().toISOString(),
+              },
+            },
+          ],
+        });
+        this.o.onApplied?.('dead-lettered');
+        return true;
+      } catch (err) {
+        this.o.logger.warn({ err, offset: m.offset }, 'command worker: dead letter not sent; retrying');
+        await sleep(Math.min(5000, 100 * 2 ** Math.min(attempt, 6)));
+      }
+    }
+    return false;
   }
 }
