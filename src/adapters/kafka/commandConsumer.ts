@@ -261,7 +261,7 @@ export class KafkaCommandConsumer {
     env = { ...env, recordRejection: true };
     const base = this.o.baseDelayMs ?? 100;
     let outage = 0;
-    for (let attempt = 1; !gen.closed; ) {
+    for (let attempt = 1; !gen.closed;) {
       try {
         await this.o.handler.handle(env);
         this.o.onApplied?.('applied');
