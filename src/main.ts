@@ -237,16 +237,26 @@ export async function createEngine(config: Config, opts: EngineOptions = {}) {
   });
 
   const cleanups: (() => Promise<void>)[] = [];
-  // Publishers in other processes learn of commits through NOTIFY, sent after commit and coalesced (at most one per
-  // 50 ms per process): a NOTIFY inside the command's transaction would serialise every commit on its lock.
+  // Publishers in other processes learn of commits through NOTIFY, sent after commit (a NOTIFY inside the command's
+  // transaction would serialise every commit on its lock): at once after a quiet spell, then at most one per 10 ms
+  // per process, the last one covering every commit before it.
   if (db.kind === 'postgres') {
     let pending: NodeJS.Timeout | null = null;
+    let last = 0;
+    const notify = () => {
+      last = Date.now();
+      db.query(`SELECT pg_notify('${OUTBOX_CHANNEL}', '')`).catch(() => undefined);
+    };
     handler.observe({
       committed: () => {
-        pending ??= setTimeout(() => {
-          pending = null;
-          db.query(`SELECT pg_notify('${OUTBOX_CHANNEL}', '')`).catch(() => undefined);
-        }, 50);
+        if (pending) return;
+        const wait = last + 10 - Date.now();
+        if (wait <= 0) notify();
+        else
+          pending = setTimeout(() => {
+            pending = null;
+            notify();
+          }, wait);
       },
     });
     cleanups.push(() => {
