@@ -18,19 +18,11 @@ import type { Actor } from '../../src/domain/index.js';
 import { parseOptions } from '../engine/options.js';
 import { runMain } from '../engine/pgbench.js';
 import { openThrowawayEngine, type ThrowawayEngine } from '../engine/throwawayEngine.js';
-import { startMockCluster } from './mockCluster.js';
 import { startRoles } from './roles.js';
+import { benchKafka, numberFlag } from './setup.js';
 
 const log = (line = '') => console.log(line);
 const SECRET = 'bench-drain-'.padEnd(64, 'x');
-
-function flag(name: string, def: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const raw = i >= 0 ? process.argv[i + 1] : undefined;
-  const v = raw === undefined ? def : Number(raw);
-  if (!Number.isInteger(v) || v < 1) throw new Error(`--${name} must be a positive integer, got ${raw}`);
-  return v;
-}
 
 /** Submits a command whose outcome nobody waits for (COMMAND_REPLY_TIMEOUT_MS=0): it is on the topic when this returns. */
 async function submit(fn: () => Promise<unknown>): Promise<void> {
@@ -49,23 +41,11 @@ interface Drained {
 }
 
 async function main(): Promise<number> {
-  const escrows = flag('escrows', 2000);
+  const escrows = numberFlag('escrows', 2000, { min: 1, integer: true });
   const { databaseUrl } = parseOptions([], process.env);
-  let brokers = process.env.KAFKA_BROKERS;
-  const mock = brokers ? null : await startMockCluster();
-  brokers ??= mock!.brokers;
-  const suffix = randomBytes(4).toString('hex');
-  const kafka = {
-    KAFKA_BROKERS: brokers,
-    KAFKA_COMMANDS_TOPIC: `drain-commands-${suffix}`,
-    KAFKA_EVENTS_TOPIC: `drain-events-${suffix}`,
-    KAFKA_GROUP_ID: `drain-workers-${suffix}`,
-    // the mock answers an empty fetch only when the wait ran out (a real broker answers when data arrives)
-    KAFKA_FETCH_MAX_WAIT_MS: process.env.KAFKA_FETCH_MAX_WAIT_MS ?? (mock ? '10' : '100'),
-  };
-  log(
-    `drain bench: ${escrows} escrows, ${escrows * 3} commands, Kafka ${mock ? `mock cluster (kcat) at ${brokers}` : brokers}`,
-  );
+  const cluster = await benchKafka('drain');
+  const kafka = cluster.env;
+  log(`drain bench: ${escrows} escrows, ${escrows * 3} commands, Kafka ${cluster.label}`);
   const t: ThrowawayEngine = await openThrowawayEngine(databaseUrl, 'bench_drain', {
     ...kafka,
     COMMAND_REPLY_TIMEOUT_MS: '0',
@@ -190,7 +170,7 @@ async function main(): Promise<number> {
     return ok ? 0 : 1;
   } finally {
     await t.close();
-    mock?.child.kill('SIGKILL');
+    cluster.close();
   }
 }
 

@@ -14,35 +14,21 @@ import type { Actor } from '../../src/domain/index.js';
 import { parseOptions } from '../engine/options.js';
 import { runMain } from '../engine/pgbench.js';
 import { openThrowawayEngine } from '../engine/throwawayEngine.js';
-import { startMockCluster } from './mockCluster.js';
 import { startRoles } from './roles.js';
+import { benchKafka, numberFlag } from './setup.js';
 
 const log = (line = '') => console.log(line);
 const SECRET = 'bench-outbox-'.padEnd(64, 'x');
 /** EscrowCreated, EscrowFundsHeld, EscrowDelivered, DeliveryConfirmed, EscrowReleased (no settlements role here). */
 const EVENTS_PER_LIFECYCLE = 5;
 
-function flag(name: string, def: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const raw = i >= 0 ? process.argv[i + 1] : undefined;
-  const v = raw === undefined ? def : Number(raw);
-  if (!Number.isFinite(v) || v < 0) throw new Error(`--${name} must be a number >= 0, got ${raw}`);
-  return v;
-}
-
 async function main(): Promise<number> {
-  const rate = flag('rate', 1000);
-  const duration = flag('duration', 15);
-  const warmup = flag('warmup', 3);
+  const rate = numberFlag('rate', 1000, { min: 1 });
+  const duration = numberFlag('duration', 15, { min: 1 });
+  const warmup = numberFlag('warmup', 3);
   const { databaseUrl } = parseOptions([], process.env);
-  let brokers = process.env.KAFKA_BROKERS;
-  const mock = brokers ? null : await startMockCluster();
-  brokers ??= mock!.brokers;
-  const suffix = randomBytes(4).toString('hex');
-  log(
-    `outbox bench: ${rate} events/s for ${duration} s (after ${warmup} s of warm-up), ` +
-      `Kafka ${mock ? `mock cluster (kcat) at ${brokers}` : brokers}`,
-  );
+  const cluster = await benchKafka('outbox-bench');
+  log(`outbox bench: ${rate} events/s for ${duration} s (after ${warmup} s of warm-up), ` + `Kafka ${cluster.label}`);
   // Commands are applied in this process (no KAFKA_BROKERS here); only the outbox role speaks to Kafka.
   const t = await openThrowawayEngine(databaseUrl, 'bench_outbox', { DATABASE_POOL_SIZE: '40', JWT_SECRET: SECRET });
   const publisher = await startRoles('outbox', 'outbox', {
@@ -51,10 +37,7 @@ async function main(): Promise<number> {
     DATABASE_URL: databaseUrl,
     DATABASE_SCHEMA: t.schema,
     JWT_SECRET: SECRET,
-    KAFKA_BROKERS: brokers,
-    KAFKA_COMMANDS_TOPIC: `outbox-bench-commands-${suffix}`,
-    KAFKA_EVENTS_TOPIC: `outbox-bench-events-${suffix}`,
-    KAFKA_GROUP_ID: `outbox-bench-${suffix}`,
+    ...cluster.env,
   });
   const runId = randomBytes(3).toString('hex');
   let started = 0;
@@ -166,7 +149,7 @@ async function main(): Promise<number> {
   } finally {
     await publisher.stop();
     await t.close();
-    mock?.child.kill('SIGKILL');
+    cluster.close();
   }
 }
 
