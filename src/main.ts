@@ -156,7 +156,6 @@ export async function createEngine(config: Config, opts: EngineOptions = {}) {
           },
           outcomes: store,
           waiter,
-          readModel: store,
           replyTimeoutMs: config.kafka.replyTimeoutMs,
           now: () => clock.now(),
         })

@@ -11,7 +11,7 @@ import {
   escrowInput,
 } from './harness.js';
 import { testServer, type TestServer } from './httpHarness.js';
-import { kafkaEnv } from './kafkaHarness.js';
+import { kafkaEnv, until } from './kafkaHarness.js';
 import { runCli } from './processHarness.js';
 
 /**
@@ -96,14 +96,6 @@ describe(`Kafka mode on ${kind}`, () => {
     }
   });
 
-  const until = async (what: string, ok: () => boolean | Promise<boolean>, ms = 20_000) => {
-    const end = Date.now() + ms;
-    while (!(await ok())) {
-      if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  };
-
   const create = (amount: string) =>
     s.call<EscrowJson>('POST', '/api/escrow', {
       token: buyer,
@@ -137,7 +129,10 @@ describe(`Kafka mode on ${kind}`, () => {
     const ids = await Promise.all(Array.from({ length: 5 }, () => lifecycle()));
     for (const id of ids) {
       const stored = await s.engine.store.events(id);
-      await until(`events of ${id}`, () => received.filter((r) => r.key === id).length >= stored.length);
+      await until(`events of ${id}`, () => received.filter((r) => r.key === id).length >= stored.length, {
+        timeoutMs: 20_000,
+        intervalMs: 50,
+      });
       const got = received.filter((r) => r.key === id);
       // once or more; deduplicated by event id, exactly the stored events, in sequence order
       const seen = new Set<string>();
@@ -228,7 +223,7 @@ describe(`Kafka mode on ${kind}`, () => {
       ],
     });
     await producer.disconnect();
-    await until('two dead letters', () => dead.length >= 2);
+    await until('two dead letters', () => dead.length >= 2, { timeoutMs: 20_000, intervalMs: 50 });
     const broken = dead.find((d) => d.value === '{not json')!;
     assert.ok(broken, JSON.stringify(dead));
     assert.equal(broken.headers['original-topic'], env.KAFKA_COMMANDS_TOPIC);

@@ -6,7 +6,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { mintToken } from '../src/http/auth.js';
 import type { Database } from '../src/adapters/db/database.js';
 import { RELEASED_LIFECYCLE, escrowInput } from './harness.js';
-import { kafkaEnv, readEventsTopic } from './kafkaHarness.js';
+import { kafkaEnv, readEventsTopic, until } from './kafkaHarness.js';
 import { freePort, freshPostgresDatabase, runCli, startRoles, type RoleProcess } from './processHarness.js';
 
 /**
@@ -143,14 +143,6 @@ describe('Kafka mode with api, worker and outbox as separate processes', { skip 
   const count = async (sql: string, params: unknown[] = []) =>
     (await database.db.query<{ n: number }>(sql, params)).rows[0]!.n;
 
-  async function until(what: string, ok: () => Promise<boolean>, ms = 60_000, why?: () => string): Promise<void> {
-    const end = Date.now() + ms;
-    while (!(await ok())) {
-      if (Date.now() > end) assert.fail(`timed out waiting for ${what}${why ? `: ${why()}` : ''}`);
-      await sleep(200);
-    }
-  }
-
   it('SIGKILL of the worker and the outbox publisher at random moments: exactly once, in order, verify passes', async () => {
     let running = true;
     let kills = 0;
@@ -251,16 +243,17 @@ describe('Kafka mode with api, worker and outbox as separate processes', { skip 
         const union = new Set(a.flat());
         return Promise.resolve(a.length === 2 && a.every((p) => p.length > 0) && union.size === partitions.length);
       },
-      60_000,
-      () =>
-        JSON.stringify(
-          ['worker', 'worker-b'].map((n) =>
-            procs
-              .get(n)!
-              .output.filter((l) => /group|rebalanc|kafka/i.test(l))
-              .slice(-8),
+      {
+        why: () =>
+          JSON.stringify(
+            ['worker', 'worker-b'].map((n) =>
+              procs
+                .get(n)!
+                .output.filter((l) => /group|rebalanc|kafka/i.test(l))
+                .slice(-8),
+            ),
           ),
-        ),
+      },
     );
     const shared = assignments();
     const all = shared.flat();

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Producer } from 'kafkajs';
+import type { Kafka, Producer } from 'kafkajs';
 import { pino } from 'pino';
 import { createKafka } from '../src/adapters/kafka/client.js';
 import { KafkaCommandConsumer } from '../src/adapters/kafka/commandConsumer.js';
@@ -8,7 +8,7 @@ import type { CommandSink } from '../src/app/commandHandler.js';
 import { loadConfig } from '../src/config.js';
 import { RELEASED_LIFECYCLE, ENGINE_KINDS, assertDatabaseVerifies, escrowInput } from './harness.js';
 import { testServer, type TestServer } from './httpHarness.js';
-import { kafkaEnv } from './kafkaHarness.js';
+import { kafkaEnv, until } from './kafkaHarness.js';
 
 /**
  * The worker's pipeline against a real Kafka protocol endpoint, with faults injected around the real command handler:
@@ -22,6 +22,7 @@ describe(`Kafka worker pipeline on ${kind}`, () => {
   let env: Record<string, string>;
   let worker: KafkaCommandConsumer;
   let producer: Producer;
+  let kafka: Kafka;
   const outcomes: string[] = [];
   const applied: string[] = [];
   /** Attempts that failed as if PostgreSQL had gone away, per command id. */
@@ -32,7 +33,7 @@ describe(`Kafka worker pipeline on ${kind}`, () => {
     env = await kafkaEnv('worker');
     s = await testServer(kind, env, ['api']);
     const config = loadConfig({ NODE_ENV: 'test', JWT_SECRET: 'x'.repeat(64), ...env });
-    const kafka = createKafka(config.kafka!, pino({ level: 'silent' }));
+    kafka = createKafka(config.kafka!, pino({ level: 'silent' }));
     producer = kafka.producer();
     await producer.connect();
     const handler: CommandSink = {
@@ -115,25 +116,23 @@ describe(`Kafka worker pipeline on ${kind}`, () => {
     );
 
     // the group's committed offsets reach the end of every partition once the commands are applied
-    const admin = createKafka(
-      loadConfig({ NODE_ENV: 'test', JWT_SECRET: 'x'.repeat(64), ...env }).kafka!,
-      pino({ level: 'silent' }),
-    ).admin();
+    const admin = kafka.admin();
     await admin.connect();
     try {
       const topic = env.KAFKA_COMMANDS_TOPIC!;
       const ends = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, p.high]));
-      const deadline = Date.now() + 10_000;
-      for (;;) {
-        const [group] = await admin.fetchOffsets({ groupId: env.KAFKA_GROUP_ID!, topics: [topic] });
-        const behind = group!.partitions.filter(
-          (p) => (ends.get(p.partition) ?? '0') !== '0' && p.offset !== ends.get(p.partition),
-        );
-        if (behind.length === 0) break;
-        if (Date.now() > deadline)
-          assert.fail(`committed offsets behind the end: ${JSON.stringify(behind)} vs ${JSON.stringify([...ends])}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      let behind: { partition: number; offset: string }[] = [];
+      await until(
+        'committed offsets at the end of every partition',
+        async () => {
+          const [group] = await admin.fetchOffsets({ groupId: env.KAFKA_GROUP_ID!, topics: [topic] });
+          behind = group!.partitions.filter(
+            (p) => (ends.get(p.partition) ?? '0') !== '0' && p.offset !== ends.get(p.partition),
+          );
+          return behind.length === 0;
+        },
+        { timeoutMs: 10_000, why: () => `${JSON.stringify(behind)} vs ${JSON.stringify([...ends])}` },
+      );
     } finally {
       await admin.disconnect();
     }

@@ -32,6 +32,19 @@ export async function kafkaEnv(label = 'test'): Promise<Record<string, string>> 
   };
 }
 
+/** Polls `ok` every `intervalMs` until it holds; fails with `what` (and `why()`) after `timeoutMs`. */
+export async function until(
+  what: string,
+  ok: () => boolean | Promise<boolean>,
+  o: { timeoutMs?: number; intervalMs?: number; why?: () => string } = {},
+): Promise<void> {
+  const end = Date.now() + (o.timeoutMs ?? 60_000);
+  while (!(await ok())) {
+    if (Date.now() > end) assert.fail(`timed out waiting for ${what}${o.why ? `: ${o.why()}` : ''}`);
+    await sleep(o.intervalMs ?? 100);
+  }
+}
+
 /** Every event the events topic holds, per escrow, in the order they arrived (duplicates included). */
 export async function readEventsTopic(
   env: Record<string, string>,
@@ -61,11 +74,10 @@ export async function readEventsTopic(
     },
   });
   try {
-    const end = Date.now() + timeoutMs;
-    while (unique.size < expected) {
-      if (Date.now() > end) assert.fail(`timed out waiting for ${expected} events on the topic (have ${unique.size})`);
-      await sleep(100);
-    }
+    await until(`${expected} events on the topic`, () => unique.size >= expected, {
+      timeoutMs,
+      why: () => `have ${unique.size}`,
+    });
   } finally {
     await consumer.disconnect();
   }
@@ -84,10 +96,7 @@ export async function assertEventsOnTopic(
   const end = Date.now() + timeoutMs;
   const unpublished = async () =>
     (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL')).rows[0]!.n;
-  while ((await unpublished()) > 0) {
-    if (Date.now() > end) assert.fail(`the outbox did not drain (${await unpublished()} unpublished)`);
-    await sleep(100);
-  }
+  await until('the outbox to drain', async () => (await unpublished()) === 0, { timeoutMs });
   const { rows } = await db.query<{ escrow_id: string; event_id: string }>(
     'SELECT escrow_id, event_id FROM escrow_events ORDER BY escrow_id, sequence',
   );

@@ -4,9 +4,8 @@
  *   API process (api + settlements roles, PostgreSQL), for D seconds; then pgbench on the same server.
  * R_http = committed transitions/s ÷ TPC-B tps. See bench/README.md.
  */
-import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { startMockCluster } from '../kafka/mockCluster.js';
+import { benchKafka } from '../kafka/setup.js';
 import { checkpoint, logTpcb, runMain, runTpcb, type TpcbResult } from '../engine/pgbench.js';
 import { finishLifecycles, mintIdentities, runLoad, STEPS, type Identities, type LoadResult } from './load.js';
 import { parseHttpOptions, type HttpBenchOptions } from './options.js';
@@ -69,28 +68,10 @@ async function main(): Promise<number> {
     `http bench: connections=${opts.connections} duration=${opts.duration}s warm-up=${opts.warmup}s pool=${poolSize} ` +
       `on ${redact(opts.databaseUrl)}, API in a ${mode}`,
   );
-  let mock: ChildProcess | null = null;
-  let kafka: Record<string, string> | undefined;
-  if (opts.kafka) {
-    let brokers = process.env.KAFKA_BROKERS;
-    if (!brokers) {
-      const cluster = await startMockCluster();
-      mock = cluster.child;
-      brokers = cluster.brokers;
-      log(`Kafka: librdkafka mock cluster (kcat) at ${brokers} — not a real broker: compare runs on the same setup`);
-    } else log(`Kafka: ${brokers}`);
-    const suffix = randomBytes(4).toString('hex');
-    kafka = {
-      KAFKA_BROKERS: brokers,
-      KAFKA_COMMANDS_TOPIC: `bench-commands-${suffix}`,
-      KAFKA_EVENTS_TOPIC: `bench-events-${suffix}`,
-      KAFKA_GROUP_ID: `bench-workers-${suffix}`,
-      // the mock cluster answers a fetch only when the wait runs out (a real broker answers when data arrives)
-      KAFKA_FETCH_MAX_WAIT_MS: process.env.KAFKA_FETCH_MAX_WAIT_MS ?? (mock ? '10' : '100'),
-      ...(process.env.KAFKA_LINGER_MS ? { KAFKA_LINGER_MS: process.env.KAFKA_LINGER_MS } : {}),
-      ...(process.env.WORKER_MAX_IN_FLIGHT ? { WORKER_MAX_IN_FLIGHT: process.env.WORKER_MAX_IN_FLIGHT } : {}),
-    };
-  }
+  const cluster = opts.kafka ? await benchKafka('bench') : null;
+  const kafka = cluster?.env;
+  if (cluster)
+    log(`Kafka: ${cluster.label}${cluster.mock ? ' — not a real broker: compare runs on the same setup' : ''}`);
   const settings = { databaseUrl: opts.databaseUrl, poolSize, jwtSecret, ...(kafka ? { kafka } : {}) };
   const server = opts.inProcess ? await startBenchServer(settings) : await spawnBenchServer(settings);
   log(
@@ -149,7 +130,7 @@ async function main(): Promise<number> {
     checkProblems(check, problems);
   } finally {
     await server.close();
-    mock?.kill('SIGKILL');
+    cluster?.close();
   }
 
   let tpcb: TpcbResult | null = null;

@@ -59,8 +59,6 @@ async function main(): Promise<number> {
     DATABASE_URL: databaseUrl,
     DATABASE_SCHEMA: t.schema,
     JWT_SECRET: SECRET,
-    ...(process.env.WORKER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.WORKER_NODE_OPTIONS } : {}),
-    ...(process.env.WORKER_MAX_IN_FLIGHT ? { WORKER_MAX_IN_FLIGHT: process.env.WORKER_MAX_IN_FLIGHT } : {}),
   };
   const limit = pLimit(64);
   const runId = randomBytes(3).toString('hex');

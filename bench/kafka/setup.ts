@@ -19,7 +19,7 @@ export function numberFlag(name: string, def: number, o: { min?: number; integer
  */
 export async function benchKafka(
   prefix: string,
-): Promise<{ env: Record<string, string>; label: string; close(): void }> {
+): Promise<{ env: Record<string, string>; mock: boolean; label: string; close(): void }> {
   const given = process.env.KAFKA_BROKERS;
   const mock = given ? null : await startMockCluster();
   const brokers = given ?? mock!.brokers;
@@ -32,7 +32,11 @@ export async function benchKafka(
       KAFKA_GROUP_ID: `${prefix}-workers-${suffix}`,
       // the mock answers an empty fetch only when the wait ran out (a real broker answers when data arrives)
       KAFKA_FETCH_MAX_WAIT_MS: process.env.KAFKA_FETCH_MAX_WAIT_MS ?? (mock ? '10' : '100'),
+      // tuning knobs passed on as they are
+      ...(process.env.KAFKA_LINGER_MS ? { KAFKA_LINGER_MS: process.env.KAFKA_LINGER_MS } : {}),
+      ...(process.env.WORKER_MAX_IN_FLIGHT ? { WORKER_MAX_IN_FLIGHT: process.env.WORKER_MAX_IN_FLIGHT } : {}),
     },
+    mock: mock !== null,
     label: mock ? `mock cluster (kcat) at ${brokers}` : brokers,
     close: () => mock?.child.kill('SIGKILL'),
   };

@@ -1,7 +1,6 @@
-import { DomainError, type DomainErrorCode } from '../domain/index.js';
+import { DomainError, type DomainErrorCode, type Escrow } from '../domain/index.js';
 import { recordedRefusal, type CommandSink, type HandledCommand } from './commandHandler.js';
 import type { CommandEnvelope, CommandResult } from './envelope.js';
-import type { EscrowReadModel } from './ports.js';
 
 /** Hands a command to the workers (Kafka's commands topic); resolves once the broker has it. */
 export interface CommandTransport {
@@ -10,7 +9,8 @@ export interface CommandTransport {
 
 /** Where the API reads a command's outcome, and notes one it stopped waiting for. */
 export interface CommandOutcomes {
-  commandResult(commandId: string): Promise<(CommandResult & { actorId: string }) | null>;
+  /** A command's recorded result, with the escrow `escrowId` as it is now (one read): null before the outcome. */
+  commandOutcome(commandId: string, escrowId: string): Promise<{ result: CommandResult; escrow: Escrow | null } | null>;
   /** Those of `ids` that have an outcome now. */
   withOutcome(ids: readonly string[]): Promise<string[]>;
   markSubmitted(env: CommandEnvelope, at: string): Promise<void>;
@@ -108,7 +108,6 @@ export class RemoteCommandGateway implements CommandSink {
       transport: CommandTransport;
       outcomes: CommandOutcomes;
       waiter: OutcomeWaiter;
-      readModel: Pick<EscrowReadModel, 'getEscrow'>;
       replyTimeoutMs: number;
       now: () => Date;
     },
@@ -119,18 +118,22 @@ export class RemoteCommandGateway implements CommandSink {
     // redelivery is kept from applying what was refused.
     const env: CommandEnvelope = { ...command, recordRejection: true };
     // Only a keyed command's id can have been seen before (an unkeyed one is fresh): answer it from its outcome.
-    const prior = env.requestHash ? await this.deps.outcomes.commandResult(env.commandId) : null;
+    const prior = env.requestHash ? await this.deps.outcomes.commandOutcome(env.commandId, env.escrowId) : null;
     if (prior) return this.answer(env, prior, true);
     await this.deps.transport.send(env);
     if (await this.deps.waiter.wait(env.commandId, this.deps.replyTimeoutMs)) {
-      const result = await this.deps.outcomes.commandResult(env.commandId);
-      if (result) return this.answer(env, result, false);
+      const outcome = await this.deps.outcomes.commandOutcome(env.commandId, env.escrowId);
+      if (outcome) return this.answer(env, outcome, false);
     }
     await this.deps.outcomes.markSubmitted(env, this.deps.now().toISOString());
     throw new CommandPending(env.commandId);
   }
 
-  private async answer(env: CommandEnvelope, r: CommandResult, duplicate: boolean): Promise<HandledCommand> {
+  private answer(
+    env: CommandEnvelope,
+    { result: r, escrow }: { result: CommandResult; escrow: Escrow | null },
+    duplicate: boolean,
+  ): HandledCommand {
     const otherRequest = env.requestHash != null && (r.requestHash ?? null) !== env.requestHash;
     if (r.escrowId !== env.escrowId || r.type !== env.type || otherRequest) {
       throw new DomainError(
@@ -143,7 +146,6 @@ export class RemoteCommandGateway implements CommandSink {
         ? recordedRefusal(r.rejection)
         : new DomainError(r.rejection.code as DomainErrorCode, r.rejection.message, r.rejection.details);
     }
-    const escrow = await this.deps.readModel.getEscrow(r.escrowId);
     if (!escrow) throw new Error(`escrow ${r.escrowId} of command ${r.commandId} is missing`);
     return { result: r, escrow, duplicate, events: [] };
   }

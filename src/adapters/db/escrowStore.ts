@@ -249,6 +249,19 @@ export class SqlEscrowStore implements EscrowStore, EscrowReadModel {
     return r ? { ...r.result, actorId: r.actor_id } : null;
   }
 
+  async commandOutcome(
+    commandId: string,
+    escrowId: string,
+  ): Promise<{ result: CommandResult; escrow: Escrow | null } | null> {
+    const { rows } = await this.db.query<{ result: CommandResult; escrow: EscrowJson | null }>(
+      `SELECT p.result, (SELECT escrow_aggregate(e) FROM escrows e WHERE e.id = $2) AS escrow
+         FROM processed_commands p WHERE p.command_id = $1`,
+      [commandId, escrowId],
+    );
+    const r = rows[0];
+    return r ? { result: r.result, escrow: r.escrow ? escrowFromJson(r.escrow) : null } : null;
+  }
+
   findByPaymentReference(reference: string): Promise<PaymentTarget | null> {
     return this.paymentTargetWhere('payment_reference = $1', reference);
   }
