@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { WebhookSignatureError } from '../src/app/ports.js';
+import { WebhookSignatureError } from '../src/app/ports/index.js';
 import { DomainError } from '../src/domain/index.js';
 import {
   ENGINE_KINDS,

@@ -6,7 +6,7 @@ import { migrate } from '../src/adapters/db/migrate.js';
 import { openPglite } from '../src/adapters/db/pglite.js';
 import { openPostgres } from '../src/adapters/db/postgres.js';
 import { escrowProblems } from '../src/app/verify.js';
-import type { Clock } from '../src/app/ports.js';
+import type { Clock } from '../src/app/ports/index.js';
 import { loadConfig } from '../src/config.js';
 import type { Actor } from '../src/domain/index.js';
 import { createEngine, type Engine } from '../src/main.js';

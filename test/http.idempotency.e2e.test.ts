@@ -4,7 +4,8 @@ import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { SqlIdempotencyStore } from '../src/adapters/db/idempotencyStore.js';
 import { RedisIdempotencyStore } from '../src/adapters/redis/idempotencyStore.js';
-import { keyedCommandId, requestHash, type IdempotencyStore } from '../src/http/idempotency.js';
+import type { IdempotencyStore } from '../src/app/ports/index.js';
+import { keyedCommandId, requestHash } from '../src/http/idempotency.js';
 import {
   ENGINE_KINDS,
   assertDatabaseVerifies,

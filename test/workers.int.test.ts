@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { StoredEvent } from '../src/app/ports.js';
+import type { StoredEvent } from '../src/app/ports/index.js';
 import {
   ENGINE_KINDS,
   actors,

@@ -19,7 +19,7 @@ import {
   type WebhookMark,
 } from './envelope.js';
 import { derivedId, isUuid } from './ids.js';
-import { VersionConflict, type Clock, type EscrowStore, type StoredEvent } from './ports.js';
+import { VersionConflict, type Clock, type EscrowStore, type StoredEvent } from './ports/index.js';
 
 export interface HandledCommand {
   result: CommandResult;

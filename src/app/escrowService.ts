@@ -13,7 +13,7 @@ import {
 import type { CommandSink, HandledCommand } from './commandHandler.js';
 import type { CommandEnvelope } from './envelope.js';
 import { derivedId, isUuid, newId } from './ids.js';
-import type { AuditEntry, Clock, EscrowFilter, EscrowReadModel, PaymentRail, StoredEvent } from './ports.js';
+import type { AuditEntry, Clock, EscrowFilter, EscrowReadModel, PaymentRail, StoredEvent } from './ports/index.js';
 
 export type CreateEscrowInput = Omit<Extract<EscrowCommand, { type: 'CreateEscrow' }>, 'type' | 'payment'>;
 

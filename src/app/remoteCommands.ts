@@ -1,20 +1,7 @@
 import { DomainError, type DomainErrorCode, type Escrow } from '../domain/index.js';
 import { recordedRefusal, type CommandSink, type HandledCommand } from './commandHandler.js';
 import type { CommandEnvelope, CommandResult } from './envelope.js';
-
-/** Hands a command to the workers (Kafka's commands topic); resolves once the broker has it. */
-export interface CommandTransport {
-  send(env: CommandEnvelope): Promise<void>;
-}
-
-/** Where the API reads a command's outcome, and notes one it stopped waiting for. */
-export interface CommandOutcomes {
-  /** A command's recorded result, with the escrow `escrowId` as it is now (one read): null before the outcome. */
-  commandOutcome(commandId: string, escrowId: string): Promise<{ result: CommandResult; escrow: Escrow | null } | null>;
-  /** Those of `ids` that have an outcome now. */
-  withOutcome(ids: readonly string[]): Promise<string[]>;
-  markSubmitted(env: CommandEnvelope, at: string): Promise<void>;
-}
+import type { CommandOutcomes, CommandTransport } from './ports/index.js';
 
 /** The command was accepted (it is on the broker) but its outcome did not arrive within the reply timeout. */
 export class CommandPending extends Error {

@@ -1,13 +1,5 @@
 import { fold, ledgerViolations, type DomainEvent, type Escrow } from '../domain/index.js';
-import type { EscrowReadModel, StoredEvent } from './ports.js';
-
-export interface IntegrityStore {
-  escrowIdsAfter(afterId: string | null, limit: number): Promise<string[]>;
-  /** Ledger transactions whose postings do not sum to zero per currency. */
-  unbalancedTransactions(): Promise<{ transactionId: string; currency: string; sum: string }[]>;
-  /** Rows that point at another escrow than their event/command says (postings, outbox, processed commands). */
-  crossReferenceErrors(): Promise<string[]>;
-}
+import type { EscrowReadModel, IntegrityStore, StoredEvent } from './ports/index.js';
 
 export interface VerifyReport {
   escrowsChecked: number;

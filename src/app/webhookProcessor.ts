@@ -2,8 +2,8 @@ import { DomainError, type Actor, type Rail } from '../domain/index.js';
 import type { CommandHandler } from './commandHandler.js';
 import type { CommandEnvelope } from './envelope.js';
 import { derivedId } from './ids.js';
-import type { Clock, EscrowReadModel, PaymentRail, WebhookAction } from './ports.js';
-import type { SettlementStore, WebhookStore } from './workerPorts.js';
+import type { Clock, EscrowReadModel, PaymentRail, WebhookAction } from './ports/index.js';
+import type { SettlementStore, WebhookStore } from './ports/index.js';
 
 export type WebhookOutcome =
   | { status: 'processed'; outcome: string; escrowId: string | null }

@@ -5,36 +5,7 @@ import type { SubmitOptions } from '../app/escrowService.js';
 import { canonical } from '../app/verify.js';
 import { HttpError } from './problem.js';
 
-/** A response kept for replay: status, content type and the body byte for byte. */
-export interface StoredResponse {
-  status: number;
-  contentType: string;
-  body: string;
-}
-
-export type Claim =
-  | { kind: 'claimed' }
-  | { kind: 'in-flight'; requestHash: string }
-  | { kind: 'done'; requestHash: string; response: StoredResponse };
-
-/**
- * Where keyed responses are kept for IDEMPOTENCY_TTL_HOURS (PostgreSQL or Redis). Times come from the engine's
- * clock. A record is logically gone once `expiresAt` has passed, whatever the backend still holds.
- */
-export interface IdempotencyStore {
-  /**
-   * Takes the key for this request unless a live record holds it: a stored response (`done`) or another request
-   * still in flight whose lock has not run out. An expired record, or a lock left by a request that died, is taken
-   * over.
-   */
-  claim(id: string, requestHash: string, now: Date, lockMs: number, ttlMs: number): Promise<Claim>;
-  /** Stores the response of the request holding the key. */
-  complete(id: string, requestHash: string, response: StoredResponse, now: Date, ttlMs: number): Promise<void>;
-  /** Lets the key go without a response (the request failed in a way a retry may fix). */
-  release(id: string, requestHash: string): Promise<void>;
-  /** Deletes expired records; returns how many. */
-  prune(now: Date): Promise<number>;
-}
+import type { IdempotencyStore, StoredResponse } from '../app/ports/index.js';
 
 export interface IdempotencySettings {
   store: IdempotencyStore;

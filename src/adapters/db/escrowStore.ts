@@ -11,9 +11,9 @@ import {
   type LoadedEscrow,
   type PaymentTarget,
   type StoredEvent,
-} from '../../app/ports.js';
+} from '../../app/ports/index.js';
 import { isUuid } from '../../app/ids.js';
-import type { IntegrityStore } from '../../app/verify.js';
+import type { IntegrityStore } from '../../app/ports/index.js';
 import { CommitBatcher, type CommitBatcherOptions } from './commitBatcher.js';
 import { isPgError, type Database } from './database.js';
 import {

@@ -1,4 +1,4 @@
-import type { Claim, IdempotencyStore, StoredResponse } from '../../http/idempotency.js';
+import type { Claim, IdempotencyStore, StoredResponse } from '../../app/ports/index.js';
 import type { Database } from './database.js';
 
 interface Row {

@@ -7,8 +7,8 @@ import type {
   SettlementStore,
   TimeoutStore,
   WebhookStore,
-} from '../../app/workerPorts.js';
-import type { StoredEvent } from '../../app/ports.js';
+} from '../../app/ports/index.js';
+import type { StoredEvent } from '../../app/ports/index.js';
 import type { Database } from './database.js';
 
 export interface DeadLetter {

@@ -1,5 +1,5 @@
-import type { StoredEvent } from '../../app/ports.js';
-import type { EventPublisher, OutboxMessage } from '../../app/workerPorts.js';
+import type { StoredEvent } from '../../app/ports/index.js';
+import type { EventPublisher, OutboxMessage } from '../../app/ports/index.js';
 
 export type EventSubscriber = (event: StoredEvent) => Promise<void> | void;
 

@@ -1,6 +1,6 @@
 import type { Producer } from 'kafkajs';
 import { COMMAND_TYPES } from '../../domain/index.js';
-import type { CommandTransport } from '../../app/remoteCommands.js';
+import type { CommandTransport } from '../../app/ports/index.js';
 import type { CommandEnvelope } from '../../app/envelope.js';
 
 /** Thrown for a message on the commands topic that is not a command envelope: it goes to the DLQ as is. */

@@ -1,5 +1,5 @@
 import type { Producer } from 'kafkajs';
-import type { EventPublisher, OutboxMessage } from '../../app/workerPorts.js';
+import type { EventPublisher, OutboxMessage } from '../../app/ports/index.js';
 
 /**
  * The outbox's Kafka side (SPEC §4): events to KAFKA_EVENTS_TOPIC, key = escrow id (one partition per escrow, so its

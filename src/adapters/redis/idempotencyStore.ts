@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { Claim, IdempotencyStore, StoredResponse } from '../../http/idempotency.js';
+import type { Claim, IdempotencyStore, StoredResponse } from '../../app/ports/index.js';
 
 /** What a key holds in Redis (JSON). `status` is absent while the first request is in flight. */
 interface Record_ {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DomainError } from '../../../domain/index.js';
-import type { EscrowReadModel } from '../../../app/ports.js';
+import type { EscrowReadModel } from '../../../app/ports/index.js';
 import type { WebhookOutcome, WebhookProcessor } from '../../../app/webhookProcessor.js';
 import { SANDBOX_MAGIC, SANDBOX_SIGNATURE_HEADER, type SandboxRail, type SandboxWebhookBody } from './sandboxRail.js';
 

@@ -7,7 +7,7 @@ import {
   type SettlementOrder,
   type SettlementOutcome,
   type WebhookAction,
-} from '../../../app/ports.js';
+} from '../../../app/ports/index.js';
 
 export const SANDBOX_SIGNATURE_HEADER = 'x-sandbox-signature';
 const TOLERANCE_SECONDS = 300;

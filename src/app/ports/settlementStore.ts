@@ -1,0 +1,26 @@
+import type { Rail, SettlementKind } from '../../domain/index.js';
+
+export interface ClaimedSettlement {
+  id: string;
+  escrowId: string;
+  rail: Rail;
+  kind: SettlementKind;
+  amount: bigint;
+  currency: string;
+  beneficiaryId: string;
+  paymentReference: string;
+  /** Attempts so far including this one (never reset) and failures since the last admin retry. */
+  attempts: number;
+  failures: number;
+}
+
+export interface SettlementStore {
+  /** Leases due PENDING settlements (FOR UPDATE SKIP LOCKED), counting the attempt. */
+  claimDue(limit: number, leaseMs: number): Promise<ClaimedSettlement[]>;
+  /** Records a failed attempt and schedules the next one after `delayMs × 2^(failures-1)`. */
+  scheduleRetry(id: string, error: string, baseDelayMs: number): Promise<void>;
+  /** Releases the lease without counting a failure (the result was recorded by a command). */
+  release(id: string): Promise<void>;
+  findEscrowOf(settlementId: string): Promise<string | null>;
+  countByStatus(): Promise<Record<string, number>>;
+}
