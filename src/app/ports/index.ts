@@ -7,6 +7,7 @@ export * from './escrowStore.js';
 export * from './eventPublisher.js';
 export * from './idempotencyStore.js';
 export * from './integrityStore.js';
+export * from './operationsQueries.js';
 export * from './outboxStore.js';
 export * from './paymentRail.js';
 export * from './settlementStore.js';

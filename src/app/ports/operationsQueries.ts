@@ -1,0 +1,11 @@
+/** Database figures for health, metrics and the operator's status commands (one implementation per database). */
+export interface OperationsQueries {
+  /** Round trip to the database; throws when it does not answer. */
+  ping(): Promise<void>;
+  /** Escrows per status. */
+  escrowsByStatus(): Promise<Record<string, number>>;
+  /** Settlements per status. */
+  settlementsByStatus(): Promise<Record<string, number>>;
+  /** Connection pool figures (PGlite has one in-process connection). */
+  poolStats(): { total: number; idle: number; waiting: number };
+}
