@@ -1,59 +1,14 @@
-import type { DomainEvent } from './events.js';
+import type { DomainEvent, EventPayload, SettlementData } from './events.js';
 import type { Escrow, Settlement } from './types.js';
-import type { SettlementData } from './events.js';
 
-const settlement = (s: SettlementData, at: string): Settlement => ({
-  id: s.id,
-  kind: s.kind,
-  amount: BigInt(s.amount),
-  currency: s.currency,
-  beneficiaryId: s.beneficiaryId,
-  status: 'PENDING',
-  providerReference: null,
-  failureReason: null,
-  createdAt: at,
-  completedAt: null,
-});
+type Applied<T extends EventPayload['type']> = Extract<DomainEvent, { type: T }> & { escrowId: string };
 
 /**
  * Applies one event to the state. Pure and total: folding an escrow's events from null reproduces the aggregate,
  * which is what `escrow verify` checks against the stored rows. Every event adds one to the version.
  */
 export function evolve(state: Escrow | null, event: DomainEvent & { escrowId: string }): Escrow {
-  if (event.type === 'EscrowCreated') {
-    const d = event.data;
-    return {
-      id: event.escrowId,
-      offerId: d.offerId,
-      contractId: d.contractId,
-      buyerId: d.buyerId,
-      sellerId: d.sellerId,
-      rail: d.rail,
-      currency: d.currency,
-      amount: BigInt(d.amount),
-      buyerFee: BigInt(d.buyerFee),
-      sellerFee: BigInt(d.sellerFee),
-      status: 'AWAIT_FUNDS',
-      version: 1,
-      expiresAt: d.expiresAt,
-      autoRefundAt: null,
-      metadata: d.metadata,
-      payment: d.payment,
-      fundedAmount: 0n,
-      releasedAmount: 0n,
-      refundedAmount: 0n,
-      feeAmount: 0n,
-      fundingTransactionId: null,
-      refundType: null,
-      cancelReason: null,
-      flaggedForReview: false,
-      createdAt: event.occurredAt,
-      updatedAt: event.occurredAt,
-      deliveries: [],
-      disputes: [],
-      settlements: [],
-    };
-  }
+  if (event.type === 'EscrowCreated') return created(event);
   if (!state) throw new Error(`cannot apply ${event.type} before EscrowCreated`);
   const e: Escrow = { ...state, version: state.version + 1, updatedAt: event.occurredAt };
   const at = event.occurredAt;
@@ -71,25 +26,8 @@ export function evolve(state: Escrow | null, event: DomainEvent & { escrowId: st
       return e;
     case 'EscrowCancelled':
       return { ...e, status: 'CANCELLED', cancelReason: event.data.reason };
-    case 'EscrowDelivered': {
-      const d = event.data;
-      return {
-        ...e,
-        status: 'DELIVERED',
-        autoRefundAt: d.autoRefundAt,
-        deliveries: [
-          ...e.deliveries,
-          {
-            id: d.deliveryId,
-            title: d.title,
-            description: d.description,
-            evidence: d.evidence,
-            deliveredBy: event.actorId,
-            createdAt: at,
-          },
-        ],
-      };
-    }
+    case 'EscrowDelivered':
+      return delivered(e, event);
     case 'DeliveryConfirmed':
       return e;
     case 'EscrowReleased':
@@ -110,30 +48,8 @@ export function evolve(state: Escrow | null, event: DomainEvent & { escrowId: st
         feeAmount: e.feeAmount + BigInt(event.data.feeAmount),
         settlements: [...e.settlements, ...event.data.settlements.map((s) => settlement(s, at))],
       };
-    case 'DisputeOpened': {
-      const d = event.data;
-      return {
-        ...e,
-        status: 'DISPUTED',
-        disputes: [
-          ...e.disputes,
-          {
-            id: d.disputeId,
-            openedBy: event.actorId,
-            reason: d.reason,
-            description: d.description,
-            evidence: d.evidence,
-            status: 'OPEN',
-            reviewerId: null,
-            resolution: null,
-            buyerAmount: null,
-            resolutionReason: null,
-            createdAt: at,
-            resolvedAt: null,
-          },
-        ],
-      };
-    }
+    case 'DisputeOpened':
+      return disputeOpened(e, event);
     case 'DisputeReviewStarted':
       return {
         ...e,
@@ -141,55 +57,12 @@ export function evolve(state: Escrow | null, event: DomainEvent & { escrowId: st
           d.id === event.data.disputeId ? { ...d, status: 'IN_REVIEW', reviewerId: event.data.reviewerId } : d,
         ),
       };
-    case 'DisputeResolved': {
-      const r = event.data;
-      return {
-        ...e,
-        disputes: e.disputes.map((d) =>
-          d.id === r.disputeId
-            ? {
-                ...d,
-                status: 'RESOLVED',
-                resolution: r.resolution,
-                buyerAmount: r.buyerAmount === null ? null : BigInt(r.buyerAmount),
-                resolutionReason: r.reason,
-                resolvedAt: at,
-              }
-            : d,
-        ),
-      };
-    }
+    case 'DisputeResolved':
+      return disputeResolved(e, event);
     case 'SettlementSucceeded':
-      return {
-        ...e,
-        settlements: e.settlements.map((s) =>
-          s.id === event.data.settlementId
-            ? {
-                ...s,
-                status: 'SUCCEEDED',
-                providerReference: event.data.providerReference,
-                failureReason: null,
-                completedAt: at,
-              }
-            : s,
-        ),
-      };
     case 'SettlementFailed':
-      return {
-        ...e,
-        settlements: e.settlements.map((s) =>
-          s.id === event.data.settlementId
-            ? { ...s, status: 'FAILED', failureReason: event.data.reason, completedAt: at }
-            : s,
-        ),
-      };
     case 'SettlementRetried':
-      return {
-        ...e,
-        settlements: e.settlements.map((s) =>
-          s.id === event.data.settlementId ? { ...s, status: 'PENDING', failureReason: null, completedAt: null } : s,
-        ),
-      };
+      return settlementUpdated(e, event);
     case 'EscrowFlaggedForReview':
       return { ...e, flaggedForReview: true };
     default: {
@@ -204,4 +77,145 @@ export function fold(escrowId: string, events: readonly DomainEvent[]): Escrow |
   let s: Escrow | null = null;
   for (const ev of events) s = evolve(s, { ...ev, escrowId });
   return s;
+}
+
+function created(event: Applied<'EscrowCreated'>): Escrow {
+  const d = event.data;
+  return {
+    id: event.escrowId,
+    offerId: d.offerId,
+    contractId: d.contractId,
+    buyerId: d.buyerId,
+    sellerId: d.sellerId,
+    rail: d.rail,
+    currency: d.currency,
+    amount: BigInt(d.amount),
+    buyerFee: BigInt(d.buyerFee),
+    sellerFee: BigInt(d.sellerFee),
+    status: 'AWAIT_FUNDS',
+    version: 1,
+    expiresAt: d.expiresAt,
+    autoRefundAt: null,
+    metadata: d.metadata,
+    payment: d.payment,
+    fundedAmount: 0n,
+    releasedAmount: 0n,
+    refundedAmount: 0n,
+    feeAmount: 0n,
+    fundingTransactionId: null,
+    refundType: null,
+    cancelReason: null,
+    flaggedForReview: false,
+    createdAt: event.occurredAt,
+    updatedAt: event.occurredAt,
+    deliveries: [],
+    disputes: [],
+    settlements: [],
+  };
+}
+
+function delivered(e: Escrow, event: Applied<'EscrowDelivered'>): Escrow {
+  const d = event.data;
+  return {
+    ...e,
+    status: 'DELIVERED',
+    autoRefundAt: d.autoRefundAt,
+    deliveries: [
+      ...e.deliveries,
+      {
+        id: d.deliveryId,
+        title: d.title,
+        description: d.description,
+        evidence: d.evidence,
+        deliveredBy: event.actorId,
+        createdAt: event.occurredAt,
+      },
+    ],
+  };
+}
+
+function disputeOpened(e: Escrow, event: Applied<'DisputeOpened'>): Escrow {
+  const d = event.data;
+  return {
+    ...e,
+    status: 'DISPUTED',
+    disputes: [
+      ...e.disputes,
+      {
+        id: d.disputeId,
+        openedBy: event.actorId,
+        reason: d.reason,
+        description: d.description,
+        evidence: d.evidence,
+        status: 'OPEN',
+        reviewerId: null,
+        resolution: null,
+        buyerAmount: null,
+        resolutionReason: null,
+        createdAt: event.occurredAt,
+        resolvedAt: null,
+      },
+    ],
+  };
+}
+
+function disputeResolved(e: Escrow, event: Applied<'DisputeResolved'>): Escrow {
+  const r = event.data;
+  return {
+    ...e,
+    disputes: e.disputes.map((d) =>
+      d.id === r.disputeId
+        ? {
+            ...d,
+            status: 'RESOLVED',
+            resolution: r.resolution,
+            buyerAmount: r.buyerAmount === null ? null : BigInt(r.buyerAmount),
+            resolutionReason: r.reason,
+            resolvedAt: event.occurredAt,
+          }
+        : d,
+    ),
+  };
+}
+
+const settlement = (s: SettlementData, at: string): Settlement => ({
+  id: s.id,
+  kind: s.kind,
+  amount: BigInt(s.amount),
+  currency: s.currency,
+  beneficiaryId: s.beneficiaryId,
+  status: 'PENDING',
+  providerReference: null,
+  failureReason: null,
+  createdAt: at,
+  completedAt: null,
+});
+
+/** A settlement's outcome as the rail reports it, or its retry: only the named settlement changes. */
+function settlementUpdated(
+  e: Escrow,
+  event: Applied<'SettlementSucceeded'> | Applied<'SettlementFailed'> | Applied<'SettlementRetried'>,
+): Escrow {
+  const at = event.occurredAt;
+  const next = (s: Settlement): Settlement => {
+    switch (event.type) {
+      case 'SettlementSucceeded':
+        return {
+          ...s,
+          status: 'SUCCEEDED',
+          providerReference: event.data.providerReference,
+          failureReason: null,
+          completedAt: at,
+        };
+      case 'SettlementFailed':
+        return { ...s, status: 'FAILED', failureReason: event.data.reason, completedAt: at };
+      case 'SettlementRetried':
+        return { ...s, status: 'PENDING', failureReason: null, completedAt: null };
+      default: {
+        const _exhaustive: never = event;
+        throw new Error(`not a settlement event: ${(_exhaustive as { type: string }).type}`);
+      }
+    }
+  };
+  return { ...e, settlements: e.settlements.map((s) => (s.id === event.data.settlementId ? next(s) : s)) };
 }

@@ -8,3 +8,4 @@ export * from './ledger.js';
 export * from './money.js';
 export * from './types.js';
 export * from './policy.js';
+export * from './limits.js';

@@ -1,4 +1,8 @@
 import { DomainError } from './errors.js';
+import { MAX_MINOR, MINOR_UNITS_PATTERN } from './limits.js';
+
+// Re-exported so that money's range stays importable beside the functions that enforce it.
+export { MAX_MINOR };
 
 /** Minor-unit exponent per currency (USD cents, USDC micro-units). */
 export const DEFAULT_CURRENCY_EXPONENTS: Readonly<Record<string, number>> = {
@@ -9,10 +13,7 @@ export const DEFAULT_CURRENCY_EXPONENTS: Readonly<Record<string, number>> = {
   USDC: 6,
 };
 
-/** Largest amount the engine accepts: 10^15 minor units keeps every sum far inside int8. */
-export const MAX_MINOR = 10n ** 15n;
-
-const DIGITS = /^(0|[1-9][0-9]{0,17})$/;
+const DIGITS = new RegExp(MINOR_UNITS_PATTERN);
 
 /** Parses a digit-string amount in minor units. Rejects signs, decimals, exponents, floats and leading zeros. */
 export function parseMinor(value: unknown, field = 'amount'): bigint {

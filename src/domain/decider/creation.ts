@@ -1,0 +1,90 @@
+import type { DecideContext } from '../commands.js';
+import { DomainError, invalid } from '../errors.js';
+import type { EventPayload } from '../events.js';
+import { computeFees } from '../fees.js';
+import { TEXT_MAX_LENGTH } from '../limits.js';
+import { parseMinor, parsePositiveMinor } from '../money.js';
+import type { Escrow } from '../types.js';
+import { assertActor, assertStatus } from './actors.js';
+import type { CommandOf } from './command.js';
+import { addDays } from './deadlines.js';
+import { identifier, metadataOf, optionalText } from './guards.js';
+
+// Opening an escrow, and cancelling it before it is funded.
+
+export function createEscrow(c: CommandOf<'CreateEscrow'>, ctx: DecideContext): EventPayload {
+  const { actor, policy } = ctx;
+  const offerId = identifier(c.offerId, 'offerId');
+  const contractId = c.contractId == null ? null : identifier(c.contractId, 'contractId');
+  const buyerId = identifier(c.buyerId, 'buyerId');
+  const sellerId = identifier(c.sellerId, 'sellerId');
+  if (buyerId === sellerId) throw invalid('sellerId', 'buyer and seller must be different');
+  if (actor.role === 'user' && actor.id !== buyerId && actor.id !== sellerId) {
+    throw new DomainError('FORBIDDEN', 'a user may only open an escrow they are the buyer or seller of');
+  }
+  if (actor.role === 'system') throw new DomainError('FORBIDDEN', 'the system does not open escrows');
+  assertRailCurrency(c, ctx);
+  const amount = parsePositiveMinor(c.amount, 'amount');
+  const { buyerFee, sellerFee } = feesOf(c, ctx, amount);
+  if (typeof c.payment?.reference !== 'string' || c.payment.reference.length === 0) {
+    throw invalid('payment', 'payment instructions with a reference are required');
+  }
+  return {
+    type: 'EscrowCreated',
+    data: {
+      offerId,
+      contractId,
+      buyerId,
+      sellerId,
+      rail: c.rail,
+      currency: c.currency,
+      amount: amount.toString(),
+      buyerFee: buyerFee.toString(),
+      sellerFee: sellerFee.toString(),
+      expiresAt: addDays(ctx.now, policy.paymentDeadlineDays),
+      metadata: metadataOf(c.metadata),
+      payment: c.payment,
+    },
+  };
+}
+
+function assertRailCurrency(c: CommandOf<'CreateEscrow'>, { policy }: DecideContext): void {
+  const railCurrencies = Object.hasOwn(policy.railCurrencies, c.rail) ? policy.railCurrencies[c.rail] : undefined;
+  if (!railCurrencies) throw invalid('rail', `must be one of ${Object.keys(policy.railCurrencies).join(', ')}`);
+  if (!railCurrencies.includes(c.currency)) {
+    throw new DomainError('CURRENCY_NOT_SUPPORTED', `rail ${c.rail} does not accept ${String(c.currency)}`, {
+      errors: [{ field: 'currency', message: `must be one of ${railCurrencies.join(', ')} for ${c.rail}` }],
+    });
+  }
+}
+
+/** The policy's fees for the rail, unless a service or admin caller sets them. */
+function feesOf(
+  c: CommandOf<'CreateEscrow'>,
+  { actor, policy }: DecideContext,
+  amount: bigint,
+): { buyerFee: bigint; sellerFee: bigint } {
+  const overridesFees = c.buyerFee !== undefined || c.sellerFee !== undefined;
+  if (overridesFees && actor.role === 'user') {
+    throw new DomainError('FORBIDDEN', 'only service or admin callers may set fees');
+  }
+  const defaults = computeFees(policy.fees, c.rail, amount);
+  const buyerFee = c.buyerFee === undefined ? defaults.buyerFee : parseMinor(c.buyerFee, 'buyerFee');
+  const sellerFee = c.sellerFee === undefined ? defaults.sellerFee : parseMinor(c.sellerFee, 'sellerFee');
+  if (sellerFee > amount) {
+    throw c.sellerFee === undefined
+      ? invalid('amount', `must be at least the ${c.rail} seller fee of ${sellerFee}`)
+      : invalid('sellerFee', 'must not exceed the amount');
+  }
+  return { buyerFee, sellerFee };
+}
+
+export function cancelEscrow(c: CommandOf<'CancelEscrow'>, e: Escrow, ctx: DecideContext): EventPayload[] {
+  assertActor(e, ctx, ['buyer', 'seller', 'admin'], 'cancel this escrow');
+  assertStatus(e, ['AWAIT_FUNDS'], 'cancel');
+  const buyer = ctx.actor.role === 'user' && ctx.actor.id === e.buyerId;
+  const reason = ctx.actor.role === 'admin' ? 'ADMIN' : buyer ? 'BUYER_CANCELLED' : 'SELLER_CANCELLED';
+  return [
+    { type: 'EscrowCancelled', data: { reason, note: optionalText(c.reason, 'reason', TEXT_MAX_LENGTH.reason) } },
+  ];
+}
