@@ -2,15 +2,12 @@ import type { DecideContext } from '../commands.js';
 import { DomainError, invalid } from '../errors.js';
 import type { EventPayload } from '../events.js';
 import { computeFees } from '../fees.js';
-import { TEXT_MAX_LENGTH } from '../limits.js';
 import { parseMinor, parsePositiveMinor } from '../money.js';
-import type { Escrow } from '../types.js';
-import { assertActor, assertStatus } from './actors.js';
 import type { CommandOf } from './command.js';
 import { addDays } from './deadlines.js';
-import { identifier, metadataOf, optionalText } from './guards.js';
+import { identifier, metadataOf } from './guards.js';
 
-// Opening an escrow, and cancelling it before it is funded.
+// Opening an escrow: who may, on which rail and currency, with which fees and deadline.
 
 export function createEscrow(c: CommandOf<'CreateEscrow'>, ctx: DecideContext): EventPayload {
   const { actor, policy } = ctx;
@@ -77,14 +74,4 @@ function feesOf(
       : invalid('sellerFee', 'must not exceed the amount');
   }
   return { buyerFee, sellerFee };
-}
-
-export function cancelEscrow(c: CommandOf<'CancelEscrow'>, e: Escrow, ctx: DecideContext): EventPayload[] {
-  assertActor(e, ctx, ['buyer', 'seller', 'admin'], 'cancel this escrow');
-  assertStatus(e, ['AWAIT_FUNDS'], 'cancel');
-  const buyer = ctx.actor.role === 'user' && ctx.actor.id === e.buyerId;
-  const reason = ctx.actor.role === 'admin' ? 'ADMIN' : buyer ? 'BUYER_CANCELLED' : 'SELLER_CANCELLED';
-  return [
-    { type: 'EscrowCancelled', data: { reason, note: optionalText(c.reason, 'reason', TEXT_MAX_LENGTH.reason) } },
-  ];
 }

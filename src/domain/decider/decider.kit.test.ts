@@ -1,0 +1,158 @@
+// Shared by the decider's tests; runs no tests itself. Named *.test.ts so the build leaves it (and the test fixtures
+// it imports) out of dist.
+import {
+  BUYER_ID,
+  DISPUTE_ID,
+  NOW,
+  SELLER_ID,
+  createCommand,
+  givenEscrow,
+  histories,
+  type ActorName,
+} from '../../../test/domainFixtures.js';
+import type { CommandType, EscrowCommand } from '../commands.js';
+import { addDays } from '../decider.js';
+import type { SettlementData } from '../events.js';
+import type { Escrow, EscrowStatus } from '../types.js';
+
+/** For inputs the types forbid but the wire can carry. */
+export const untyped = <T>(value: unknown): T => value as T;
+export type CreateOverrides = Parameters<typeof createCommand>[0];
+
+export const inStatus = (status: EscrowStatus): Escrow => givenEscrow(histories[status]());
+export const LATE = addDays(NOW, 30);
+
+export const payoutData = (amount: string, id = '1-settlement:payout'): SettlementData => ({
+  id,
+  kind: 'PAYOUT',
+  amount,
+  currency: 'USD',
+  beneficiaryId: SELLER_ID,
+});
+export const refundData = (amount: string, id = '1-settlement:refund'): SettlementData => ({
+  id,
+  kind: 'REFUND',
+  amount,
+  currency: 'USD',
+  beneficiaryId: BUYER_ID,
+});
+
+// ---------------------------------------------------------------------------------------------------------------------
+// The whole table: every status × every command, with a caller who may issue it and a valid payload.
+
+export interface ValidCommand {
+  actor: ActorName;
+  command: EscrowCommand;
+  now?: string;
+  /** Where the command is accepted (for the actor table). */
+  home: EscrowStatus | null;
+  /** Who may issue it, among buyer, seller, service, admin, system. */
+  allowed: readonly ActorName[];
+}
+
+/** A valid command of each type; settlement commands name the escrow's first settlement. */
+const VALID: { [T in CommandType]: (settlementId: string) => ValidCommand } = {
+  CreateEscrow: () => ({
+    actor: 'buyer',
+    command: createCommand(),
+    home: null,
+    allowed: ['buyer', 'seller', 'service', 'admin'],
+  }),
+  CancelEscrow: () => ({
+    actor: 'buyer',
+    command: { type: 'CancelEscrow' },
+    home: 'AWAIT_FUNDS',
+    allowed: ['buyer', 'seller', 'admin'],
+  }),
+  ConfirmPayment: () => ({
+    actor: 'admin',
+    command: { type: 'ConfirmPayment', transactionId: 'manual-1', evidence: 'bank statement' },
+    home: 'AWAIT_FUNDS',
+    allowed: ['admin'],
+  }),
+  ReceivePayment: () => ({
+    actor: 'system',
+    command: {
+      type: 'ReceivePayment',
+      providerEventId: 'evt-9',
+      transactionId: 'tx-9',
+      amount: '10320',
+      currency: 'USD',
+    },
+    home: 'AWAIT_FUNDS',
+    allowed: ['system'],
+  }),
+  RecordPaymentFailure: () => ({
+    actor: 'system',
+    command: { type: 'RecordPaymentFailure', providerEventId: 'evt-8', reason: 'card declined' },
+    home: 'AWAIT_FUNDS',
+    allowed: ['system'],
+  }),
+  MarkDelivered: () => ({
+    actor: 'seller',
+    command: { type: 'MarkDelivered', title: 'Delivered' },
+    home: 'FUNDS_HELD',
+    allowed: ['seller', 'admin'],
+  }),
+  ConfirmDelivery: () => ({
+    actor: 'buyer',
+    command: { type: 'ConfirmDelivery' },
+    home: 'DELIVERED',
+    allowed: ['buyer'],
+  }),
+  ReleaseEscrow: () => ({ actor: 'admin', command: { type: 'ReleaseEscrow' }, home: 'DELIVERED', allowed: ['admin'] }),
+  RefundEscrow: () => ({
+    actor: 'admin',
+    command: { type: 'RefundEscrow', reason: 'goodwill' },
+    home: 'FUNDS_HELD',
+    allowed: ['seller', 'admin'],
+  }),
+  OpenDispute: () => ({
+    actor: 'buyer',
+    command: { type: 'OpenDispute', reason: 'not received' },
+    home: 'FUNDS_HELD',
+    allowed: ['buyer', 'seller'],
+  }),
+  StartDisputeReview: () => ({
+    actor: 'admin',
+    command: { type: 'StartDisputeReview', disputeId: DISPUTE_ID },
+    home: 'DISPUTED',
+    allowed: ['admin'],
+  }),
+  ResolveDispute: () => ({
+    actor: 'admin',
+    command: { type: 'ResolveDispute', disputeId: DISPUTE_ID, resolution: 'RELEASE', reason: 'delivered as agreed' },
+    home: 'DISPUTED',
+    allowed: ['admin'],
+  }),
+  ExpireEscrow: () => ({
+    actor: 'system',
+    command: { type: 'ExpireEscrow' },
+    now: LATE,
+    home: 'AWAIT_FUNDS',
+    allowed: ['system', 'admin'],
+  }),
+  ApplyDeliveryTimeout: () => ({
+    actor: 'system',
+    command: { type: 'ApplyDeliveryTimeout', action: 'REFUND' },
+    now: LATE,
+    home: 'DELIVERED',
+    allowed: ['system', 'admin'],
+  }),
+  RecordSettlementResult: (settlementId) => ({
+    actor: 'system',
+    command: { type: 'RecordSettlementResult', settlementId, outcome: 'SUCCEEDED' },
+    home: 'RELEASED',
+    allowed: ['system'],
+  }),
+  RetrySettlement: (settlementId) => ({
+    actor: 'admin',
+    command: { type: 'RetrySettlement', settlementId },
+    home: 'RELEASED',
+    allowed: ['admin'],
+  }),
+};
+
+export function validFor(type: CommandType, s: Escrow | null): ValidCommand {
+  return VALID[type](s?.settlements[0]?.id ?? 'no-settlement');
+}
