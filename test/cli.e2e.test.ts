@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
-import type { TimeoutRunSummary } from '../src/workers/timeoutProcessor.js';
+import type { TimeoutRunSummary } from '../src/app/ports/index.js';
 import type { VerifyReport } from '../src/app/verify.js';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/index.js';
 import { createEngine, type Engine } from '../src/main.js';
 import { FakeClock, actors, escrowInput } from './harness.js';
 
@@ -151,10 +151,10 @@ describe('escrow CLI (child process, PGlite)', () => {
     assert.equal(run.code, 0, run.stderr);
     assert.equal(json<{ status: string }>(run).status, 'processed');
     await withEngine(async (engine) => {
-      const paid = await engine.store.getEscrow(payMe);
+      const paid = await engine.readModel.getEscrow(payMe);
       assert.equal(paid?.status, 'FUNDS_HELD');
       assert.equal(paid?.fundedAmount, 10000n);
-      const untouched = await engine.store.getEscrow(overdue);
+      const untouched = await engine.readModel.getEscrow(overdue);
       assert.equal(untouched?.status, 'AWAIT_FUNDS', 'the dry run changed nothing');
       assert.equal(untouched?.version, 1);
     });
@@ -183,7 +183,7 @@ describe('escrow CLI (child process, PGlite)', () => {
 
   it('verify exits 1 and names the escrow when its row no longer folds from its events', async () => {
     await withEngine(async (engine) => {
-      const expired = await engine.store.getEscrow(overdue);
+      const expired = await engine.readModel.getEscrow(overdue);
       assert.equal(expired?.status, 'CANCELLED');
       assert.equal(expired?.cancelReason, 'TIMEOUT');
       // Corrupt one row behind the command path's back.

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/index.js';
 import { createEngine, type Engine } from '../src/main.js';
 import { freshPostgresDatabase, runCli } from './processHarness.js';
 import type { Database } from '../src/adapters/db/database.js';

@@ -6,7 +6,7 @@ import type { HandledCommand } from '../src/app/commandHandler.js';
 import { newId } from '../src/app/ids.js';
 import { DomainError, type Actor, type CommandType } from '../src/domain/index.js';
 import type { Engine } from '../src/main.js';
-import type { TimeoutRunSummary } from '../src/workers/timeoutProcessor.js';
+import type { TimeoutRunSummary } from '../src/app/ports/index.js';
 import type { SettlementRunSummary } from '../src/workers/settlementWorker.js';
 import { SqlTimeoutStore } from '../src/adapters/db/workerStores.js';
 import {
@@ -43,7 +43,7 @@ const outboxRows = (db: Database, escrowId: string) =>
   count(db, 'SELECT count(*)::int AS n FROM outbox WHERE escrow_id = $1', [escrowId]);
 
 const eventsOfType = async (engine: Engine, escrowId: string, type: string) =>
-  (await engine.store.events(escrowId)).filter((e) => e.type === type);
+  (await engine.readModel.events(escrowId)).filter((e) => e.type === type);
 
 /** Submits every command at once, each with its own command id. */
 function fireAll(engine: Engine, escrowId: string, subs: Submission[]) {
@@ -69,7 +69,7 @@ async function assertOneWinner(
   extraLoserCodes: (winner: Submission, loser: Submission) => string[] = () => [],
 ): Promise<HandledCommand> {
   const { engine, db } = t;
-  const before = await engine.store.getEscrow(escrowId);
+  const before = await engine.readModel.getEscrow(escrowId);
   assert.ok(before);
   const commandsBefore = await processedCommands(db, escrowId);
 
@@ -88,8 +88,8 @@ async function assertOneWinner(
     assert.ok(allowed.includes(cause.code), `${sub.type} after ${winner.sub.type} failed with ${cause.code}`);
   }
 
-  const after = await engine.store.getEscrow(escrowId);
-  const events = await engine.store.events(escrowId);
+  const after = await engine.readModel.getEscrow(escrowId);
+  const events = await engine.readModel.events(escrowId);
   assert.ok(after);
   assert.equal(after.status, winner.out.result.toStatus);
   assert.equal(after.version, before.version + winner.out.result.eventIds.length);
@@ -142,8 +142,8 @@ describe('concurrency on PostgreSQL', needsPostgres, () => {
       );
       const won = await assertOneWinner(t, id, subs);
       assert.ok(['FUNDS_HELD', 'CANCELLED'].includes(won.escrow.status));
-      assert.equal((await engine.store.getEscrow(id))?.version, 2);
-      assert.equal((await engine.store.events(id)).length, 2);
+      assert.equal((await engine.readModel.getEscrow(id))?.version, 2);
+      assert.equal((await engine.readModel.events(id)).length, 2);
       assert.equal(await processedCommands(db, id), 2);
     });
 
@@ -172,7 +172,7 @@ describe('concurrency on PostgreSQL', needsPostgres, () => {
         w.type === 'OpenDispute' && l.type === 'OpenDispute' ? ['DISPUTE_ALREADY_OPEN'] : [],
       );
       assert.ok(['REFUNDED', 'DISPUTED'].includes(won.escrow.status));
-      assert.equal((await t.engine.store.getEscrow(id))?.version, 3);
+      assert.equal((await t.engine.readModel.getEscrow(id))?.version, 3);
       assert.equal(await processedCommands(t.db, id), 3);
     });
 
@@ -234,10 +234,10 @@ describe('concurrency on PostgreSQL', needsPostgres, () => {
         assert.ok(cause instanceof DomainError, String(cause));
         assert.ok(['INVALID_STATE_TRANSITION', 'VERSION_CONFLICT', 'DISPUTE_ALREADY_OPEN'].includes(cause.code));
       }
-      const after = await engine.store.getEscrow(id);
+      const after = await engine.readModel.getEscrow(id);
       assert.equal(after?.status, status);
       assert.equal(after?.version, version);
-      assert.equal((await engine.store.events(id)).length, version);
+      assert.equal((await engine.readModel.events(id)).length, version);
       assert.equal(await processedCommands(t.db, id), 2 + applied.length);
       await assertEscrowInvariants(engine, id);
     });
@@ -269,7 +269,7 @@ describe('concurrency on PostgreSQL', needsPostgres, () => {
         assert.equal(o.escrow.status, 'FUNDS_HELD');
         assert.equal(o.escrow.version, 2);
       }
-      const events = await engine.store.events(id);
+      const events = await engine.readModel.events(id);
       assert.deepEqual(
         events.map((e) => e.type),
         ['EscrowCreated', 'EscrowFundsHeld'],
@@ -300,7 +300,7 @@ describe('concurrency on PostgreSQL', needsPostgres, () => {
       for (const o of outs) assert.deepEqual(o.result, outs[0]!.result);
       const id = outs[0]!.result.escrowId;
       assert.equal(await count(db, 'SELECT count(*)::int AS n FROM escrows WHERE offer_id = $1', [input.offerId]), 1);
-      assert.equal((await engine.store.events(id)).length, 1);
+      assert.equal((await engine.readModel.events(id)).length, 1);
       assert.equal(await processedCommands(db, id), 1);
       await assertEscrowInvariants(engine, id);
     });
@@ -393,20 +393,20 @@ describe('concurrency on PostgreSQL', needsPostgres, () => {
         const cancels = await eventsOfType(engine, id, 'EscrowCancelled');
         assert.equal(cancels.length, 1, `escrow ${id} expired once`);
         assert.equal((cancels[0]?.data as { reason: string }).reason, 'TIMEOUT');
-        assert.equal((await engine.store.getEscrow(id))?.status, 'CANCELLED');
+        assert.equal((await engine.readModel.getEscrow(id))?.status, 'CANCELLED');
       }
       for (const id of [...deliveredEarly, ...deliveredLate]) {
         const refunds = await eventsOfType(engine, id, 'EscrowRefunded');
         assert.equal(refunds.length, 1, `escrow ${id} refunded once`);
         assert.equal((refunds[0]?.data as { trigger: string }).trigger, 'TIMEOUT');
-        const e = await engine.store.getEscrow(id);
+        const e = await engine.readModel.getEscrow(id);
         assert.equal(e?.status, 'REFUNDED');
         assert.equal(e?.settlements.length, 1, 'one refund settlement');
       }
-      for (const id of fundedOnly) assert.equal((await engine.store.getEscrow(id))?.status, 'FUNDS_HELD');
+      for (const id of fundedOnly) assert.equal((await engine.readModel.getEscrow(id))?.status, 'FUNDS_HELD');
       for (const id of cancelled) {
         assert.equal((await eventsOfType(engine, id, 'EscrowCancelled')).length, 1);
-        assert.equal((await engine.store.getEscrow(id))?.cancelReason, 'SELLER_CANCELLED');
+        assert.equal((await engine.readModel.getEscrow(id))?.cancelReason, 'SELLER_CANCELLED');
       }
       for (const id of [...awaiting, ...deliveredEarly, ...deliveredLate, ...fundedOnly, ...cancelled]) {
         await assertEscrowInvariants(engine, id);
@@ -462,7 +462,7 @@ describe('concurrency on PostgreSQL', needsPostgres, () => {
         await engine.service.execute('ConfirmDelivery', id, actors.buyer, {});
         escrows.push(id);
       }
-      const settlementIds = (await Promise.all(escrows.map((id) => engine.store.getEscrow(id)))).flatMap(
+      const settlementIds = (await Promise.all(escrows.map((id) => engine.readModel.getEscrow(id)))).flatMap(
         (e) => e?.settlements.map((s) => s.id) ?? [],
       );
       assert.equal(settlementIds.length, 16 + 24 + 4);
@@ -491,7 +491,7 @@ describe('concurrency on PostgreSQL', needsPostgres, () => {
         assert.equal(calls.filter((c) => c.id === sid && c.ok).length, 1, `settlement ${sid} paid out once`);
       }
       for (const id of escrows) {
-        const e = await engine.store.getEscrow(id);
+        const e = await engine.readModel.getEscrow(id);
         assert.ok(e);
         for (const s of e.settlements) {
           assert.equal(s.status, 'SUCCEEDED');

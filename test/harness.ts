@@ -7,7 +7,7 @@ import { openPglite } from '../src/adapters/db/pglite.js';
 import { openPostgres } from '../src/adapters/db/postgres.js';
 import { escrowProblems } from '../src/app/verify.js';
 import type { Clock } from '../src/app/ports/index.js';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/index.js';
 import type { Actor } from '../src/domain/index.js';
 import { createEngine, type Engine } from '../src/main.js';
 
@@ -145,9 +145,9 @@ export function escrowInput(over: Record<string, unknown> = {}) {
 /** Asserts the ledger and event invariants of one escrow (SPEC §2): every flow test ends with this. */
 export async function assertEscrowInvariants(engine: Engine, escrowId: string): Promise<void> {
   const [stored, events, ledger] = await Promise.all([
-    engine.store.getEscrow(escrowId),
-    engine.store.events(escrowId),
-    engine.store.ledger(escrowId),
+    engine.readModel.getEscrow(escrowId),
+    engine.readModel.events(escrowId),
+    engine.readModel.ledger(escrowId),
   ]);
   assert.ok(stored, `escrow ${escrowId} exists`);
   assert.deepEqual(escrowProblems(stored, events, ledger), [], `invariants of escrow ${escrowId}`);

@@ -86,7 +86,7 @@ function helpers(s: TestServer, tokens: Record<Caller, string | undefined>) {
       for (let i = 0; i < 4; i++) {
         await s.engine.settlementWorker.runOnce();
         s.clock.advance(10_000);
-        const now = await s.engine.store.getEscrow(e.id);
+        const now = await s.engine.readModel.getEscrow(e.id);
         if (now?.settlements[0]?.status === 'FAILED') return { id: e.id, settlementId: now.settlements[0].id };
       }
       throw new Error('the settlement did not fail');
@@ -101,7 +101,7 @@ function helpers(s: TestServer, tokens: Record<Caller, string | undefined>) {
       return cmd;
     },
     async version(id: string): Promise<number> {
-      return (await s.engine.store.getEscrow(id))?.version ?? -1;
+      return (await s.engine.readModel.getEscrow(id))?.version ?? -1;
     },
   };
   return h;

@@ -85,7 +85,7 @@ for (const { kind, storage } of setups) {
       s.call<EscrowJson>('POST', '/api/escrow', { token, body, headers });
     const act = (id: string, action: string, token: string, body: unknown, headers: Record<string, string> = {}) =>
       s.call<EscrowJson>('POST', `/api/escrow/${id}/${action}`, { token, body, headers });
-    const events = async (id: string) => (await s.engine.store.events(id)).map((e) => e.type);
+    const events = async (id: string) => (await s.engine.readModel.events(id)).map((e) => e.type);
     const funded = async (): Promise<EscrowJson> => {
       const res = await create(service, escrowInput());
       assert.equal(res.status, 201, res.text);
@@ -250,8 +250,8 @@ for (const { kind, storage } of setups) {
       expectProblem(await act(other.id, 'mark-delivered', seller, { title: 'v1' }, k), 422, 'IDEMPOTENCY_KEY_REUSED');
       expectProblem(await create(seller, escrowInput(), k), 422, 'IDEMPOTENCY_KEY_REUSED');
       assert.deepEqual(await tableCounts(s.testDb.db), counts2, 'nothing written');
-      assert.equal((await s.engine.store.getEscrow(other.id))?.status, 'FUNDS_HELD');
-      assert.equal((await s.engine.store.getEscrow(e.id))?.version, 3);
+      assert.equal((await s.engine.readModel.getEscrow(other.id))?.status, 'FUNDS_HELD');
+      assert.equal((await s.engine.readModel.getEscrow(e.id))?.version, 3);
     });
 
     it("parallel requests with one key and two bodies: one effect, and no request gets the other body's answer", async () => {
@@ -373,7 +373,7 @@ for (const { kind, storage } of setups) {
         assert.equal(r.text, first.text);
         assert.equal(r.headers.get('idempotent-replayed'), 'true');
       }
-      assert.equal((await s.engine.store.getEscrow(id))?.status, 'DELIVERED');
+      assert.equal((await s.engine.readModel.getEscrow(id))?.status, 'DELIVERED');
       assert.deepEqual(await events(id), ['EscrowCreated', 'EscrowFundsHeld', 'EscrowDelivered']);
       // a new key confirms it
       const confirmed = await act(id, 'confirm-delivery', buyer, {}, key('confirm'));

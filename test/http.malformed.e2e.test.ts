@@ -516,7 +516,7 @@ describe('malformed input', { concurrency: true }, () => {
           await engine.settlementWorker.runOnce();
           s.clock.advance(10_000);
         }
-        const settlement = (await engine.store.getEscrow(released))!.settlements[0]!;
+        const settlement = (await engine.readModel.getEscrow(released))!.settlements[0]!;
         assert.equal(settlement.status, 'FAILED');
         ids = {
           awaiting: awaiting.id,
@@ -920,7 +920,7 @@ describe('malformed input', { concurrency: true }, () => {
       });
 
       it('POST /api/webhooks/{provider} unsigned, badly signed, garbage', async () => {
-        const secret = s.engine.config.sandbox.webhookSecret;
+        const secret = s.engine.config.rails.settings.SANDBOX.webhookSecret;
         const now = () => Math.floor(Date.now() / 1000);
         const hmac = (key: string, t: number, body: string) =>
           createHmac('sha256', key).update(`${t}.${body}`).digest('hex');

@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/index.js';
 import { mintToken, type ApiRole } from '../src/http/auth.js';
 import { createEngine, type Engine, type RoleName } from '../src/main.js';
 import { FakeClock, freshDatabase, type EngineKind, type TestDb } from './harness.js';

@@ -128,7 +128,7 @@ describe(`Kafka mode on ${kind}`, () => {
   it('the full lifecycle through the commands topic; every event on the events topic, in order, with headers', async () => {
     const ids = await Promise.all(Array.from({ length: 5 }, () => lifecycle()));
     for (const id of ids) {
-      const stored = await s.engine.store.events(id);
+      const stored = await s.engine.readModel.events(id);
       await until(`events of ${id}`, () => received.filter((r) => r.key === id).length >= stored.length, {
         timeoutMs: 20_000,
         intervalMs: 50,

@@ -5,7 +5,8 @@ import { pino } from 'pino';
 import { createKafka } from '../src/adapters/kafka/client.js';
 import { KafkaCommandConsumer } from '../src/adapters/kafka/commandConsumer.js';
 import type { CommandSink } from '../src/app/commandHandler.js';
-import { loadConfig } from '../src/config.js';
+import { isInfrastructureError } from '../src/adapters/db/database.js';
+import { loadConfig } from '../src/config/index.js';
 import { RELEASED_LIFECYCLE, ENGINE_KINDS, assertDatabaseVerifies, escrowInput } from './harness.js';
 import { testServer, type TestServer } from './httpHarness.js';
 import { kafkaEnv, until } from './kafkaHarness.js';
@@ -58,6 +59,7 @@ describe(`Kafka worker pipeline on ${kind}`, () => {
       maxAttempts: 2,
       baseDelayMs: 20,
       onApplied: (o) => outcomes.push(o),
+      isInfrastructureError,
     });
     await worker.start();
   });

@@ -47,11 +47,11 @@ for (const kind of ENGINE_KINDS) {
       assert.equal(confirmed.events.map((e) => e.type).join(','), 'DeliveryConfirmed,EscrowReleased');
       const run = await engine.settlementWorker.runOnce();
       assert.equal(run.succeeded, 1);
-      const final = await engine.store.getEscrow(id);
+      const final = await engine.readModel.getEscrow(id);
       assert.equal(final?.settlements[0]?.status, 'SUCCEEDED');
       assert.equal(final?.releasedAmount, 25000n);
       assert.equal(final?.version, 6);
-      const ledger = await engine.store.ledger(id);
+      const ledger = await engine.readModel.ledger(id);
       const balance = (acct: string) => ledger.filter((p) => p.account === acct).reduce((a, p) => a + p.amount, 0n);
       assert.equal(balance(`escrow:${id}:holding`), 0n);
       assert.equal(balance(`escrow:${id}:seller_payable`), 0n);
@@ -86,10 +86,10 @@ for (const kind of ENGINE_KINDS) {
       clock.advanceDays(1.01);
       const dry = await engine.timeouts.runOnce({ dryRun: true });
       assert.ok(dry.due.some((d) => d.escrowId === c.escrow.id));
-      assert.equal((await engine.store.getEscrow(c.escrow.id))?.status, 'AWAIT_FUNDS', 'dry run changes nothing');
+      assert.equal((await engine.readModel.getEscrow(c.escrow.id))?.status, 'AWAIT_FUNDS', 'dry run changes nothing');
       const run = await engine.timeouts.runOnce();
       assert.ok(run.expired >= 1);
-      const e = await engine.store.getEscrow(c.escrow.id);
+      const e = await engine.readModel.getEscrow(c.escrow.id);
       assert.equal(e?.status, 'CANCELLED');
       assert.equal(e?.cancelReason, 'TIMEOUT');
       await assertEscrowInvariants(engine, c.escrow.id);
@@ -132,7 +132,7 @@ for (const kind of ENGINE_KINDS) {
         assert.equal(resolved.escrow.refundedAmount, expected.buyer);
         if (resolution === 'SPLIT') assert.equal(resolved.escrow.refundType, 'PARTIAL');
         await engine.settlementWorker.runOnce();
-        const e = await engine.store.getEscrow(id);
+        const e = await engine.readModel.getEscrow(id);
         assert.ok(e?.settlements.every((s) => s.status === 'SUCCEEDED'));
         await assertEscrowInvariants(engine, id);
       });
@@ -188,12 +188,12 @@ for (const kind of ENGINE_KINDS) {
       const id = c.escrow.id;
       const under = await engine.simulator.pay(id, { amount: '4999' });
       assert.equal(under.outcome.status, 'processed');
-      let e = await engine.store.getEscrow(id);
+      let e = await engine.readModel.getEscrow(id);
       assert.equal(e?.status, 'AWAIT_FUNDS');
       assert.equal(e?.flaggedForReview, true);
       const wrongCurrency = await engine.simulator.pay(id, { currency: 'EUR' });
       assert.equal(wrongCurrency.outcome.status, 'processed');
-      const events = await engine.store.events(id);
+      const events = await engine.readModel.events(id);
       assert.deepEqual(
         events.map((x) => x.type),
         ['EscrowCreated', 'PaymentMismatchRecorded', 'PaymentMismatchRecorded'],
@@ -207,9 +207,9 @@ for (const kind of ENGINE_KINDS) {
         evidence: 'Wire received, statement line 14',
       });
       assert.equal(confirmed.escrow.status, 'FUNDS_HELD');
-      e = await engine.store.getEscrow(id);
+      e = await engine.readModel.getEscrow(id);
       assert.equal(e?.fundedAmount, 5000n);
-      const audit = await engine.store.audit(id);
+      const audit = await engine.readModel.audit(id);
       assert.ok(audit.some((a) => a.action === 'ConfirmPayment' && a.actorId === actors.admin.id));
       await assertEscrowInvariants(engine, id);
     });
@@ -218,10 +218,10 @@ for (const kind of ENGINE_KINDS) {
       const { engine } = t;
       const c = await engine.service.create(actors.buyer, escrowInput({ amount: '10002' }));
       await engine.simulator.pay(c.escrow.id);
-      const e = await engine.store.getEscrow(c.escrow.id);
+      const e = await engine.readModel.getEscrow(c.escrow.id);
       assert.equal(e?.status, 'AWAIT_FUNDS');
       assert.deepEqual(
-        (await engine.store.events(c.escrow.id)).map((x) => x.type),
+        (await engine.readModel.events(c.escrow.id)).map((x) => x.type),
         ['EscrowCreated', 'PaymentFailed'],
       );
       await assertEscrowInvariants(engine, c.escrow.id);
@@ -233,10 +233,10 @@ for (const kind of ENGINE_KINDS) {
       await engine.service.execute('CancelEscrow', c.escrow.id, actors.buyer, {});
       const late = await engine.simulator.pay(c.escrow.id);
       assert.equal(late.outcome.status, 'processed');
-      const e = await engine.store.getEscrow(c.escrow.id);
+      const e = await engine.readModel.getEscrow(c.escrow.id);
       assert.equal(e?.status, 'CANCELLED');
       assert.equal(e?.flaggedForReview, true);
-      assert.equal((await engine.store.events(c.escrow.id)).at(-1)?.type, 'EscrowFlaggedForReview');
+      assert.equal((await engine.readModel.events(c.escrow.id)).at(-1)?.type, 'EscrowFlaggedForReview');
       await assertEscrowInvariants(engine, c.escrow.id);
     });
 
@@ -249,16 +249,16 @@ for (const kind of ENGINE_KINDS) {
       assert.equal(first.duplicate, false);
       assert.equal(again.duplicate, true);
       assert.deepEqual(again.result, first.result);
-      const events = await engine.store.events(id);
+      const events = await engine.readModel.events(id);
       assert.equal(events.filter((e) => e.type === 'EscrowDelivered').length, 1);
-      assert.equal((await engine.store.getEscrow(id))?.version, first.escrow.version);
+      assert.equal((await engine.readModel.getEscrow(id))?.version, first.escrow.version);
       // the same id for another command is refused, not silently answered with the first result
       const other = await fundedEscrow(engine);
       await assert.rejects(
         engine.service.execute('MarkDelivered', other, actors.seller, { title: 'v1' }, { commandId }),
         rejects('IDEMPOTENCY_KEY_REUSED'),
       );
-      assert.equal((await engine.store.getEscrow(other))?.status, 'FUNDS_HELD');
+      assert.equal((await engine.readModel.getEscrow(other))?.status, 'FUNDS_HELD');
       // a retried create with the same command id lands on the same escrow, once
       const createId = '0190f0c8-0000-7000-8000-00000000d002';
       const input = escrowInput();
@@ -266,7 +266,7 @@ for (const kind of ENGINE_KINDS) {
       const c2 = await engine.service.create(actors.buyer, input, { commandId: createId });
       assert.equal(c2.duplicate, true);
       assert.equal(c2.escrow.id, c1.escrow.id);
-      assert.equal((await engine.store.events(c1.escrow.id)).length, 1);
+      assert.equal((await engine.readModel.events(c1.escrow.id)).length, 1);
       await assertEscrowInvariants(engine, id);
       await assertEscrowInvariants(engine, c1.escrow.id);
     });
@@ -285,7 +285,7 @@ for (const kind of ENGINE_KINDS) {
         'x-sandbox-signature': engine.sandbox.sign(resent),
       });
       assert.equal(third.status, 'processed');
-      const events = await engine.store.events(c.escrow.id);
+      const events = await engine.readModel.events(c.escrow.id);
       assert.deepEqual(
         events.map((e) => e.type),
         ['EscrowCreated', 'EscrowFundsHeld'],

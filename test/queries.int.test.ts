@@ -40,7 +40,7 @@ for (const kind of ENGINE_KINDS) {
 
     it('get returns the escrow with its events, ledger and (for admins) audit', async () => {
       const id = mine[0]!;
-      const d = await t.engine.service.get(actors.buyer, id, ['events', 'ledger']);
+      const d = await t.engine.queries.get(actors.buyer, id, ['events', 'ledger']);
       assert.equal(d.escrow.status, 'FUNDS_HELD');
       assert.deepEqual(
         d.events?.map((e) => [e.sequence, e.type]),
@@ -51,8 +51,8 @@ for (const kind of ENGINE_KINDS) {
       );
       assert.equal(d.ledger?.length, 2);
       assert.equal(d.audit, undefined);
-      await assert.rejects(t.engine.service.get(actors.seller, id, ['audit']), code('FORBIDDEN'));
-      const admin = await t.engine.service.get(actors.admin, id, ['audit']);
+      await assert.rejects(t.engine.queries.get(actors.seller, id, ['audit']), code('FORBIDDEN'));
+      const admin = await t.engine.queries.get(actors.admin, id, ['audit']);
       assert.deepEqual(
         admin.audit?.map((a) => a.action),
         ['CreateEscrow', 'ReceivePayment'],
@@ -60,12 +60,12 @@ for (const kind of ENGINE_KINDS) {
     });
 
     it('a user who is not a party gets ESCROW_NOT_FOUND, like for an escrow that does not exist', async () => {
-      await assert.rejects(t.engine.service.get(actors.stranger, mine[0]!), code('ESCROW_NOT_FOUND'));
+      await assert.rejects(t.engine.queries.get(actors.stranger, mine[0]!), code('ESCROW_NOT_FOUND'));
       await assert.rejects(
-        t.engine.service.get(actors.admin, '0190f0c8-0000-7000-8000-0000000000ff'),
+        t.engine.queries.get(actors.admin, '0190f0c8-0000-7000-8000-0000000000ff'),
         code('ESCROW_NOT_FOUND'),
       );
-      await assert.rejects(t.engine.service.get(actors.admin, 'not-a-uuid'), code('ESCROW_NOT_FOUND'));
+      await assert.rejects(t.engine.queries.get(actors.admin, 'not-a-uuid'), code('ESCROW_NOT_FOUND'));
     });
 
     it('list pages newest first with a cursor and shows users only their own escrows', async () => {
@@ -73,7 +73,7 @@ for (const kind of ENGINE_KINDS) {
       let cursor: string | null = null;
       let pages = 0;
       do {
-        const page: Awaited<ReturnType<typeof t.engine.service.list>> = await t.engine.service.list(
+        const page: Awaited<ReturnType<typeof t.engine.queries.list>> = await t.engine.queries.list(
           actors.buyer,
           {},
           3,
@@ -85,12 +85,12 @@ for (const kind of ENGINE_KINDS) {
       } while (cursor);
       assert.equal(pages, 3);
       assert.deepEqual(seen, [...mine].reverse());
-      assert.equal((await t.engine.service.list(actors.stranger, {})).data.length, 0);
-      assert.equal((await t.engine.service.list(actors.admin, {}, 50)).data.length, 9);
+      assert.equal((await t.engine.queries.list(actors.stranger, {})).data.length, 0);
+      assert.equal((await t.engine.queries.list(actors.admin, {}, 50)).data.length, 9);
     });
 
     it('list filters by status, party, rail and creation time', async () => {
-      const svc = t.engine.service;
+      const svc = t.engine.queries;
       assert.deepEqual(
         (await svc.list(actors.admin, { status: 'FUNDS_HELD' })).data.map((e) => e.id),
         [mine[0]],
@@ -98,8 +98,8 @@ for (const kind of ENGINE_KINDS) {
       assert.equal((await svc.list(actors.admin, { buyerId: 'other-b1' })).data.length, 1);
       assert.equal((await svc.list(actors.admin, { sellerId: actors.seller.id })).data.length, 7);
       assert.equal((await svc.list(actors.admin, { rail: 'SANDBOX' }, 50)).data.length, 9);
-      const third = (await t.engine.store.getEscrow(mine[2]!))!.createdAt;
-      const fifth = (await t.engine.store.getEscrow(mine[4]!))!.createdAt;
+      const third = (await t.engine.readModel.getEscrow(mine[2]!))!.createdAt;
+      const fifth = (await t.engine.readModel.getEscrow(mine[4]!))!.createdAt;
       assert.deepEqual(
         (await svc.list(actors.admin, { createdFrom: third, createdTo: fifth })).data.map((e) => e.id),
         [mine[3], mine[2]],
@@ -107,9 +107,9 @@ for (const kind of ENGINE_KINDS) {
     });
 
     it('rejects a bad limit or a forged cursor', async () => {
-      await assert.rejects(t.engine.service.list(actors.admin, {}, 51), code('VALIDATION_ERROR'));
-      await assert.rejects(t.engine.service.list(actors.admin, {}, 0), code('VALIDATION_ERROR'));
-      await assert.rejects(t.engine.service.list(actors.admin, {}, 10, 'bm90IGEgY3Vyc29y'), code('VALIDATION_ERROR'));
+      await assert.rejects(t.engine.queries.list(actors.admin, {}, 51), code('VALIDATION_ERROR'));
+      await assert.rejects(t.engine.queries.list(actors.admin, {}, 0), code('VALIDATION_ERROR'));
+      await assert.rejects(t.engine.queries.list(actors.admin, {}, 10, 'bm90IGEgY3Vyc29y'), code('VALIDATION_ERROR'));
     });
 
     it('the roles process work on their own once started', async () => {
@@ -121,8 +121,8 @@ for (const kind of ENGINE_KINDS) {
         await engine.service.execute('ConfirmDelivery', id, actors.buyer, {});
         const deadline = Date.now() + 10_000;
         for (;;) {
-          const e = await engine.store.getEscrow(id);
-          const outbox = await engine.outboxStore.stats();
+          const e = await engine.readModel.getEscrow(id);
+          const outbox = await engine.stores.outbox.stats();
           if (e?.settlements[0]?.status === 'SUCCEEDED' && outbox.unpublished === 0) break;
           assert.ok(Date.now() < deadline, 'settlement and outbox done within 10 s');
           await new Promise((r) => setTimeout(r, 20));

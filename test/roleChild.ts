@@ -5,7 +5,7 @@
  * request the test makes after advancing its clock is applied by this worker at the same instant.
  */
 import { pino } from 'pino';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/index.js';
 import { createEngine, type RoleName } from '../src/main.js';
 import { FakeClock } from './harness.js';
 

@@ -36,7 +36,7 @@ for (const kind of ENGINE_KINDS) {
         assert.equal(first.deliveryTimeouts, 1);
         const second = await engine.timeouts.runOnce();
         assert.equal(second.deliveryTimeouts, 0, 'a second run finds nothing due');
-        const e = await engine.store.getEscrow(id);
+        const e = await engine.readModel.getEscrow(id);
         assert.equal(e?.status, action === 'REFUND' ? 'REFUNDED' : 'RELEASED');
         assert.equal(e?.settlements.length, 1);
         assert.equal(e?.settlements[0]?.kind, action === 'REFUND' ? 'REFUND' : 'PAYOUT');
@@ -69,7 +69,7 @@ for (const kind of ENGINE_KINDS) {
       clock.advance(1001);
       const second = await engine.settlementWorker.runOnce();
       assert.equal(second.succeeded, 1);
-      const e = await engine.store.getEscrow(id);
+      const e = await engine.readModel.getEscrow(id);
       assert.equal(e?.settlements[0]?.status, 'SUCCEEDED');
       await assertEscrowInvariants(engine, id);
     });
@@ -85,13 +85,13 @@ for (const kind of ENGINE_KINDS) {
         clock.advance(10_000);
       }
       assert.deepEqual(outcomes, ['retrying', 'retrying', 'failed']);
-      let e = await engine.store.getEscrow(id);
+      let e = await engine.readModel.getEscrow(id);
       const s = e!.settlements[0]!;
       assert.equal(s.status, 'FAILED');
       assert.match(s.failureReason ?? '', /magic amount/);
       assert.equal(e?.status, 'RELEASED', 'a failed payout never rolls the escrow back');
       // while failed, the money is still owed to the seller
-      const owed = (await engine.store.ledger(id))
+      const owed = (await engine.readModel.ledger(id))
         .filter((p) => p.account === `escrow:${id}:seller_payable`)
         .reduce((a, p) => a + p.amount, 0n);
       assert.equal(owed, 30015n);
@@ -101,9 +101,9 @@ for (const kind of ENGINE_KINDS) {
       await engine.service.execute('RetrySettlement', id, actors.admin, { settlementId: s.id });
       const retried = await engine.settlementWorker.runOnce();
       assert.equal(retried.succeeded, 1);
-      e = await engine.store.getEscrow(id);
+      e = await engine.readModel.getEscrow(id);
       assert.equal(e?.settlements[0]?.status, 'SUCCEEDED');
-      assert.deepEqual((await engine.store.events(id)).map((x) => x.type).slice(-3), [
+      assert.deepEqual((await engine.readModel.events(id)).map((x) => x.type).slice(-3), [
         'SettlementFailed',
         'SettlementRetried',
         'SettlementSucceeded',
@@ -136,7 +136,7 @@ for (const kind of ENGINE_KINDS) {
       });
       try {
         await engine.outbox.runOnce();
-        let stats = await engine.outboxStore.stats();
+        let stats = await engine.stores.outbox.stats();
         const pending = await t.db.query<{ escrow_id: string; event_type: string }>(
           `SELECT o.escrow_id, e.type AS event_type FROM outbox o JOIN escrow_events e USING (event_id)
             WHERE o.published_at IS NULL ORDER BY o.id`,
@@ -155,10 +155,10 @@ for (const kind of ENGINE_KINDS) {
         // the failed one backs off; make it due now instead of sleeping
         await t.db.query(`UPDATE outbox SET next_attempt_at = now() WHERE published_at IS NULL`);
         while ((await engine.outbox.runOnce()) > 0);
-        stats = await engine.outboxStore.stats();
+        stats = await engine.stores.outbox.stats();
         assert.equal(stats.unpublished, 0);
         for (const id of [a, b]) {
-          const stored = await engine.store.events(id);
+          const stored = await engine.readModel.events(id);
           const delivered = seen.filter((e) => e.escrowId === id);
           const unique = [...new Map(delivered.map((e) => [e.eventId, e])).values()];
           assert.deepEqual(
@@ -196,7 +196,7 @@ for (const kind of ENGINE_KINDS) {
           await engine.outbox.runOnce();
           await t.db.query(`UPDATE outbox SET next_attempt_at = now() WHERE published_at IS NULL`);
         }
-        const stats = await engine.outboxStore.stats();
+        const stats = await engine.stores.outbox.stats();
         assert.equal(stats.deadLetters, 1);
         assert.equal(stats.unpublished, 0);
       } finally {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { pino } from 'pino';
 import type { Database } from '../../src/adapters/db/database.js';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/config/index.js';
 import { createEngine, openDatabase, type Engine } from '../../src/main.js';
 
 export interface ThrowawayEngine {

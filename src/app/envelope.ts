@@ -1,4 +1,5 @@
 import type { Actor, CommandType, EscrowCommand } from '../domain/index.js';
+import { derivedId } from './ids.js';
 
 /** SPEC §4 command envelope: how every caller (HTTP, webhook, timeout, ops tool, Kafka) submits a command. */
 export interface CommandEnvelope<T extends CommandType = CommandType> {
@@ -54,3 +55,28 @@ export interface WebhookMark {
 
 export const toDomainCommand = (env: CommandEnvelope): EscrowCommand =>
   ({ ...(env.payload as object), type: env.type }) as EscrowCommand;
+
+/**
+ * The envelope of a command the system issues itself (webhooks, timeouts, settlements): its id derives from `key`,
+ * so a retried or re-run trigger is the same command and has one effect.
+ */
+export function systemEnvelope<T extends CommandType>(input: {
+  key: string;
+  type: T;
+  escrowId: string;
+  actorId: string;
+  correlationId: string;
+  payload: CommandEnvelope<T>['payload'];
+  now: Date;
+}): CommandEnvelope<T> {
+  return {
+    commandId: derivedId(input.key),
+    type: input.type,
+    escrowId: input.escrowId,
+    actor: { id: input.actorId, role: 'system' },
+    issuedAt: input.now.toISOString(),
+    correlationId: input.correlationId,
+    causationId: null,
+    payload: input.payload,
+  };
+}

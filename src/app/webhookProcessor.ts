@@ -1,21 +1,16 @@
-import { DomainError, type Actor, type Rail } from '../domain/index.js';
+import { DomainError } from '../domain/index.js';
 import type { CommandHandler } from './commandHandler.js';
-import type { CommandEnvelope } from './envelope.js';
-import { derivedId } from './ids.js';
-import type { Clock, EscrowReadModel, PaymentRail, WebhookAction } from './ports/index.js';
+import { systemEnvelope, type CommandEnvelope } from './envelope.js';
+import type {
+  Clock,
+  EscrowReadModel,
+  PaymentRail,
+  VerifiedWebhook,
+  WebhookAction,
+  WebhookIntake,
+  WebhookOutcome,
+} from './ports/index.js';
 import type { SettlementStore, WebhookStore } from './ports/index.js';
-
-export type WebhookOutcome =
-  | { status: 'processed'; outcome: string; escrowId: string | null }
-  | { status: 'duplicate' }
-  | { status: 'failed'; error: string };
-
-export const PROVIDER_RAILS: Readonly<Record<string, Rail>> = {
-  sandbox: 'SANDBOX',
-  stripe: 'STRIPE',
-  custodian: 'USDC_BASE',
-  paystack: 'PAYSTACK',
-};
 
 /**
  * Provider webhooks in (SPEC §6): verify the signature over the raw body (nothing is stored when it fails), then turn
@@ -23,22 +18,26 @@ export const PROVIDER_RAILS: Readonly<Record<string, Rail>> = {
  * with the error, for the provider's retry or `escrow webhooks reprocess`; a duplicate of a processed event has no
  * second effect.
  */
-export class WebhookProcessor {
+export class WebhookProcessor implements WebhookIntake {
   constructor(
     private readonly deps: {
-      rails: ReadonlyMap<Rail, PaymentRail>;
+      /** The enabled rails. */
+      rails: Iterable<PaymentRail>;
       webhooks: WebhookStore;
       settlements: SettlementStore;
       readModel: EscrowReadModel;
       handler: CommandHandler;
       clock: Clock;
     },
-  ) {}
+  ) {
+    for (const r of deps.rails) this.byProvider.set(r.provider, r);
+  }
 
-  /** Throws WebhookSignatureError (→ 400/401) when the provider is unknown or the signature fails. */
-  verify(provider: string, rawBody: string, headers: Record<string, string | undefined>): WebhookAction {
-    const rail = PROVIDER_RAILS[provider];
-    const adapter = rail && this.deps.rails.get(rail);
+  private readonly byProvider = new Map<string, PaymentRail>();
+
+  /** Throws WebhookSignatureError (→ 400/401) when the signature fails, VALIDATION_ERROR for a provider not enabled. */
+  verify(provider: string, rawBody: string, headers: Record<string, string | undefined>): Promise<VerifiedWebhook> {
+    const adapter = this.byProvider.get(provider);
     if (!adapter) throw new DomainError('VALIDATION_ERROR', `webhook provider ${provider} is not enabled`);
     return adapter.verifyWebhook(rawBody, headers);
   }
@@ -48,8 +47,8 @@ export class WebhookProcessor {
     rawBody: string,
     headers: Record<string, string | undefined>,
   ): Promise<WebhookOutcome> {
-    const action = this.verify(provider, rawBody, headers);
-    return this.process(provider, action, JSON.parse(rawBody));
+    const { action, payload } = await this.verify(provider, rawBody, headers);
+    return this.process(provider, action, payload);
   }
 
   /**
@@ -58,23 +57,21 @@ export class WebhookProcessor {
    */
   async process(provider: string, action: WebhookAction, payload: unknown): Promise<WebhookOutcome> {
     const { webhooks, handler, readModel, settlements, clock } = this.deps;
-    const actor: Actor = { id: `webhook:${provider}`, role: 'system' };
     const mark = { provider, eventId: action.eventId, type: action.kind, payload, outcome: 'APPLIED' };
     const fail = async (error: string): Promise<WebhookOutcome> => {
       await webhooks.recordFailure(provider, action.eventId, action.kind, payload, error);
       return { status: 'failed', error };
     };
-    const commandId = derivedId(`webhook:${provider}:${action.eventId}`);
-    const envelope = (type: CommandEnvelope['type'], escrowId: string, body: object): CommandEnvelope => ({
-      commandId,
-      type,
-      escrowId,
-      actor,
-      issuedAt: clock.now().toISOString(),
-      correlationId: `${provider}:${action.eventId}`,
-      causationId: null,
-      payload: body,
-    });
+    const envelope = (type: CommandEnvelope['type'], escrowId: string, body: object): CommandEnvelope =>
+      systemEnvelope({
+        key: `webhook:${provider}:${action.eventId}`,
+        type,
+        escrowId,
+        actorId: `webhook:${provider}`,
+        correlationId: `${provider}:${action.eventId}`,
+        payload: body as never,
+        now: clock.now(),
+      });
     try {
       switch (action.kind) {
         case 'payment.succeeded':

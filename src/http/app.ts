@@ -15,29 +15,15 @@ import Fastify, {
   type RawRequestDefaultExpression,
   type RawServerDefault,
 } from 'fastify';
-import type { Redis } from 'ioredis';
-import type { Engine } from '../main.js';
-import { createAuthenticator, type ApiRole, type Principal } from './auth.js';
-import type { IdempotencySettings } from './idempotency.js';
+import type { HttpDeps } from './deps.js';
+import { createAuthenticator, type Principal } from './auth.js';
+import type { Api, HttpOptions, RouteDeps } from './types.js';
 import { HttpError, errorHandler, problem } from './problem.js';
 import { adminRoutes } from './routes/admin.js';
 import { escrowRoutes } from './routes/escrows.js';
 import { healthRoutes } from './routes/health.js';
+import { sandboxRoutes } from './routes/sandbox.js';
 import { webhookRoutes } from './routes/webhooks.js';
-
-export interface HttpOptions {
-  jwtSecret?: string;
-  jwksUrl?: string;
-  corsOrigins: string[];
-  maintenanceMode: boolean;
-  bodyLimitBytes: number;
-  rateLimit: { perIpPerMinute: number; perUserPerMinute: number };
-  /** Shared rate-limit counters (REDIS_URL); in-process counters without it. */
-  redis?: Redis;
-  /** Where Idempotency-Key responses are kept, and for how long. */
-  idempotency: IdempotencySettings;
-  version: string;
-}
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -46,25 +32,10 @@ declare module 'fastify' {
   }
 }
 
-export type Api = FastifyInstance<
-  RawServerDefault,
-  RawRequestDefaultExpression,
-  RawReplyDefaultExpression,
-  FastifyBaseLogger,
-  TypeBoxTypeProvider
->;
-
-export interface RouteDeps {
-  engine: Engine;
-  opts: HttpOptions;
-  /** onRequest hook (before body validation): requires a valid token, and one of `roles` when given. */
-  authenticate: (roles?: readonly ApiRole[]) => (request: FastifyRequest) => Promise<void>;
-}
-
 /** The Fastify app: every route of SPEC §5 on top of the engine. `listen` is the caller's business. */
-export async function buildHttpApp(engine: Engine, opts: HttpOptions): Promise<Api> {
+export async function buildHttpApp(deps: HttpDeps, opts: HttpOptions): Promise<Api> {
   const app = Fastify({
-    loggerInstance: engine.logger.child({}, { redact: ['req.headers.authorization', 'req.headers.cookie'] }),
+    loggerInstance: deps.logger.child({}, { redact: ['req.headers.authorization', 'req.headers.cookie'] }),
     bodyLimit: opts.bodyLimitBytes,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
@@ -133,8 +104,8 @@ export async function buildHttpApp(engine: Engine, opts: HttpOptions): Promise<A
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     const labels = { method: request.method, route, status: String(reply.statusCode) };
-    engine.metrics.httpRequests.inc(labels);
-    engine.metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
+    deps.metrics.httpRequests.inc(labels);
+    deps.metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
     request.log.info(
       {
         request_id: request.id,
@@ -182,8 +153,8 @@ export async function buildHttpApp(engine: Engine, opts: HttpOptions): Promise<A
     ...(opts.jwtSecret ? { secret: opts.jwtSecret } : {}),
     ...(opts.jwksUrl ? { jwksUrl: opts.jwksUrl } : {}),
   });
-  const deps: RouteDeps = {
-    engine,
+  const ctx: RouteDeps = {
+    deps,
     opts,
     authenticate: (roles) => async (request) => {
       const principal = await authenticator(request.headers.authorization);
@@ -194,22 +165,23 @@ export async function buildHttpApp(engine: Engine, opts: HttpOptions): Promise<A
     },
   };
 
-  healthRoutes(app, deps);
+  healthRoutes(app, ctx);
   await app.register(
     (api: Api, _o, done) => {
-      escrowRoutes(api, deps);
-      webhookRoutes(api, deps);
-      adminRoutes(api, deps);
+      escrowRoutes(api, ctx);
+      adminRoutes(api, ctx);
+      sandboxRoutes(api, ctx);
       done();
     },
     { prefix: '/api' },
   );
+  await app.register((api: Api, _o, done) => webhookRoutes(api, ctx, done), { prefix: '/api' });
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
 
   // Expired Idempotency-Key responses are deleted hourly (Redis expires its own); replicas doing it together is fine.
   const prune = () =>
     opts.idempotency.store
-      .prune(engine.clock.now())
+      .prune(deps.clock.now())
       .then((n) => (n > 0 ? app.log.info({ deleted: n }, 'expired idempotency keys deleted') : undefined))
       .catch((err: unknown) => app.log.warn({ err }, 'idempotency prune failed'));
   let pruner: NodeJS.Timeout | undefined;

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, type DomainErrorCode, type FieldError } from '../domain/index.js';
-import { WebhookPayloadError, WebhookSignatureError } from '../app/ports.js';
+import { WebhookPayloadError, WebhookSignatureError } from '../app/ports/index.js';
 import { CommandPending } from '../app/remoteCommands.js';
 
 /** HTTP-level errors that are not domain decisions. */

@@ -1,3 +1,4 @@
+import type { OperationsSnapshot } from '../app/operations.js';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** The SPEC §8 metrics, in one registry per process. Gauges that need the database are filled on scrape. */
@@ -107,5 +108,24 @@ export class Metrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Sets the gauges that come from the database and the broker (filled on scrape). */
+  applySnapshot(s: OperationsSnapshot): void {
+    this.escrows.reset();
+    for (const [status, n] of Object.entries(s.escrowsByStatus)) this.escrows.set({ status }, n);
+    this.settlements.reset();
+    for (const [status, n] of Object.entries(s.settlementsByStatus)) this.settlements.set({ status }, n);
+    this.outboxUnpublished.set(s.outbox.unpublished);
+    this.outboxOldestAge.set(s.outbox.oldestAgeSeconds);
+    if (s.kafkaLag) {
+      this.kafkaConsumerLag.reset();
+      for (const p of s.kafkaLag.partitions) {
+        this.kafkaConsumerLag.set({ topic: s.kafkaLag.topic, partition: String(p.partition) }, p.lag);
+      }
+    }
+    this.dbPool.set({ state: 'total' }, s.pool.total);
+    this.dbPool.set({ state: 'idle' }, s.pool.idle);
+    this.dbPool.set({ state: 'waiting' }, s.pool.waiting);
   }
 }

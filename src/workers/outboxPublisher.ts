@@ -1,4 +1,4 @@
-import type { EventPublisher, OutboxMessage, OutboxStore } from '../app/workerPorts.js';
+import type { EventPublisher, OutboxMessage, OutboxStore } from '../app/ports/index.js';
 
 export interface OutboxPublisherOptions {
   store: OutboxStore;

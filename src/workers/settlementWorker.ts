@@ -1,7 +1,7 @@
 import type { CommandHandler } from '../app/commandHandler.js';
-import { derivedId } from '../app/ids.js';
-import type { Clock, PaymentRail } from '../app/ports.js';
-import type { ClaimedSettlement, SettlementStore } from '../app/workerPorts.js';
+import { systemEnvelope } from '../app/envelope.js';
+import type { Clock, PaymentRail } from '../app/ports/index.js';
+import type { ClaimedSettlement, SettlementStore } from '../app/ports/index.js';
 import type { Rail } from '../domain/index.js';
 
 export interface SettlementWorkerOptions {
@@ -95,18 +95,18 @@ export class SettlementWorker {
     result: { outcome: 'SUCCEEDED'; providerReference: string } | { outcome: 'FAILED'; reason: string },
   ): Promise<void> {
     // One command id per attempt: a crash and re-run of this attempt is a duplicate, a later attempt is not.
-    const commandId = derivedId(`settlement:${s.id}:attempt:${s.attempts}:${result.outcome}`);
     try {
-      await this.o.handler.handle({
-        commandId,
-        type: 'RecordSettlementResult',
-        escrowId: s.escrowId,
-        actor: { id: 'worker:settlements', role: 'system' },
-        issuedAt: this.o.clock.now().toISOString(),
-        correlationId: `settlement:${s.id}`,
-        causationId: null,
-        payload: { settlementId: s.id, ...result },
-      });
+      await this.o.handler.handle(
+        systemEnvelope({
+          key: `settlement:${s.id}:attempt:${s.attempts}:${result.outcome}`,
+          type: 'RecordSettlementResult',
+          escrowId: s.escrowId,
+          actorId: 'worker:settlements',
+          correlationId: `settlement:${s.id}`,
+          payload: { settlementId: s.id, ...result },
+          now: this.o.clock.now(),
+        }),
+      );
     } catch (err) {
       // The command's own transaction clears the lease when it commits; only a failure must give it back here.
       await this.o.store.release(s.id);

@@ -1,8 +1,8 @@
 import { DomainError } from '../domain/index.js';
 import type { CommandHandler } from '../app/commandHandler.js';
-import { derivedId } from '../app/ids.js';
-import type { Clock } from '../app/ports.js';
-import type { DueTimeout, TimeoutStore } from '../app/workerPorts.js';
+import { systemEnvelope } from '../app/envelope.js';
+import type { Clock } from '../app/ports/index.js';
+import type { DueTimeout, TimeoutRunner, TimeoutRunSummary, TimeoutStore } from '../app/ports/index.js';
 
 export interface TimeoutOptions {
   store: TimeoutStore;
@@ -15,18 +15,11 @@ export interface TimeoutOptions {
   onError?: (err: unknown, escrowId: string) => void;
 }
 
-export interface TimeoutRunSummary {
-  expired: number;
-  deliveryTimeouts: number;
-  skipped: number;
-  due: { kind: 'PAYMENT_DEADLINE' | 'CONFIRMATION_DEADLINE'; escrowId: string; deadline: string }[];
-}
-
 /**
  * The `timeouts` role (SPEC §7). It only submits commands, with ids derived from the escrow and its version: two
  * processors (or a manual run) racing on one escrow submit the same command id, and it applies once.
  */
-export class TimeoutProcessor {
+export class TimeoutProcessor implements TimeoutRunner {
   constructor(private readonly o: TimeoutOptions) {}
 
   get appliesConfirmationTimeouts(): boolean {
@@ -77,16 +70,17 @@ export class TimeoutProcessor {
     payload: object,
   ): Promise<boolean> {
     try {
-      const out = await this.o.handler.handle({
-        commandId: derivedId(`timeout:${type}:${d.escrowId}:${d.version}`),
-        type,
-        escrowId: d.escrowId,
-        actor: { id: 'worker:timeouts', role: 'system' },
-        issuedAt: this.o.clock.now().toISOString(),
-        correlationId: `timeout:${d.escrowId}`,
-        causationId: null,
-        payload,
-      });
+      const out = await this.o.handler.handle(
+        systemEnvelope({
+          key: `timeout:${type}:${d.escrowId}:${d.version}`,
+          type,
+          escrowId: d.escrowId,
+          actorId: 'worker:timeouts',
+          correlationId: `timeout:${d.escrowId}`,
+          payload: payload as never,
+          now: this.o.clock.now(),
+        }),
+      );
       return !out.duplicate;
     } catch (err) {
       // Someone acted first (the buyer confirmed, another processor expired it): nothing to do.

@@ -1,6 +1,6 @@
 import { Kafka, logLevel, type Admin, type ITopicConfig, type KafkaConfig as KafkaJsConfig } from 'kafkajs';
 import type { Logger } from 'pino';
-import type { KafkaConfig } from '../../config.js';
+import type { KafkaConfig } from './settings.js';
 
 /** A kafkajs client for the configured brokers (SASL/SSL from KAFKA_*), logging through pino. */
 export function createKafka(config: KafkaConfig, logger: Logger): Kafka {

@@ -4,7 +4,6 @@ import pLimit from 'p-limit';
 import type { Logger } from 'pino';
 import { DomainError } from '../../domain/index.js';
 import type { CommandSink } from '../../app/commandHandler.js';
-import { isPgError } from '../db/database.js';
 import { UndecodableCommand, decodeCommand } from './commands.js';
 
 export interface CommandConsumerOptions {
@@ -25,16 +24,8 @@ export interface CommandConsumerOptions {
   commitIntervalMs?: number;
   baseDelayMs?: number;
   onApplied?: (outcome: 'applied' | 'rejected' | 'dead-lettered') => void;
-}
-
-/** Errors that say "the database (or network) is not there": wait and retry the batch, never dead-letter. */
-export function isInfrastructureError(err: unknown): boolean {
-  if (isPgError(err)) {
-    const code = err.code ?? '';
-    return /^(08|53|57P|58)/.test(code) || /^E(CONNREFUSED|CONNRESET|PIPE|TIMEDOUT|HOSTUNREACH)$/.test(code);
-  }
-  const msg = err instanceof Error ? err.message : String(err);
-  return /connect|connection|terminat|timeout exceeded when trying to connect/i.test(msg);
+  /** Errors that say "the database (or network) is not there": the batch waits and retries, never dead-letters. */
+  isInfrastructureError: (err: unknown) => boolean;
 }
 
 /** A fetched command on its way to the database; `done` once applied, refused or dead-lettered. */
@@ -271,7 +262,7 @@ export class KafkaCommandConsumer {
           this.o.onApplied?.('rejected');
           return true; // recorded by the handler as the command's outcome
         }
-        if (isInfrastructureError(err)) {
+        if (this.o.isInfrastructureError(err)) {
           // not the command's fault: wait, keep it in place, never dead-letter it
           this.o.logger.warn({ err, command_id: env.commandId }, 'command worker: database unavailable');
           await sleep(Math.min(5000, base * 2 ** Math.min(++outage, 6)));

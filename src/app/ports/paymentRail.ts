@@ -31,8 +31,16 @@ export type WebhookAction =
   | { kind: 'settlement.failed'; eventId: string; settlementId: string; reason: string }
   | { kind: 'not_supported'; eventId: string; type: string };
 
+/** A webhook whose signature held: the normalised action and the provider's event as parsed (stored raw). */
+export interface VerifiedWebhook {
+  action: WebhookAction;
+  payload: unknown;
+}
+
 export interface PaymentRail {
   readonly rail: Rail;
+  /** The provider's name in the webhook route: POST /api/webhooks/{provider}. */
+  readonly provider: string;
   /** Creates payment instructions at the provider; idempotent on escrowId. Never called inside a DB transaction. */
   createPaymentInstructions(input: {
     escrowId: string;
@@ -43,8 +51,11 @@ export interface PaymentRail {
   voidPayment(input: { escrowId: string; reference: string }): Promise<void>;
   /** Moves settled money at the provider: a payout to the seller or a refund to the buyer. */
   executeSettlement(order: SettlementOrder): Promise<SettlementOutcome>;
-  /** Verifies the signature over the raw body and normalises the event; throws WebhookSignatureError. */
-  verifyWebhook(rawBody: string, headers: Record<string, string | undefined>): WebhookAction;
+  /**
+   * Verifies the signature over the raw body and normalises the event (parsing the body once); throws
+   * WebhookSignatureError or WebhookPayloadError. Asynchronous, as providers' SDKs are.
+   */
+  verifyWebhook(rawBody: string, headers: Record<string, string | undefined>): Promise<VerifiedWebhook>;
 }
 
 export class WebhookSignatureError extends Error {

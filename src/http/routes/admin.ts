@@ -1,5 +1,5 @@
 import { HttpError } from '../problem.js';
-import type { Api, RouteDeps } from '../app.js';
+import type { Api, RouteDeps } from '../types.js';
 import * as S from '../schemas.js';
 
 export function adminRoutes(app: Api, deps: RouteDeps): void {
@@ -30,7 +30,7 @@ export function adminRoutes(app: Api, deps: RouteDeps): void {
           { field: 'dryRun', message: 'must be a boolean; no other fields' },
         ]);
       }
-      return deps.engine.timeouts.runOnce({ dryRun: (body as { dryRun?: boolean } | undefined)?.dryRun ?? false });
+      return deps.deps.timeouts.runOnce({ dryRun: (body as { dryRun?: boolean } | undefined)?.dryRun ?? false });
     },
   );
 }

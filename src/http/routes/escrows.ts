@@ -2,11 +2,10 @@ import { Type } from 'typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import { isRecordedRefusal, type HandledCommand } from '../../app/commandHandler.js';
-import type { CreateEscrowInput, Include } from '../../app/escrowService.js';
-import { DomainError, fold, type Actor, type Escrow } from '../../domain/index.js';
-import { toDomainEvent } from '../../app/verify.js';
-import { isUuid } from '../../app/ids.js';
-import type { Api, RouteDeps } from '../app.js';
+import type { Include } from '../../app/escrowQueries.js';
+import type { CreateEscrowInput } from '../../app/escrowService.js';
+import { DomainError, type Actor, type Escrow } from '../../domain/index.js';
+import type { Api, RouteDeps } from '../types.js';
 import { IdempotencyGate, type KeyedOptions, type Rejection } from '../idempotency.js';
 import { HttpError, PROBLEM_CONTENT_TYPE, domainProblem } from '../problem.js';
 import * as S from '../schemas.js';
@@ -53,11 +52,10 @@ class UserRateLimit {
 }
 
 export function escrowRoutes(app: Api, deps: RouteDeps): void {
-  const { engine } = deps;
-  const service = engine.service;
+  const { commands: service, queries, clock } = deps.deps;
   const gate = new IdempotencyGate(
     deps.opts.idempotency,
-    () => engine.clock.now(),
+    () => clock.now(),
     (err, msg) => app.log.warn({ err }, msg),
   );
   const limiter = new UserRateLimit(deps.opts.rateLimit.perUserPerMinute, deps.opts.redis);
@@ -67,13 +65,6 @@ export function escrowRoutes(app: Api, deps: RouteDeps): void {
     await limiter.check(request.principal!.id);
   };
   const actorOf = (request: FastifyRequest): Actor => ({ id: request.principal!.id, role: request.principal!.role });
-
-  /** The escrow as it was right after the command: a replay answers exactly what the first request got. */
-  async function asOfCommand(h: HandledCommand): Promise<Escrow> {
-    if (!h.duplicate || h.escrow.version === h.result.version) return h.escrow;
-    const events = (await engine.store.events(h.result.escrowId)).filter((e) => e.sequence <= h.result.version);
-    return fold(h.result.escrowId, events.map(toDomainEvent)) ?? h.escrow;
-  }
 
   /** Domain rejections are decisions: a keyed request's 4xx is stored and replayed. A version conflict is not. */
   const storable = (err: unknown, instance: string): Rejection | null => {
@@ -109,7 +100,7 @@ export function escrowRoutes(app: Api, deps: RouteDeps): void {
         return {
           status,
           contentType: JSON_CONTENT_TYPE,
-          body: reply.serialize(shape(await asOfCommand(handled))) as string,
+          body: reply.serialize(shape(await queries.asOfCommand(handled))) as string,
           replayed: handled.duplicate,
         };
       },
@@ -153,7 +144,7 @@ export function escrowRoutes(app: Api, deps: RouteDeps): void {
     },
     async (request) => {
       const { limit, cursor, ...filter } = request.query;
-      const page = await service.list(actorOf(request), filter, limit ? Number(limit) : 20, cursor ?? null);
+      const page = await queries.list(actorOf(request), filter, limit ? Number(limit) : 20, cursor ?? null);
       return { data: page.data.map(escrowView), nextCursor: page.nextCursor } as never;
     },
   );
@@ -172,7 +163,7 @@ export function escrowRoutes(app: Api, deps: RouteDeps): void {
     },
     async (request) => {
       const include = (request.query.include?.split(',') ?? []) as Include[];
-      return detailsView(await service.get(actorOf(request), request.params.id, include)) as never;
+      return detailsView(await queries.get(actorOf(request), request.params.id, include)) as never;
     },
   );
 
@@ -277,35 +268,9 @@ export function escrowRoutes(app: Api, deps: RouteDeps): void {
       },
     },
     async (request) => {
-      const found = isUuid(request.params.commandId)
-        ? await engine.store.commandResult(request.params.commandId)
-        : null;
-      const p = request.principal!;
-      const mine = (c: { actorId: string } | null) => c && (p.role === 'admin' || c.actorId === p.id);
-      if (!found) {
-        const pending = isUuid(request.params.commandId)
-          ? await engine.store.pendingCommand(request.params.commandId)
-          : null;
-        if (pending && mine(pending)) {
-          const { commandId, escrowId, type } = pending;
-          return { commandId, escrowId, type, status: 'PENDING' as const };
-        }
-      }
-      if (!found || !mine(found)) {
-        throw new HttpError(404, 'COMMAND_NOT_FOUND', `command ${request.params.commandId} not found`);
-      }
-      const { actorId: _a, requestHash: _h, rejection, ...result } = found;
-      if (rejection) {
-        const { commandId, escrowId, type } = result;
-        return {
-          commandId,
-          escrowId,
-          type,
-          status: 'FAILED' as const,
-          error: { code: rejection.code, message: rejection.message },
-        };
-      }
-      return { ...result, status: 'SUCCEEDED' as const };
+      const status = await queries.commandStatus(actorOf(request), request.params.commandId);
+      if (!status) throw new HttpError(404, 'COMMAND_NOT_FOUND', `command ${request.params.commandId} not found`);
+      return status as never;
     },
   );
 }

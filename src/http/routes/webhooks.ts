@@ -1,75 +1,67 @@
 import { Type } from 'typebox';
 import { DomainError } from '../../domain/index.js';
-import type { Api, RouteDeps } from '../app.js';
+import type { WebhookOutcome } from '../../app/ports/index.js';
 import { HttpError } from '../problem.js';
+import type { Api, RouteDeps } from '../types.js';
 import * as S from '../schemas.js';
 
-/** Provider webhooks in, and the sandbox's "the buyer pays" button. No bearer token: the signature is the auth. */
-export function webhookRoutes(app: Api, { engine }: RouteDeps): void {
+const ack = (out: Exclude<WebhookOutcome, { status: 'failed' }>) => ({
+  received: true,
+  status: out.status,
+  ...(out.status === 'processed' ? { outcome: out.outcome } : {}),
+});
+
+/**
+ * Provider webhooks in — one route per enabled rail — and the sandbox's "the buyer pays" button. No bearer token: the
+ * signature is the auth. Registered in a context of their own whose body parser keeps the raw text unparsed: the
+ * rail verifies the signature over those bytes and parses them once.
+ */
+export function webhookRoutes(app: Api, { deps }: RouteDeps, done: (err?: Error) => void): void {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(['application/json', 'application/*+json'], { parseAs: 'string' }, (req, body, next) => {
+    req.rawBody = body as string;
+    next(null, body);
+  });
+
+  const providers = deps.rails.map((r) => r.provider);
   app.post(
     '/webhooks/:provider',
     {
       schema: {
         tags: ['webhooks'],
         summary: 'Provider webhook (signature over the raw body)',
+        description: `Enabled providers: ${providers.join(', ') || 'none'}. Another provider is 404 PROVIDER_NOT_ENABLED.`,
         security: [],
-        params: Type.Object({
-          provider: Type.Union(['stripe', 'custodian', 'paystack', 'sandbox'].map((p) => Type.Literal(p))),
-        }),
+        params: Type.Object({ provider: Type.String({ minLength: 1, examples: providers }) }),
         response: { 200: S.WebhookAck },
       },
     },
     async (request, reply) => {
+      const provider = request.params.provider;
+      // Checked before anything is counted: metrics labels stay the enabled providers, never what a caller typed.
+      if (!providers.includes(provider)) {
+        throw new HttpError(
+          404,
+          'PROVIDER_NOT_ENABLED',
+          `webhook provider ${provider} is not enabled (enabled: ${providers.join(', ') || 'none'})`,
+        );
+      }
       const headers = Object.fromEntries(
         Object.entries(request.headers).map(([k, v]) => [k, Array.isArray(v) ? v[0] : v]),
       );
-      const provider = request.params.provider;
-      const out = await engine.webhooks.receive(provider, request.rawBody ?? '', headers).catch((err: unknown) => {
-        engine.metrics.webhookEvents.inc({ provider, outcome: 'rejected' });
+      const out = await deps.webhooks.receive(provider, request.rawBody ?? '', headers).catch((err: unknown) => {
+        deps.metrics.webhookEvents.inc({ provider, outcome: 'rejected' });
         if (err instanceof DomainError && err.code === 'VALIDATION_ERROR') {
           throw new HttpError(404, 'PROVIDER_NOT_ENABLED', err.message);
         }
         throw err;
       });
-      engine.metrics.webhookEvents.inc({ provider, outcome: out.status });
-      if (out.status === 'failed') {
-        // Stored unprocessed; a non-2xx makes the provider retry.
-        throw new HttpError(422, 'WEBHOOK_NOT_PROCESSED', out.error);
-      }
-      return reply.send({
-        received: true,
-        status: out.status,
-        ...(out.status === 'processed' ? { outcome: out.outcome } : {}),
-      });
+      deps.metrics.webhookEvents.inc({ provider, outcome: out.status });
+      // Stored unprocessed; a non-2xx makes the provider retry.
+      if (out.status === 'failed') throw new HttpError(422, 'WEBHOOK_NOT_PROCESSED', out.error);
+      return reply.send(ack(out));
     },
   );
 
-  if (!engine.config.sandbox.enabled) return;
-  app.post(
-    '/sandbox/payments/:reference/:outcome',
-    {
-      schema: {
-        tags: ['sandbox'],
-        summary: 'Simulate the buyer paying (delivers a signed sandbox webhook through the webhook path)',
-        security: [],
-        params: Type.Object(
-          {
-            reference: Type.String({ pattern: '^sbx_[0-9a-f]{32}$' }),
-            outcome: Type.Union([Type.Literal('succeed'), Type.Literal('fail')]),
-          },
-          { additionalProperties: false },
-        ),
-        response: { 200: S.WebhookAck, ...S.problems(400, 404, 422, 429) },
-      },
-    },
-    async (request) => {
-      const r = await engine.simulator.pay(request.params.reference, { outcome: request.params.outcome });
-      if (r.outcome.status === 'failed') throw new HttpError(422, 'WEBHOOK_NOT_PROCESSED', r.outcome.error);
-      return {
-        received: true,
-        status: r.outcome.status,
-        ...(r.outcome.status === 'processed' ? { outcome: r.outcome.outcome } : {}),
-      };
-    },
-  );
+  done();
 }

@@ -1,23 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { DomainError } from '../../../domain/index.js';
-import type { EscrowReadModel } from '../../../app/ports/index.js';
-import type { WebhookOutcome, WebhookProcessor } from '../../../app/webhookProcessor.js';
-import { SANDBOX_MAGIC, SANDBOX_SIGNATURE_HEADER, type SandboxRail, type SandboxWebhookBody } from './sandboxRail.js';
-
-export interface SimulatedPayment {
-  rawBody: string;
-  headers: Record<string, string>;
-  outcome: WebhookOutcome;
-}
+import type { EscrowReadModel, PaymentSimulator, SimulatedPayment, WebhookIntake } from '../../../app/ports/index.js';
+import { SANDBOX_MAGIC, SANDBOX_SIGNATURE_HEADER, type SandboxRail } from './sandboxRail.js';
+import type { SandboxWebhookBody } from './webhook.js';
 
 /**
  * Plays the buyer and the sandbox provider: builds the provider's signed webhook for a payment and delivers it
  * through the same WebhookProcessor a real provider's HTTP call reaches (verify, store raw, dedupe, process).
  */
-export class SandboxPaymentSimulator {
-  constructor(private readonly deps: { rail: SandboxRail; webhooks: WebhookProcessor; readModel: EscrowReadModel }) {}
+export class SandboxPaymentSimulator implements PaymentSimulator {
+  constructor(private readonly deps: { rail: SandboxRail; webhooks: WebhookIntake; readModel: EscrowReadModel }) {}
 
-  /** `target` is an escrow id or a payment reference. `amount`/`currency` override what is paid (mismatch tests). */
   async pay(
     target: string,
     opts: { outcome?: 'succeed' | 'fail'; amount?: string; currency?: string } = {},

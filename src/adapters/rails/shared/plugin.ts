@@ -1,0 +1,40 @@
+import type { z } from 'zod';
+import type { EscrowReadModel, PaymentRail, PaymentSimulator, WebhookIntake } from '../../../app/ports/index.js';
+import type { Rail } from '../../../domain/index.js';
+
+/** What a rail's configuration section is told about the rest of the configuration. */
+export interface RailConfigContext {
+  /** NODE_ENV=production. */
+  production: boolean;
+  /** ESCROW_RAILS lists this rail. */
+  listed: boolean;
+  /** The API's public base URL (API_URL). */
+  apiUrl: string;
+}
+
+/** A configuration section's verdict: whether the rail runs, its settings, and what is wrong (reported with the rest). */
+export interface RailConfigResult<S> {
+  enabled: boolean;
+  settings: S;
+  problems: string[];
+}
+
+/**
+ * A payment rail as a plug-in: its environment variables, its configuration rules, its adapter and (for the sandbox)
+ * a payment simulator. Adding a rail is a folder exporting one of these and one line in `registry.ts`.
+ */
+export interface RailPlugin<S = unknown> {
+  readonly rail: Rail;
+  /** The provider's name in the webhook route: POST /api/webhooks/{provider}. */
+  readonly provider: string;
+  /** Its environment variables, validated with every other variable in one pass. */
+  readonly variables: z.ZodRawShape;
+  /** Rules across its variables (raw strings, as set), and the settings the adapter is built from. */
+  configure(raw: Readonly<Record<string, string>>, ctx: RailConfigContext): RailConfigResult<S>;
+  create(settings: S): PaymentRail;
+  /** A "the buyer pays" simulator for development and tests, if the rail has one. */
+  simulator?(rail: PaymentRail, deps: { webhooks: WebhookIntake; readModel: EscrowReadModel }): PaymentSimulator;
+}
+
+/** Declares a plug-in with its settings type inferred. */
+export const railPlugin = <S>(p: RailPlugin<S>): RailPlugin<S> => p;

@@ -1,0 +1,127 @@
+import type { Clock, OperationsQueries, OutboxStore } from './ports/index.js';
+
+export type CheckStatus = 'ok' | 'degraded' | 'error';
+export interface Check {
+  status: CheckStatus;
+  latency_ms?: number;
+  detail?: string;
+}
+
+/** The runbook's outbox thresholds: more than 100 waiting, or the oldest older than 5 minutes, is degraded. */
+export const OUTBOX_DEGRADED = { unpublished: 100, oldestAgeSeconds: 300 } as const;
+
+export interface OutboxStatus {
+  status: 'ok' | 'degraded';
+  unpublished: number;
+  oldestAgeSeconds: number;
+  deadLetters: number;
+}
+
+/** Kafka mode: what the broker side reports (absent in embedded and PostgreSQL modes). */
+export interface BrokerStatus {
+  health(): Promise<{ ok: boolean; latencyMs: number; detail: string }>;
+  /** The worker group's lag on the commands topic, per partition. */
+  lag(): Promise<{ partition: number; lag: number }[]>;
+  readonly commandsTopic: string;
+}
+
+/** Figures for /metrics: what the database and the broker say now. */
+export interface OperationsSnapshot {
+  escrowsByStatus: Record<string, number>;
+  settlementsByStatus: Record<string, number>;
+  outbox: { unpublished: number; oldestAgeSeconds: number };
+  pool: { total: number; idle: number; waiting: number };
+  kafkaLag?: { topic: string; partitions: { partition: number; lag: number }[] };
+  /** Set when the broker's lag could not be read (the rest of the snapshot stands). */
+  kafkaLagError?: unknown;
+}
+
+/**
+ * One status service for `/health`, `/metrics`, the CLI and the console: every check and threshold lives here, so
+ * they all tell the operator the same thing.
+ */
+export class OperationsService {
+  constructor(
+    private readonly deps: {
+      queries: OperationsQueries;
+      outbox: Pick<OutboxStore, 'stats'>;
+      clock: Clock;
+      /** When this process's timeouts role last completed a run (null: not run here). */
+      lastTimeoutRun: () => Date | null;
+      timeoutPollIntervalMs: number;
+      broker?: BrokerStatus;
+    },
+  ) {}
+
+  /** Readiness: the database answers. */
+  async database(): Promise<Check> {
+    const t = performance.now();
+    try {
+      await this.deps.queries.ping();
+      return { status: 'ok', latency_ms: round2(performance.now() - t) };
+    } catch (err) {
+      return { status: 'error', detail: err instanceof Error ? err.message : String(err) };
+    }
+  }
+
+  async outboxStatus(): Promise<OutboxStatus> {
+    const o = await this.deps.outbox.stats();
+    const degraded =
+      o.unpublished > OUTBOX_DEGRADED.unpublished || o.oldestAgeSeconds > OUTBOX_DEGRADED.oldestAgeSeconds;
+    return { status: degraded ? 'degraded' : 'ok', ...o };
+  }
+
+  /** Every check, and the overall status: error if any check errs, degraded if any is degraded. */
+  async health(): Promise<{ status: CheckStatus; checks: Record<string, Check> }> {
+    const db = await this.database();
+    const checks: Record<string, Check> = { database: db };
+    if (db.status === 'ok') {
+      const o = await this.outboxStatus();
+      checks.outbox = {
+        status: o.status,
+        detail: `${o.unpublished} unpublished, oldest ${Math.round(o.oldestAgeSeconds)} s, ${o.deadLetters} dead letters`,
+      };
+      checks.timeouts = this.timeoutsCheck();
+    }
+    if (this.deps.broker) {
+      const k = await this.deps.broker.health();
+      checks.kafka = { status: k.ok ? 'ok' : 'error', latency_ms: round2(k.latencyMs), detail: k.detail };
+    }
+    const statuses = Object.values(checks).map((c) => c.status);
+    const status = statuses.includes('error') ? 'error' : statuses.includes('degraded') ? 'degraded' : 'ok';
+    return { status, checks };
+  }
+
+  private timeoutsCheck(): Check {
+    const last = this.deps.lastTimeoutRun();
+    if (!last) return { status: 'ok', detail: 'not running in this process' };
+    const late = this.deps.clock.now().getTime() - last.getTime() > 3 * this.deps.timeoutPollIntervalMs;
+    return { status: late ? 'degraded' : 'ok', detail: `last run ${last.toISOString()}` };
+  }
+
+  /** The database-backed gauges (and the broker's lag in Kafka mode), read in one go. */
+  async snapshot(): Promise<OperationsSnapshot> {
+    const { queries, outbox, broker } = this.deps;
+    const [escrowsByStatus, settlementsByStatus, o] = await Promise.all([
+      queries.escrowsByStatus(),
+      queries.settlementsByStatus(),
+      outbox.stats(),
+    ]);
+    const snap: OperationsSnapshot = {
+      escrowsByStatus,
+      settlementsByStatus,
+      outbox: { unpublished: o.unpublished, oldestAgeSeconds: o.oldestAgeSeconds },
+      pool: queries.poolStats(),
+    };
+    if (broker) {
+      try {
+        snap.kafkaLag = { topic: broker.commandsTopic, partitions: await broker.lag() };
+      } catch (err) {
+        snap.kafkaLagError = err;
+      }
+    }
+    return snap;
+  }
+}
+
+const round2 = (ms: number) => Math.round(ms * 100) / 100;

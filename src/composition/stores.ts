@@ -1,0 +1,28 @@
+import { SqlCommandOutcomes } from '../adapters/db/commandOutcomes.js';
+import type { Database } from '../adapters/db/database.js';
+import { SqlEscrowQueries } from '../adapters/db/escrowQueries.js';
+import { SqlEscrowStore } from '../adapters/db/escrowStore.js';
+import { SqlIntegrityStore } from '../adapters/db/integrityStore.js';
+import { SqlOperationsQueries } from '../adapters/db/operationsQueries.js';
+import { SqlOutboxStore } from '../adapters/db/outboxStore.js';
+import { SqlSettlementStore } from '../adapters/db/settlementStore.js';
+import { SqlTimeoutStore } from '../adapters/db/timeoutStore.js';
+import { SqlWebhookStore } from '../adapters/db/webhookStore.js';
+import type { Clock } from '../app/ports/index.js';
+
+/** The database adapters of one engine, all on one connection pool. */
+export function createStores(db: Database, clock: Clock) {
+  return {
+    escrows: new SqlEscrowStore(db),
+    readModel: new SqlEscrowQueries(db),
+    outcomes: new SqlCommandOutcomes(db),
+    integrity: new SqlIntegrityStore(db),
+    webhooks: new SqlWebhookStore(db),
+    settlements: new SqlSettlementStore(db, () => clock.now()),
+    timeouts: new SqlTimeoutStore(db),
+    outbox: new SqlOutboxStore(db),
+    operations: new SqlOperationsQueries(db),
+  };
+}
+
+export type Stores = ReturnType<typeof createStores>;

@@ -1,0 +1,77 @@
+import { z } from 'zod';
+import { SHIPPED_RAILS, configureRails, railVariables } from '../adapters/rails/registry.js';
+import { RAILS } from '../domain/index.js';
+import { coreVariables } from './schema.js';
+import {
+  crossVariableProblems,
+  databaseSection,
+  httpSection,
+  kafkaSection,
+  policySection,
+  workerSections,
+} from './sections.js';
+import type { Config } from './types.js';
+
+export type { KafkaConfig } from '../adapters/kafka/settings.js';
+export type { Config } from './types.js';
+
+/** Raised with every problem found at once, so an operator fixes the environment in one pass. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+/** Every variable: the core ones and each shipped rail's section. */
+const schema = z.object({ ...coreVariables, ...railVariables() });
+export type Env = z.infer<typeof schema>;
+
+/** ESCROW_RAILS: known rails this version has an adapter for. */
+function listedRails(raw: Readonly<Record<string, string>>): { listed: string[]; problems: string[] } {
+  const listed = (raw.ESCROW_RAILS ?? 'SANDBOX').split(',').map((r) => r.trim().toUpperCase());
+  const problems: string[] = [];
+  for (const r of listed) {
+    if (!(RAILS as readonly string[]).includes(r))
+      problems.push(`ESCROW_RAILS: unknown rail ${r} (${RAILS.join(', ')})`);
+    else if (!(SHIPPED_RAILS as readonly string[]).includes(r)) {
+      problems.push(`ESCROW_RAILS: the ${r} adapter is not available in this version`);
+    }
+  }
+  return { listed, problems };
+}
+
+/** Parses and validates the environment once. Throws ConfigError naming every missing or malformed variable. */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  const raw = Object.fromEntries(
+    Object.entries(source).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== ''),
+  );
+  const parsed = schema.safeParse(raw);
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((i) => `${i.path.join('.') || 'environment'}: ${i.message}`);
+  const { listed, problems: railListProblems } = listedRails(raw);
+  problems.push(...railListProblems);
+  const port = parsed.success ? parsed.data.PORT : 3000;
+  const apiUrl = (parsed.success ? parsed.data.API_URL : undefined) ?? `http://localhost:${port}`;
+  const rails = configureRails(raw, listed, { production: raw.NODE_ENV === 'production', apiUrl });
+  problems.push(...rails.problems, ...crossVariableProblems(raw));
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
+  const env = parsed.data;
+  const kafka = kafkaSection(env);
+  return {
+    env,
+    nodeEnv: env.NODE_ENV,
+    logLevel: env.LOG_LEVEL,
+    port: env.PORT,
+    host: env.HOST,
+    ...(env.METRICS_PORT !== undefined ? { metricsPort: env.METRICS_PORT } : {}),
+    http: httpSection(env),
+    apiUrl,
+    database: databaseSection(env),
+    rails: rails.rails,
+    policy: policySection(env),
+    ...workerSections(env),
+    ...(kafka ? { kafka } : {}),
+  };
+}

@@ -1,0 +1,109 @@
+import { z } from 'zod';
+import { RAILS } from '../domain/index.js';
+
+const bool = (def: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0'])
+    .default(def ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1');
+const int = (def: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(def);
+const url = z.string().url();
+
+const feeRule = z.object({ bps: z.number().int().min(0).max(10_000), fixed: z.number().int().min(0) }).strict();
+const feeJson = z
+  .string()
+  .transform((s, ctx) => {
+    try {
+      return JSON.parse(s) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be JSON' });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.record(z.enum(RAILS), z.object({ buyer: feeRule, seller: feeRule }).strict()));
+
+/** Every variable outside the rails' own sections (those come from the rail plug-ins). */
+export const coreVariables = {
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  PORT: int(3000, 0, 65535),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  API_URL: url.optional(),
+  JWT_SECRET: z.string().min(64, 'must be at least 64 characters').optional(),
+  JWT_JWKS_URL: url.optional(),
+  CORS_ORIGINS: z.string().default(''),
+  MAINTENANCE_MODE: bool(false),
+  HTTP_BODY_LIMIT_BYTES: int(262_144, 1024, 10_485_760),
+  RATE_LIMIT_PER_IP_PER_MINUTE: int(100, 1, 1_000_000),
+  RATE_LIMIT_PER_USER_PER_MINUTE: int(50, 1, 1_000_000),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+    .optional(),
+  IDEMPOTENCY_STORAGE: z.enum(['postgres', 'redis']).default('postgres'),
+  IDEMPOTENCY_TTL_HOURS: z.coerce.number().positive().max(8760).default(24),
+  IDEMPOTENCY_LOCK_SECONDS: z.coerce.number().positive().max(3600).default(30),
+
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .optional(),
+  DATABASE_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier')
+    .optional(),
+  DATABASE_POOL_SIZE: int(10, 1, 1000),
+  DATABASE_POOL_TIMEOUT: int(20_000, 100, 600_000),
+  DATA_DIR: z.string().min(1).default('./data'),
+
+  ESCROW_PAYMENT_DEADLINE_DAYS: int(7, 1, 365),
+  ESCROW_AUTO_REFUND_DEADLINE_DAYS: int(7, 1, 365),
+  ESCROW_TIMEOUT_POLL_INTERVAL_MINUTES: z.coerce.number().positive().max(1440).default(5),
+  ESCROW_MAX_RETRIES: int(3, 1, 100),
+  ESCROW_RETRY_DELAY_MS: int(1000, 1, 3_600_000),
+  ESCROW_SETTLEMENT_BATCH_SIZE: int(50, 1, 1000),
+  ESCROW_DELIVERED_TIMEOUT_ACTION: z.enum(['REFUND', 'RELEASE']).default('REFUND'),
+  ESCROW_RAILS: z.string().default('SANDBOX'),
+  ESCROW_FEES: feeJson.optional(),
+  ESCROW_CURRENCIES: z
+    .string()
+    .regex(/^[A-Z]{3,5}:\d(,[A-Z]{3,5}:\d)*$/, 'must look like USD:2,EUR:2,USDC:6')
+    .optional(),
+
+  STRIPE_SECRET_KEY: z.string().min(1).optional(),
+  STRIPE_WEBHOOK_SECRET: z.string().min(1).optional(),
+  CUSTODIAN_API_URL: url.optional(),
+  CUSTODIAN_API_KEY: z.string().min(1).optional(),
+  CUSTODIAN_WEBHOOK_SECRET: z.string().min(1).optional(),
+  PAYSTACK_SECRET_KEY: z.string().min(1).optional(),
+
+  OUTBOX_POLL_INTERVAL_MS: int(1000, 10, 600_000),
+  OUTBOX_BATCH_SIZE: int(100, 1, 10_000),
+  OUTBOX_MAX_ATTEMPTS: int(10, 1, 1000),
+
+  KAFKA_BROKERS: z
+    .string()
+    .regex(/^[^\s,]+:\d+(,[^\s,]+:\d+)*$/, 'must be host:port[,host:port...]')
+    .optional(),
+  KAFKA_CLIENT_ID: z.string().min(1).default('escrow-service'),
+  KAFKA_GROUP_ID: z.string().min(1).default('escrow-service-group'),
+  KAFKA_COMMANDS_TOPIC: z.string().min(1).default('escrow-commands'),
+  KAFKA_EVENTS_TOPIC: z.string().min(1).default('escrow.events.v1'),
+  KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
+  KAFKA_SASL_USERNAME: z.string().optional(),
+  KAFKA_SASL_PASSWORD: z.string().optional(),
+  KAFKA_SSL_ENABLED: bool(false),
+  KAFKA_COMMANDS_PARTITIONS: int(6, 1, 10_000),
+  KAFKA_EVENTS_PARTITIONS: int(12, 1, 10_000),
+  KAFKA_REPLICATION_FACTOR: int(3, 1, 100),
+  KAFKA_RETENTION_DAYS: int(90, 1, 3650),
+  COMMAND_REPLY_TIMEOUT_MS: int(5000, 0, 120_000),
+  WORKER_MAX_IN_FLIGHT: int(10, 1, 1000),
+  WORKER_MAX_ATTEMPTS: int(5, 1, 100),
+  KAFKA_SESSION_TIMEOUT_MS: int(30_000, 1000, 3_600_000),
+  KAFKA_FETCH_MAX_WAIT_MS: int(100, 1, 60_000),
+  KAFKA_LINGER_MS: int(5, 0, 1000),
+
+  FEATURE_AUTO_REFUND: bool(true),
+};

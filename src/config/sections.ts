@@ -1,0 +1,141 @@
+import type { KafkaConfig } from '../adapters/kafka/settings.js';
+import {
+  DEFAULT_CURRENCY_EXPONENTS,
+  DEFAULT_FEES,
+  DEFAULT_RAIL_CURRENCIES,
+  RAILS,
+  type EscrowPolicy,
+  type FeeSchedule,
+  type Rail,
+} from '../domain/index.js';
+import type { Env } from './index.js';
+import type { Config } from './types.js';
+
+/** Rules across variables, read from the raw values so that one run reports every problem. */
+export function crossVariableProblems(raw: Readonly<Record<string, string>>): string[] {
+  const problems: string[] = [];
+  if (raw.DATABASE_URL && !raw.JWT_SECRET && !raw.JWT_JWKS_URL) {
+    // Embedded mode keeps a generated secret in its data directory; a shared database needs a shared secret.
+    problems.push('JWT_SECRET: required (or JWT_JWKS_URL) when DATABASE_URL is set');
+  }
+  if (raw.KAFKA_SASL_MECHANISM && (!raw.KAFKA_SASL_USERNAME || !raw.KAFKA_SASL_PASSWORD)) {
+    problems.push('KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD: required with KAFKA_SASL_MECHANISM');
+  }
+  if (raw.IDEMPOTENCY_STORAGE === 'redis' && !raw.REDIS_URL) {
+    problems.push('IDEMPOTENCY_STORAGE: redis needs REDIS_URL');
+  }
+  return problems;
+}
+
+export function httpSection(env: Env): Config['http'] {
+  return {
+    ...(env.JWT_SECRET ? { jwtSecret: env.JWT_SECRET } : {}),
+    ...(env.JWT_JWKS_URL ? { jwksUrl: env.JWT_JWKS_URL } : {}),
+    corsOrigins: env.CORS_ORIGINS.split(',')
+      .map((o) => o.trim())
+      .filter(Boolean),
+    maintenanceMode: env.MAINTENANCE_MODE,
+    bodyLimitBytes: env.HTTP_BODY_LIMIT_BYTES,
+    rateLimit: {
+      perIpPerMinute: env.RATE_LIMIT_PER_IP_PER_MINUTE,
+      perUserPerMinute: env.RATE_LIMIT_PER_USER_PER_MINUTE,
+    },
+    ...(env.REDIS_URL ? { redisUrl: env.REDIS_URL } : {}),
+    idempotency: {
+      storage: env.IDEMPOTENCY_STORAGE,
+      ttlMs: Math.round(env.IDEMPOTENCY_TTL_HOURS * 3_600_000),
+      lockMs: Math.round(env.IDEMPOTENCY_LOCK_SECONDS * 1000),
+    },
+  };
+}
+
+export function databaseSection(env: Env): Config['database'] {
+  return env.DATABASE_URL
+    ? {
+        mode: 'postgres',
+        url: env.DATABASE_URL,
+        poolSize: env.DATABASE_POOL_SIZE,
+        timeoutMs: env.DATABASE_POOL_TIMEOUT,
+        ...(env.DATABASE_SCHEMA ? { schema: env.DATABASE_SCHEMA } : {}),
+      }
+    : { mode: 'pglite', dataDir: env.DATA_DIR };
+}
+
+export function policySection(env: Env): EscrowPolicy {
+  const currencyExponents = env.ESCROW_CURRENCIES
+    ? Object.fromEntries(env.ESCROW_CURRENCIES.split(',').map((p) => [p.split(':')[0]!, Number(p.split(':')[1])]))
+    : DEFAULT_CURRENCY_EXPONENTS;
+  const fees: FeeSchedule = { ...DEFAULT_FEES };
+  for (const [rail, f] of Object.entries(env.ESCROW_FEES ?? {})) {
+    (fees as Record<string, unknown>)[rail] = {
+      buyer: { bps: BigInt(f.buyer.bps), fixed: BigInt(f.buyer.fixed) },
+      seller: { bps: BigInt(f.seller.bps), fixed: BigInt(f.seller.fixed) },
+    };
+  }
+  const railCurrencies = Object.fromEntries(
+    RAILS.map((r) => [r, DEFAULT_RAIL_CURRENCIES[r].filter((c) => c in currencyExponents)]),
+  ) as Record<Rail, string[]>;
+  return {
+    paymentDeadlineDays: env.ESCROW_PAYMENT_DEADLINE_DAYS,
+    autoRefundDeadlineDays: env.ESCROW_AUTO_REFUND_DEADLINE_DAYS,
+    fees,
+    railCurrencies,
+    currencyExponents,
+  };
+}
+
+export function workerSections(env: Env): Pick<Config, 'timeouts' | 'settlements' | 'outbox'> {
+  return {
+    timeouts: {
+      pollIntervalMs: Math.round(env.ESCROW_TIMEOUT_POLL_INTERVAL_MINUTES * 60_000),
+      deliveredAction: env.ESCROW_DELIVERED_TIMEOUT_ACTION,
+      autoRefund: env.FEATURE_AUTO_REFUND,
+    },
+    settlements: {
+      maxRetries: env.ESCROW_MAX_RETRIES,
+      retryDelayMs: env.ESCROW_RETRY_DELAY_MS,
+      batchSize: env.ESCROW_SETTLEMENT_BATCH_SIZE,
+    },
+    outbox: {
+      pollIntervalMs: env.OUTBOX_POLL_INTERVAL_MS,
+      batchSize: env.OUTBOX_BATCH_SIZE,
+      maxAttempts: env.OUTBOX_MAX_ATTEMPTS,
+    },
+  };
+}
+
+/** Kafka mode, when KAFKA_BROKERS is set. */
+export function kafkaSection(env: Env): KafkaConfig | undefined {
+  if (!env.KAFKA_BROKERS) return undefined;
+  return {
+    brokers: env.KAFKA_BROKERS.split(','),
+    clientId: env.KAFKA_CLIENT_ID,
+    groupId: env.KAFKA_GROUP_ID,
+    commandsTopic: env.KAFKA_COMMANDS_TOPIC,
+    eventsTopic: env.KAFKA_EVENTS_TOPIC,
+    ssl: env.KAFKA_SSL_ENABLED,
+    ...(env.KAFKA_SASL_MECHANISM
+      ? {
+          sasl: {
+            mechanism: env.KAFKA_SASL_MECHANISM,
+            username: env.KAFKA_SASL_USERNAME ?? '',
+            password: env.KAFKA_SASL_PASSWORD ?? '',
+          },
+        }
+      : {}),
+    topics: {
+      commandsPartitions: env.KAFKA_COMMANDS_PARTITIONS,
+      eventsPartitions: env.KAFKA_EVENTS_PARTITIONS,
+      replicationFactor: env.KAFKA_REPLICATION_FACTOR,
+      retentionDays: env.KAFKA_RETENTION_DAYS,
+    },
+    replyTimeoutMs: env.COMMAND_REPLY_TIMEOUT_MS,
+    lingerMs: env.KAFKA_LINGER_MS,
+    worker: {
+      maxInFlight: env.WORKER_MAX_IN_FLIGHT,
+      maxAttempts: env.WORKER_MAX_ATTEMPTS,
+      sessionTimeoutMs: env.KAFKA_SESSION_TIMEOUT_MS,
+      fetchMaxWaitMs: env.KAFKA_FETCH_MAX_WAIT_MS,
+    },
+  };
+}

@@ -1,0 +1,37 @@
+import type { KafkaConfig } from '../adapters/kafka/settings.js';
+import type { RailsConfig } from '../adapters/rails/registry.js';
+import type { EscrowPolicy } from '../domain/index.js';
+import type { Env } from './index.js';
+
+export interface Config {
+  env: Env;
+  nodeEnv: Env['NODE_ENV'];
+  logLevel: Env['LOG_LEVEL'];
+  port: number;
+  host: string;
+  /** Where roles without the API (worker, outbox, ...) serve /metrics. */
+  metricsPort?: number;
+  apiUrl: string;
+  http: {
+    jwtSecret?: string;
+    jwksUrl?: string;
+    corsOrigins: string[];
+    maintenanceMode: boolean;
+    bodyLimitBytes: number;
+    rateLimit: { perIpPerMinute: number; perUserPerMinute: number };
+    /** Rate-limit counters live here when set, so limits hold across replicas. */
+    redisUrl?: string;
+    idempotency: { storage: 'postgres' | 'redis'; ttlMs: number; lockMs: number };
+  };
+  database:
+    | { mode: 'postgres'; url: string; poolSize: number; timeoutMs: number; schema?: string }
+    | { mode: 'pglite'; dataDir: string };
+  /** Which rails run (ESCROW_RAILS, less those a rail's own rules turn off) and each shipped rail's settings. */
+  rails: RailsConfig;
+  policy: EscrowPolicy;
+  timeouts: { pollIntervalMs: number; deliveredAction: 'REFUND' | 'RELEASE'; autoRefund: boolean };
+  settlements: { maxRetries: number; retryDelayMs: number; batchSize: number };
+  outbox: { pollIntervalMs: number; batchSize: number; maxAttempts: number };
+  /** Kafka mode (KAFKA_BROKERS set): commands go through the commands topic, events to the events topic. */
+  kafka?: KafkaConfig;
+}

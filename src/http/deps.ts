@@ -1,0 +1,27 @@
+import type { Logger } from 'pino';
+import type { EscrowQueryService } from '../app/escrowQueries.js';
+import type { EscrowService } from '../app/escrowService.js';
+import type { OperationsService } from '../app/operations.js';
+import type { Clock, PaymentSimulator, TimeoutRunner, WebhookIntake } from '../app/ports/index.js';
+import type { Rail } from '../domain/index.js';
+import type { Metrics } from '../observability/metrics.js';
+
+/** Everything the HTTP layer may use: application services and queries, never storage. */
+export interface HttpDeps {
+  /** Client commands: create and every other command. */
+  commands: EscrowService;
+  /** Escrows, their history and command outcomes, with the visibility rules. */
+  queries: EscrowQueryService;
+  /** Provider webhooks in. */
+  webhooks: WebhookIntake;
+  /** The enabled rails: what `rail` accepts on create, and one webhook route per provider. */
+  rails: readonly { rail: Rail; provider: string }[];
+  /** The sandbox rail's "the buyer pays", when that rail is enabled. */
+  simulator: PaymentSimulator | null;
+  timeouts: TimeoutRunner;
+  /** Health checks and the database gauges of /metrics. */
+  operations: OperationsService;
+  metrics: Metrics;
+  logger: Logger;
+  clock: Clock;
+}

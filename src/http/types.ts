@@ -1,0 +1,42 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type {
+  FastifyBaseLogger,
+  FastifyInstance,
+  FastifyRequest,
+  RawReplyDefaultExpression,
+  RawRequestDefaultExpression,
+  RawServerDefault,
+} from 'fastify';
+import type { Redis } from 'ioredis';
+import type { ApiRole } from './auth.js';
+import type { HttpDeps } from './deps.js';
+import type { IdempotencySettings } from './idempotency.js';
+
+export interface HttpOptions {
+  jwtSecret?: string;
+  jwksUrl?: string;
+  corsOrigins: string[];
+  maintenanceMode: boolean;
+  bodyLimitBytes: number;
+  rateLimit: { perIpPerMinute: number; perUserPerMinute: number };
+  /** Shared rate-limit counters (REDIS_URL); in-process counters without it. */
+  redis?: Redis;
+  /** Where Idempotency-Key responses are kept, and for how long. */
+  idempotency: IdempotencySettings;
+  version: string;
+}
+
+export type Api = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
+
+export interface RouteDeps {
+  deps: HttpDeps;
+  opts: HttpOptions;
+  /** onRequest hook (before body validation): requires a valid token, and one of `roles` when given. */
+  authenticate: (roles?: readonly ApiRole[]) => (request: FastifyRequest) => Promise<void>;
+}
