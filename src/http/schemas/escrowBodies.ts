@@ -1,0 +1,71 @@
+import { Type, type Static } from 'typebox';
+import { TEXT_MAX_LENGTH as MAX } from '../../domain/index.js';
+import { Evidence, Id, Minor, Rail, Text, strict } from './common.js';
+
+// Request bodies of the escrow commands (POST /api/escrow and its actions).
+
+export const CreateEscrowBody = Type.Object(
+  {
+    offerId: Id,
+    contractId: Type.Optional(Id),
+    buyerId: Id,
+    sellerId: Id,
+    rail: Rail,
+    currency: Type.String({ pattern: '^[A-Z]{3,5}$', examples: ['USD'] }),
+    amount: Minor,
+    buyerFee: Type.Optional(Minor),
+    sellerFee: Type.Optional(Minor),
+    metadata: Type.Optional(Type.Object({}, { additionalProperties: true })),
+  },
+  {
+    additionalProperties: false,
+    examples: [
+      {
+        offerId: 'offer-1001',
+        buyerId: 'buyer-1',
+        sellerId: 'seller-1',
+        rail: 'SANDBOX',
+        currency: 'USD',
+        amount: '10000',
+      },
+    ],
+  },
+);
+export type CreateEscrowBody = Static<typeof CreateEscrowBody>;
+
+export const CancelBody = strict({ reason: Type.Optional(Text(MAX.reason)) }, { reason: 'Buyer changed their mind' });
+export const ConfirmPaymentBody = strict(
+  { transactionId: Text(MAX.transactionId, 1), evidence: Text(MAX.paymentEvidence, 1) },
+  { transactionId: 'wire-2026-11-23-0042', evidence: 'Bank statement line 14' },
+);
+export const MarkDeliveredBody = strict(
+  {
+    title: Text(MAX.deliveryTitle, 1),
+    description: Type.Optional(Text(MAX.description)),
+    evidence: Type.Optional(Evidence),
+  },
+  { title: 'Account credentials sent', evidence: ['https://files.example/delivery-1.png'] },
+);
+export const EmptyBody = Type.Object({}, { additionalProperties: false, examples: [{}] });
+export const ReleaseBody = strict({ reason: Type.Optional(Text(MAX.reason)) }, { reason: 'Verified delivery' });
+export const RefundBody = strict(
+  { refundAmount: Type.Optional(Minor), reason: Text(MAX.reason, 1) },
+  { refundAmount: '2500', reason: 'One item missing' },
+);
+export const DisputeBody = strict(
+  {
+    reason: Text(MAX.disputeReason, 1),
+    description: Type.Optional(Text(MAX.description)),
+    evidence: Type.Optional(Evidence),
+  },
+  { reason: 'Not as described', description: 'The account was banned', evidence: ['https://files.example/ban.png'] },
+);
+export const ResolveBody = strict(
+  {
+    resolution: Type.Union([Type.Literal('RELEASE'), Type.Literal('REFUND'), Type.Literal('SPLIT')]),
+    buyerAmount: Type.Optional(Minor),
+    reason: Text(MAX.reason, 1),
+  },
+  { resolution: 'SPLIT', buyerAmount: '4000', reason: 'Partial delivery' },
+);
+export const TimeoutsBody = strict({ dryRun: Type.Optional(Type.Boolean()) }, { dryRun: true });

@@ -1,0 +1,197 @@
+import { Type } from 'typebox';
+import { Iso, Minor, Nullable, Rail, Status, Uuid } from './common.js';
+
+// What GET /api/escrow answers: the escrow with its deliveries, disputes and settlements, and optionally its events,
+// ledger postings and audit trail.
+
+const Delivery = Type.Object({
+  id: Uuid,
+  title: Type.String(),
+  description: Nullable(Type.String()),
+  evidence: Type.Array(Type.String()),
+  deliveredBy: Type.String(),
+  createdAt: Iso,
+});
+export const DisputeView = Type.Object(
+  {
+    id: Uuid,
+    openedBy: Type.String(),
+    reason: Type.String(),
+    description: Nullable(Type.String()),
+    evidence: Type.Array(Type.String()),
+    status: Type.String({ examples: ['OPEN'] }),
+    reviewerId: Nullable(Type.String()),
+    resolution: Nullable(Type.String()),
+    buyerAmount: Nullable(Minor),
+    resolutionReason: Nullable(Type.String()),
+    createdAt: Iso,
+    resolvedAt: Nullable(Iso),
+  },
+  {
+    examples: [
+      {
+        id: '0190f0c8-0000-7000-8000-0000000000d1',
+        openedBy: 'buyer-1',
+        reason: 'Not as described',
+        description: 'The account was banned',
+        evidence: ['https://files.example/ban.png'],
+        status: 'OPEN',
+        reviewerId: null,
+        resolution: null,
+        buyerAmount: null,
+        resolutionReason: null,
+        createdAt: '2026-11-23T10:00:00.000Z',
+        resolvedAt: null,
+      },
+    ],
+  },
+);
+const Settlement = Type.Object({
+  id: Uuid,
+  kind: Type.String({ examples: ['PAYOUT'] }),
+  amount: Minor,
+  currency: Type.String(),
+  beneficiaryId: Type.String(),
+  status: Type.String({ examples: ['PENDING'] }),
+  providerReference: Nullable(Type.String()),
+  failureReason: Nullable(Type.String()),
+  createdAt: Iso,
+  completedAt: Nullable(Iso),
+});
+const Payment = Type.Object(
+  {
+    reference: Type.String(),
+    payUrl: Type.Optional(Type.String()),
+    clientSecret: Type.Optional(Type.String()),
+    depositAddress: Type.Optional(Type.String()),
+  },
+  {
+    examples: [
+      {
+        reference: 'sbx_0190f0c800007000800000000000000a',
+        payUrl: 'http://localhost:3000/api/sandbox/payments/sbx_0190f0c800007000800000000000000a/succeed',
+      },
+    ],
+  },
+);
+
+export const EscrowView = Type.Object(
+  {
+    id: Uuid,
+    offerId: Type.String(),
+    contractId: Nullable(Type.String()),
+    buyerId: Type.String(),
+    sellerId: Type.String(),
+    rail: Rail,
+    currency: Type.String(),
+    amount: Minor,
+    buyerFee: Minor,
+    sellerFee: Minor,
+    status: Status,
+    version: Type.Integer(),
+    expiresAt: Iso,
+    autoRefundAt: Nullable(Iso),
+    metadata: Type.Object({}, { additionalProperties: true }),
+    payment: Payment,
+    fundedAmount: Minor,
+    releasedAmount: Minor,
+    refundedAmount: Minor,
+    feeAmount: Minor,
+    fundingTransactionId: Nullable(Type.String()),
+    refundType: Nullable(Type.String()),
+    cancelReason: Nullable(Type.String()),
+    flaggedForReview: Type.Boolean(),
+    createdAt: Iso,
+    updatedAt: Iso,
+    deliveries: Type.Array(Delivery),
+    disputes: Type.Array(DisputeView),
+    settlements: Type.Array(Settlement),
+  },
+  {
+    examples: [
+      {
+        id: '0190f0c8-0000-7000-8000-00000000000a',
+        offerId: 'offer-1001',
+        contractId: null,
+        buyerId: 'buyer-1',
+        sellerId: 'seller-1',
+        rail: 'SANDBOX',
+        currency: 'USD',
+        amount: '10000',
+        buyerFee: '0',
+        sellerFee: '0',
+        status: 'AWAIT_FUNDS',
+        version: 1,
+        expiresAt: '2026-11-30T10:00:00.000Z',
+        autoRefundAt: null,
+        metadata: {},
+        payment: { reference: 'sbx_0190f0c800007000800000000000000a' },
+        fundedAmount: '0',
+        releasedAmount: '0',
+        refundedAmount: '0',
+        feeAmount: '0',
+        fundingTransactionId: null,
+        refundType: null,
+        cancelReason: null,
+        flaggedForReview: false,
+        createdAt: '2026-11-23T10:00:00.000Z',
+        updatedAt: '2026-11-23T10:00:00.000Z',
+        deliveries: [],
+        disputes: [],
+        settlements: [],
+      },
+    ],
+  },
+);
+
+const EventView = Type.Object({
+  eventId: Uuid,
+  type: Type.String(),
+  escrowId: Uuid,
+  sequence: Type.Integer(),
+  occurredAt: Iso,
+  correlationId: Nullable(Type.String()),
+  causationId: Nullable(Type.String()),
+  actor: Type.Object({ id: Type.String(), role: Type.String() }),
+  schemaVersion: Type.Integer(),
+  commandId: Uuid,
+  data: Type.Object({}, { additionalProperties: true }),
+});
+const LedgerView = Type.Object({
+  transactionId: Uuid,
+  account: Type.String(),
+  amount: Type.String({ pattern: '^-?[0-9]+$' }),
+  currency: Type.String(),
+  createdAt: Iso,
+});
+const AuditView = Type.Object({
+  id: Type.String(),
+  actorId: Type.String(),
+  actorRole: Type.String(),
+  action: Type.String(),
+  commandId: Nullable(Type.String()),
+  fromStatus: Nullable(Type.String()),
+  toStatus: Nullable(Type.String()),
+  details: Type.Object({}, { additionalProperties: true }),
+  createdAt: Iso,
+});
+export const EscrowDetailsView = Type.Object(
+  {
+    ...EscrowView.properties,
+    events: Type.Optional(Type.Array(EventView)),
+    ledger: Type.Optional(Type.Array(LedgerView)),
+    audit: Type.Optional(Type.Array(AuditView)),
+  },
+  { examples: (EscrowView as unknown as { examples: unknown[] }).examples },
+);
+export const EscrowList = Type.Object(
+  { data: Type.Array(EscrowView), nextCursor: Nullable(Type.String()) },
+  {
+    examples: [
+      {
+        data: (EscrowView as unknown as { examples: unknown[] }).examples,
+        nextCursor: 'WyIyMDI2LTExLTIzVDEwOjAwOjAwLjAwMFoiLCIwMTkwZjBjOC0wMDAwLTcwMDAtODAwMC0wMDAwMDAwMDAwMGEiXQ',
+      },
+    ],
+  },
+);
