@@ -1,0 +1,109 @@
+import { Command, Help } from 'commander';
+import { VERSION } from '../main.js';
+import { registerKafkaCreateTopics } from './commands/kafkaCreateTopics.js';
+import { registerKafkaLag } from './commands/kafkaLag.js';
+import { registerMigrate } from './commands/migrate.js';
+import { registerOutboxDlq } from './commands/outboxDlq.js';
+import { registerOutboxReplay } from './commands/outboxReplay.js';
+import { registerOutboxStatus } from './commands/outboxStatus.js';
+import { registerSandboxPay } from './commands/sandboxPay.js';
+import { registerServe } from './commands/serve.js';
+import { registerTimeoutsRun } from './commands/timeoutsRun.js';
+import { registerToken } from './commands/token.js';
+import { registerVerify } from './commands/verify.js';
+import { createContext, type CliContext } from './context.js';
+import { exitCodeFor, usageError, type ExitCode } from './exitCodes.js';
+import { documented, type CommandHelp } from './help.js';
+import { processIo, type Io } from './output.js';
+
+/**
+ * The `escrow` program. Commander's usage errors (unknown command or option, missing or invalid argument) throw
+ * instead of exiting (`exitOverride`), after printing what was wrong and the command's usage to stderr.
+ */
+export function createProgram(ctx: CliContext): Command {
+  const program = new Command('escrow')
+    .description('Escrow Services engine and operations CLI')
+    .version(VERSION, '-V, --version', 'print the version')
+    .configureOutput({ writeOut: (s) => ctx.io.out(s), writeErr: (s) => ctx.io.err(s) })
+    .exitOverride()
+    .showHelpAfterError()
+    .configureHelp({ subcommandTerm });
+  // settings above are copied into every command created below
+  documented(program, {
+    examples: [
+      'escrow migrate',
+      'escrow serve --roles api,outbox',
+      'escrow token --sub admin --role admin',
+      'escrow verify',
+      'escrow outbox status',
+      'escrow <command> --help',
+    ],
+    notes: ['Configuration comes from the environment (see README). Data commands print JSON on stdout.'],
+    failure: 'failure or violations',
+  });
+  registerMigrate(program, ctx);
+  registerServe(program, ctx);
+  registerToken(program, ctx);
+  const sandbox = group(program, 'sandbox', 'simulate payments on the built-in SANDBOX rail', {
+    examples: ['escrow sandbox pay <id>'],
+  });
+  registerSandboxPay(sandbox, ctx);
+  const timeouts = group(program, 'timeouts', 'apply due payment and confirmation deadlines', {
+    examples: ['escrow timeouts run --dry-run'],
+  });
+  registerTimeoutsRun(timeouts, ctx);
+  registerVerify(program, ctx);
+  const outbox = group(program, 'outbox', 'the event outbox: status, dead letters, replay', {
+    examples: ['escrow outbox status', 'escrow outbox dlq --limit 20', 'escrow outbox replay --all'],
+  });
+  registerOutboxStatus(outbox, ctx);
+  registerOutboxDlq(outbox, ctx);
+  registerOutboxReplay(outbox, ctx);
+  const kafka = group(program, 'kafka', 'Kafka mode: topics and consumer lag', {
+    examples: ['escrow kafka create-topics', 'escrow kafka lag'],
+  });
+  registerKafkaCreateTopics(kafka, ctx);
+  registerKafkaLag(kafka, ctx);
+  for (const parent of [program, sandbox, timeouts, outbox, kafka]) requireSubcommand(parent);
+  // `escrow help <command>`, on the program only (its subcommands exist: they do not inherit it)
+  return program.helpCommand(true);
+}
+
+const group = (program: Command, name: string, description: string, help: CommandHelp): Command =>
+  documented(program.command(name).description(description), help);
+
+const defaultHelp = new Help();
+
+/** In a command list a group shows its subcommands (`outbox status|dlq|replay`), not `[command]`. */
+function subcommandTerm(cmd: Command): string {
+  if (cmd.commands.length === 0) return defaultHelp.subcommandTerm(cmd);
+  return `${cmd.name()} ${cmd.commands.map((c) => c.name()).join('|')}`;
+}
+
+/**
+ * Run without one of its subcommands, a command group fails with a usage error naming what was wrong (commander
+ * would print only the help, or quote the name). Called after the subcommands exist: they must not inherit
+ * `allowExcessArguments`.
+ */
+function requireSubcommand(parent: Command): void {
+  parent.allowExcessArguments().action(() => {
+    const [name] = parent.args;
+    const names = parent.commands.map((c) => c.name()).join(', ');
+    usageError(parent, name === undefined ? `missing command (one of ${names})` : `unknown command ${name}`);
+  });
+}
+
+/** Runs the CLI on `argv` (without node and the script) and returns the exit code; never exits the process. */
+export async function runCli(
+  argv: readonly string[],
+  io: Io = processIo,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ExitCode> {
+  const ctx = createContext(io, env);
+  try {
+    await createProgram(ctx).parseAsync(argv, { from: 'user' });
+    return ctx.exitCode;
+  } catch (err) {
+    return exitCodeFor(err, io);
+  }
+}
