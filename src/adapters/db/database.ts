@@ -27,3 +27,13 @@ export interface PgError {
 
 export const isPgError = (e: unknown): e is PgError =>
   typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string';
+
+/** Errors that say "the database (or network) is not there": wait and retry, never dead-letter the command. */
+export function isInfrastructureError(err: unknown): boolean {
+  if (isPgError(err)) {
+    const code = err.code ?? '';
+    return /^(08|53|57P|58)/.test(code) || /^E(CONNREFUSED|CONNRESET|PIPE|TIMEDOUT|HOSTUNREACH)$/.test(code);
+  }
+  const msg = err instanceof Error ? err.message : String(err);
+  return /connect|connection|terminat|timeout exceeded when trying to connect/i.test(msg);
+}

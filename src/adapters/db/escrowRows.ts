@@ -1,4 +1,5 @@
 import type { Delivery, Dispute, Escrow, Settlement } from '../../domain/index.js';
+import { ESCROW_COLUMNS, ESCROW_FIELD_COLUMNS, type EscrowScalars } from './escrowColumns.js';
 
 /** JSON as escrow_aggregate() returns it: amounts are digit strings. */
 type Json<T> = {
@@ -9,16 +10,13 @@ export type EscrowJson = Omit<Json<Escrow>, 'disputes' | 'settlements'> & {
   settlements: Json<Settlement>[];
 };
 
+/** The aggregate from escrow_aggregate()'s JSON: the escrow's own fields as ESCROW_COLUMNS decodes them. */
 export function escrowFromJson(j: EscrowJson): Escrow {
+  const scalars: Record<string, unknown> = {};
+  for (const c of ESCROW_FIELD_COLUMNS) scalars[c.field] = c.fromJson(j[c.field]);
   return {
-    ...j,
-    amount: BigInt(j.amount),
-    buyerFee: BigInt(j.buyerFee),
-    sellerFee: BigInt(j.sellerFee),
-    fundedAmount: BigInt(j.fundedAmount),
-    releasedAmount: BigInt(j.releasedAmount),
-    refundedAmount: BigInt(j.refundedAmount),
-    feeAmount: BigInt(j.feeAmount),
+    // every field has a column: escrowColumns.ts checks that at compile time
+    ...(scalars as EscrowScalars),
     deliveries: j.deliveries,
     disputes: j.disputes.map((d) => ({ ...d, buyerAmount: d.buyerAmount === null ? null : BigInt(d.buyerAmount) })),
     settlements: j.settlements.map((s) => ({ ...s, amount: BigInt(s.amount) })),
@@ -27,35 +25,9 @@ export function escrowFromJson(j: EscrowJson): Escrow {
 
 /** The escrows row, keyed by column name, for jsonb_populate_record. */
 export function escrowRow(e: Escrow): Record<string, unknown> {
-  return {
-    id: e.id,
-    offer_id: e.offerId,
-    contract_id: e.contractId,
-    buyer_id: e.buyerId,
-    seller_id: e.sellerId,
-    rail: e.rail,
-    currency: e.currency,
-    amount: e.amount.toString(),
-    buyer_fee: e.buyerFee.toString(),
-    seller_fee: e.sellerFee.toString(),
-    status: e.status,
-    version: e.version,
-    expires_at: e.expiresAt,
-    auto_refund_at: e.autoRefundAt,
-    metadata: e.metadata,
-    payment: e.payment,
-    payment_reference: e.payment.reference,
-    funded_amount: e.fundedAmount.toString(),
-    released_amount: e.releasedAmount.toString(),
-    refunded_amount: e.refundedAmount.toString(),
-    fee_amount: e.feeAmount.toString(),
-    funding_transaction_id: e.fundingTransactionId,
-    refund_type: e.refundType,
-    cancel_reason: e.cancelReason,
-    flagged_for_review: e.flaggedForReview,
-    created_at: e.createdAt,
-    updated_at: e.updatedAt,
-  };
+  const row: Record<string, unknown> = {};
+  for (const c of ESCROW_COLUMNS) row[c.column] = c.toRow(e);
+  return row;
 }
 
 export const deliveryRow = (escrowId: string, d: Delivery) => ({

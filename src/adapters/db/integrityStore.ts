@@ -1,0 +1,59 @@
+import type { IntegrityStore } from '../../app/ports/index.js';
+import type { Database } from './database.js';
+
+/** The integrity queries behind `escrow verify`. */
+export class SqlIntegrityStore implements IntegrityStore {
+  constructor(private readonly db: Database) {}
+
+  async escrowIdsAfter(afterId: string | null, limit: number): Promise<string[]> {
+    const { rows } = await this.db.query<{ id: string }>(
+      `SELECT id FROM escrows WHERE $1::uuid IS NULL OR id > $1::uuid ORDER BY id LIMIT $2`,
+      [afterId, limit],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  async unbalancedTransactions() {
+    const { rows } = await this.db.query<{ transactionId: string; currency: string; sum: string }>(
+      `SELECT transaction_id AS "transactionId", currency, sum(amount)::text AS sum
+         FROM ledger_postings GROUP BY transaction_id, currency HAVING sum(amount) <> 0`,
+    );
+    return rows;
+  }
+
+  async crossReferenceErrors(): Promise<string[]> {
+    const { rows } = await this.db.query<{ problem: string }>(
+      `SELECT 'posting ' || p.id || ' is on escrow ' || p.escrow_id || ' but its event is on ' || e.escrow_id AS problem
+         FROM ledger_postings p JOIN escrow_events e ON e.event_id = p.transaction_id WHERE e.escrow_id <> p.escrow_id
+       UNION ALL
+       SELECT 'outbox row ' || o.id || ' is on escrow ' || o.escrow_id || ' but its event is on ' || e.escrow_id
+         FROM outbox o JOIN escrow_events e ON e.event_id = o.event_id WHERE e.escrow_id <> o.escrow_id
+       UNION ALL
+       SELECT 'posting ' || p.id || ' belongs to no event (transaction ' || p.transaction_id || ')'
+         FROM ledger_postings p WHERE NOT EXISTS (SELECT 1 FROM escrow_events e WHERE e.event_id = p.transaction_id)
+       UNION ALL
+       SELECT 'posting ' || p.id || ' is on unknown account ' || p.account_id
+         FROM ledger_postings p WHERE NOT EXISTS (SELECT 1 FROM ledger_accounts a WHERE a.id = p.account_id)
+       UNION ALL
+       SELECT 'outbox row ' || o.id || ' points at no event'
+         FROM outbox o WHERE NOT EXISTS (SELECT 1 FROM escrow_events e WHERE e.event_id = o.event_id)
+       UNION ALL
+       SELECT 'processed command ' || c.command_id || ' is on unknown escrow ' || c.escrow_id
+         FROM processed_commands c
+        WHERE NOT c.rejected AND NOT EXISTS (SELECT 1 FROM escrows e WHERE e.id = c.escrow_id)
+       UNION ALL
+       SELECT 'audit row ' || a.id || ' is on unknown escrow ' || a.escrow_id
+         FROM audit_logs a WHERE a.escrow_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM escrows e WHERE e.id = a.escrow_id)
+       UNION ALL
+       SELECT 'event ' || event_id || ' has ' || count(*) || ' outbox rows' FROM outbox GROUP BY event_id HAVING count(*) > 1
+       UNION ALL
+       SELECT 'event ' || e.event_id || ' has no outbox row'
+         FROM escrow_events e WHERE NOT EXISTS (SELECT 1 FROM outbox o WHERE o.event_id = e.event_id)
+       UNION ALL
+       SELECT 'event ' || e.event_id || ' has no processed command ' || e.command_id
+         FROM escrow_events e WHERE NOT EXISTS (SELECT 1 FROM processed_commands c WHERE c.command_id = e.command_id)
+       LIMIT 1000`,
+    );
+    return rows.map((r) => r.problem);
+  }
+}

@@ -1,0 +1,77 @@
+import type { Rail, SettlementKind } from '../../domain/index.js';
+import type { ClaimedSettlement, SettlementStore } from '../../app/ports/index.js';
+import { MAX_BACKOFF_MS } from './backoff.js';
+import type { Database } from './database.js';
+
+/** The settlement worker's queue: PENDING settlements claimed with a lease, retried with capped backoff. */
+export class SqlSettlementStore implements SettlementStore {
+  constructor(
+    private readonly db: Database,
+    private readonly now: () => Date,
+  ) {}
+
+  async claimDue(limit: number, leaseMs: number): Promise<ClaimedSettlement[]> {
+    const { rows } = await this.db.query<{
+      id: string;
+      escrow_id: string;
+      rail: Rail;
+      kind: SettlementKind;
+      amount: string;
+      currency: string;
+      beneficiary_id: string;
+      payment_reference: string;
+      attempts: number;
+      failures: number;
+    }>(
+      `UPDATE settlements s SET locked_until = $3::timestamptz + make_interval(secs => $2::double precision / 1000),
+              attempts = s.attempts + 1
+         FROM (SELECT id FROM settlements
+                WHERE status = 'PENDING' AND next_attempt_at <= $3 AND (locked_until IS NULL OR locked_until < $3)
+                ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED) due, escrows e
+        WHERE s.id = due.id AND e.id = s.escrow_id
+        RETURNING s.id, s.escrow_id, e.rail, s.kind, s.amount::text AS amount, s.currency, s.beneficiary_id,
+                  e.payment_reference, s.attempts, s.failures`,
+      [limit, leaseMs, this.now().toISOString()],
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      escrowId: r.escrow_id,
+      rail: r.rail,
+      kind: r.kind,
+      amount: BigInt(r.amount),
+      currency: r.currency,
+      beneficiaryId: r.beneficiary_id,
+      paymentReference: r.payment_reference,
+      attempts: r.attempts,
+      failures: r.failures,
+    }));
+  }
+
+  async scheduleRetry(id: string, error: string, baseDelayMs: number) {
+    await this.db.query(
+      `UPDATE settlements SET failures = failures + 1, last_error = $2, locked_until = NULL,
+              next_attempt_at = $4::timestamptz
+                + make_interval(secs => least($5::double precision, $3::double precision * 2 ^ failures) / 1000)
+        WHERE id = $1 AND status = 'PENDING'`,
+      [id, error.slice(0, 2000), baseDelayMs, this.now().toISOString(), MAX_BACKOFF_MS],
+    );
+  }
+
+  async release(id: string) {
+    await this.db.query(`UPDATE settlements SET locked_until = NULL WHERE id = $1`, [id]);
+  }
+
+  async findEscrowOf(settlementId: string) {
+    const { rows } = await this.db.query<{ escrow_id: string }>(`SELECT escrow_id FROM settlements WHERE id = $1`, [
+      settlementId,
+    ]);
+    return rows[0]?.escrow_id ?? null;
+  }
+
+  async countByStatus() {
+    const { rows } = await this.db.query<{ status: string; n: number }>(
+      `SELECT status, count(*)::int AS n FROM settlements GROUP BY status`,
+    );
+    return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+  }
+}
