@@ -2,13 +2,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Database } from '../src/adapters/db/database.js';
 import type { SandboxRail } from '../src/adapters/rails/sandbox/sandboxRail.js';
-import type { HandledCommand } from '../src/app/commandHandler.js';
+import type { HandledCommand } from '../src/app/ports/index.js';
 import { newId } from '../src/app/ids.js';
 import { DomainError, type Actor, type CommandType } from '../src/domain/index.js';
 import type { Engine } from '../src/main.js';
 import type { TimeoutRunSummary } from '../src/app/ports/index.js';
 import type { SettlementRunSummary } from '../src/workers/settlementWorker.js';
-import { SqlTimeoutStore } from '../src/adapters/db/workerStores.js';
+import { SqlTimeoutStore } from '../src/adapters/db/timeoutStore.js';
 import {
   FakeClock,
   actors,

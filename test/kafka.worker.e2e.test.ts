@@ -4,7 +4,7 @@ import type { Kafka, Producer } from 'kafkajs';
 import { pino } from 'pino';
 import { createKafka } from '../src/adapters/kafka/client.js';
 import { KafkaCommandConsumer } from '../src/adapters/kafka/commandConsumer.js';
-import type { CommandSink } from '../src/app/commandHandler.js';
+import type { CommandSink } from '../src/app/ports/index.js';
 import { isInfrastructureError } from '../src/adapters/db/database.js';
 import { loadConfig } from '../src/config/index.js';
 import { RELEASED_LIFECYCLE, ENGINE_KINDS, assertDatabaseVerifies, escrowInput } from './harness.js';

@@ -3,13 +3,16 @@ import {
   COMMAND_TYPES,
   DomainError,
   decide,
+  decideCreation,
   evolve,
   invalid,
   postingsFor,
+  type DecideContext,
   type DomainErrorCode,
   type Escrow,
   type LedgerEntry,
   type EscrowPolicy,
+  type Rail,
 } from '../domain/index.js';
 import {
   toDomainCommand,
@@ -19,20 +22,15 @@ import {
   type WebhookMark,
 } from './envelope.js';
 import { derivedId, isUuid } from './ids.js';
-import { VersionConflict, type Clock, type EscrowStore, type StoredEvent } from './ports/index.js';
-
-export interface HandledCommand {
-  result: CommandResult;
-  /** The escrow after the command (for a duplicate: as it is now). */
-  escrow: Escrow;
-  duplicate: boolean;
-  events: StoredEvent[];
-}
-
-/** Where a command goes to be applied: the handler itself (embedded), or a broker in front of workers (Kafka). */
-export interface CommandSink {
-  handle(env: CommandEnvelope): Promise<HandledCommand>;
-}
+import {
+  VersionConflict,
+  type Clock,
+  type CommandSink,
+  type EscrowStore,
+  type HandledCommand,
+  type PaymentRail,
+  type StoredEvent,
+} from './ports/index.js';
 
 export interface CommandObserver {
   /** Called after a command committed (not for duplicates or rejections). */
@@ -49,6 +47,15 @@ export interface CommandHandlerOptions {
   observers?: CommandObserver[];
   /** Escrows kept in memory after this process committed them (0 disables the cache). */
   cacheSize?: number;
+  /** The enabled rails: a create's payment instructions come from its rail. */
+  rails?: ReadonlyMap<Rail, PaymentRail>;
+}
+
+/** A create on a rail this installation does not run. */
+export function railNotEnabled(rail: unknown, rails: ReadonlyMap<Rail, PaymentRail> | undefined): DomainError {
+  return new DomainError('VALIDATION_ERROR', `rail ${String(rail)} is not enabled`, {
+    errors: [{ field: 'rail', message: `must be one of ${[...(rails?.keys() ?? [])].join(', ')}` }],
+  });
 }
 
 /** Thrown inside an attempt to decide again on freshly loaded state, without counting a conflict. */
@@ -121,7 +128,7 @@ export class CommandHandler implements CommandSink {
     webhook: WebhookMark | null,
     optimistic: boolean,
   ): Promise<HandledCommand> {
-    const { store, clock, policy } = this.opts;
+    const { store, clock } = this.opts;
     const cached = optimistic ? this.cache.get(env.escrowId) : undefined;
     let before: Escrow | null;
     if (optimistic && (cached || env.type === 'CreateEscrow')) {
@@ -132,20 +139,7 @@ export class CommandHandler implements CommandSink {
       before = loaded.escrow;
     }
     const now = clock.now().toISOString();
-    let domainEvents;
-    try {
-      domainEvents = decide(toDomainCommand(env), before, {
-        now,
-        actor: env.actor,
-        policy,
-        newId: (purpose) => derivedId(`${env.commandId}:${purpose}`),
-      });
-    } catch (err) {
-      // On assumed state, a rejection is confirmed against the database (the command may be a duplicate, or the
-      // copy stale) before it is reported.
-      if (optimistic && err instanceof DomainError) throw new Reload();
-      throw err;
-    }
+    const domainEvents = await this.decide(env, before, now, optimistic);
     // A no-op commits without a version guard, so it is only decided on state read from the database.
     if (optimistic && domainEvents.length === 0) throw new Reload();
     let after = before;
@@ -188,6 +182,38 @@ export class CommandHandler implements CommandSink {
     }
     this.remember(after);
     return { result, escrow: after, duplicate: false, events };
+  }
+
+  /**
+   * decide(), once. A create without payment instructions is decided up to them; the rail is asked only then (so
+   * never for a refused create), outside any transaction, idempotently on the escrow id.
+   */
+  private async decide(env: CommandEnvelope, before: Escrow | null, now: string, optimistic: boolean) {
+    const ctx: DecideContext = {
+      now,
+      actor: env.actor,
+      policy: this.opts.policy,
+      newId: (purpose) => derivedId(`${env.commandId}:${purpose}`),
+    };
+    const command = toDomainCommand(env);
+    let pending: ReturnType<typeof decideCreation>;
+    try {
+      if (command.type !== 'CreateEscrow' || command.payment) return decide(command, before, ctx);
+      pending = decideCreation(command, before, ctx);
+    } catch (err) {
+      // On assumed state, a rejection is confirmed against the database (the command may be a duplicate, or the
+      // copy stale) before it is reported.
+      if (optimistic && err instanceof DomainError) throw new Reload();
+      throw err;
+    }
+    const rail = this.opts.rails?.get(pending.rail);
+    if (!rail) throw railNotEnabled(pending.rail, this.opts.rails);
+    const payment = await rail.createPaymentInstructions({
+      escrowId: env.escrowId,
+      amount: pending.due,
+      currency: pending.currency,
+    });
+    return pending.complete(payment);
   }
 
   private remember(e: Escrow): void {

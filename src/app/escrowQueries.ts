@@ -1,5 +1,5 @@
 import { DomainError, fold, invalid, type Actor, type Escrow, type LedgerEntry } from '../domain/index.js';
-import type { HandledCommand } from './commandHandler.js';
+import type { HandledCommand } from './ports/index.js';
 import { isUuid } from './ids.js';
 import type { AuditEntry, CommandOutcomes, EscrowFilter, EscrowReadModel, StoredEvent } from './ports/index.js';
 import { toDomainEvent } from './verify.js';

@@ -1,19 +1,9 @@
-import {
-  DomainError,
-  decide,
-  invalid,
-  type Actor,
-  type CommandType,
-  type Escrow,
-  type EscrowCommand,
-  type EscrowPolicy,
-  type LedgerEntry,
-  type Rail,
-} from '../domain/index.js';
-import type { CommandSink, HandledCommand } from './commandHandler.js';
+import { DomainError, invalid, type Actor, type CommandType, type EscrowCommand, type Rail } from '../domain/index.js';
+import { railNotEnabled } from './commandHandler.js';
+import type { CommandSink, HandledCommand } from './ports/index.js';
 import type { CommandEnvelope } from './envelope.js';
 import { derivedId, isUuid, newId } from './ids.js';
-import type { AuditEntry, Clock, EscrowFilter, EscrowReadModel, PaymentRail, StoredEvent } from './ports/index.js';
+import type { Clock, PaymentRail } from './ports/index.js';
 
 export type CreateEscrowInput = Omit<Extract<EscrowCommand, { type: 'CreateEscrow' }>, 'type' | 'payment'>;
 
@@ -28,30 +18,16 @@ export interface SubmitOptions {
   recordRejection?: boolean;
 }
 
-export interface EscrowDetails {
-  escrow: Escrow;
-  events?: StoredEvent[];
-  ledger?: (LedgerEntry & { createdAt: string })[];
-  audit?: AuditEntry[];
-}
-
-export type Include = 'events' | 'ledger' | 'audit';
-
-export const MAX_PAGE = 50;
-
 /**
- * The application's entry points for every caller (HTTP, CLI, ops tools): create (payment instructions are
- * obtained from the rail before, never inside, the transaction), every other command, and the queries with
- * the visibility rules (a user sees only escrows they are a party of).
+ * The application's command entry points for every caller (HTTP, CLI, ops tools): create and every other command,
+ * as envelopes to the command path (in process, or the commands topic in Kafka mode). Reads are EscrowQueryService.
  */
 export class EscrowService {
   constructor(
     private readonly deps: {
       /** Applies commands: the handler in process, or the Kafka gateway. */
       handler: CommandSink;
-      readModel: EscrowReadModel;
       rails: ReadonlyMap<Rail, PaymentRail>;
-      policy: EscrowPolicy;
       clock: Clock;
     },
   ) {}
@@ -83,28 +59,9 @@ export class EscrowService {
     if (!isUuid(commandId)) throw invalid('commandId', 'must be a UUID');
     // The escrow id follows from the command id, so a retried create lands on the same escrow.
     const escrowId = derivedId(`escrow:${commandId}`);
-    const rail = this.deps.rails.get(input.rail);
-    if (!rail) {
-      throw new DomainError('VALIDATION_ERROR', `rail ${String(input.rail)} is not enabled`, {
-        errors: [{ field: 'rail', message: `must be one of ${[...this.deps.rails.keys()].join(', ')}` }],
-      });
-    }
-    // Validate everything before asking the provider for anything.
-    const [created] = decide({ ...input, type: 'CreateEscrow', payment: { reference: 'pending' } }, null, {
-      now: this.deps.clock.now().toISOString(),
-      actor,
-      policy: this.deps.policy,
-      newId: (p) => p,
-    });
-    if (created?.type !== 'EscrowCreated') throw new Error('unreachable');
-    const payment = await rail.createPaymentInstructions({
-      escrowId,
-      amount: BigInt(created.data.amount) + BigInt(created.data.buyerFee),
-      currency: created.data.currency,
-    });
-    return this.deps.handler.handle(
-      this.envelope('CreateEscrow', escrowId, actor, { ...input, payment }, { ...opts, commandId }),
-    );
+    if (!this.deps.rails.has(input.rail)) throw railNotEnabled(input.rail, this.deps.rails);
+    // The command path decides the create, then asks the rail for the payment instructions (CommandHandler).
+    return this.deps.handler.handle(this.envelope('CreateEscrow', escrowId, actor, input, { ...opts, commandId }));
   }
 
   async execute<T extends Exclude<CommandType, 'CreateEscrow'>>(

@@ -1,5 +1,6 @@
 import { DomainError, type DomainErrorCode, type Escrow } from '../domain/index.js';
-import { recordedRefusal, type CommandSink, type HandledCommand } from './commandHandler.js';
+import { recordedRefusal } from './commandHandler.js';
+import type { CommandSink, HandledCommand } from './ports/index.js';
 import type { CommandEnvelope, CommandResult } from './envelope.js';
 import type { CommandOutcomes, CommandTransport } from './ports/index.js';
 

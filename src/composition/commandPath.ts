@@ -2,7 +2,8 @@ import type { Logger } from 'pino';
 import type { Database } from '../adapters/db/database.js';
 import { CommandHandler } from '../app/commandHandler.js';
 import type { OutcomeWaiter } from '../app/remoteCommands.js';
-import type { Clock, EscrowStore } from '../app/ports/index.js';
+import type { Clock, EscrowStore, PaymentRail } from '../app/ports/index.js';
+import type { Rail } from '../domain/index.js';
 import type { Config } from '../config/index.js';
 import type { Metrics } from '../observability/metrics.js';
 
@@ -17,9 +18,15 @@ export function createCommandHandler(deps: {
   clock: Clock;
   logger: Logger;
   metrics: Metrics;
+  rails: ReadonlyMap<Rail, PaymentRail>;
 }): CommandHandler {
   const { logger, metrics } = deps;
-  const handler = new CommandHandler({ store: deps.store, clock: deps.clock, policy: deps.config.policy });
+  const handler = new CommandHandler({
+    store: deps.store,
+    clock: deps.clock,
+    policy: deps.config.policy,
+    rails: deps.rails,
+  });
   handler.observe({
     committed: (h, ms) =>
       logger.info(

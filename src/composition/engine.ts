@@ -1,14 +1,18 @@
+import type { Logger } from 'pino';
+import type { Database } from '../adapters/db/database.js';
 import { createRails } from '../adapters/rails/registry.js';
 import { SandboxPaymentSimulator, SandboxRail } from '../adapters/rails/sandbox/index.js';
+import type { CommandHandler } from '../app/commandHandler.js';
 import { EscrowQueryService } from '../app/escrowQueries.js';
 import { EscrowService } from '../app/escrowService.js';
 import { OperationsService } from '../app/operations.js';
 import { voidPaymentOnCancel } from '../app/reactions/index.js';
 import { OutcomeWaiter, RemoteCommandGateway } from '../app/remoteCommands.js';
-import type { Clock } from '../app/ports/index.js';
+import type { Clock, PaymentRail } from '../app/ports/index.js';
 import { verifyAll } from '../app/verify.js';
 import { WebhookProcessor } from '../app/webhookProcessor.js';
 import type { Config } from '../config/index.js';
+import type { Rail } from '../domain/index.js';
 import { Metrics } from '../observability/metrics.js';
 import { SettlementWorker } from '../workers/settlementWorker.js';
 import { TimeoutProcessor } from '../workers/timeoutProcessor.js';
@@ -19,27 +23,95 @@ import { KafkaRuntime } from './kafka.js';
 import { createLogger } from './logger.js';
 import { Roles } from './roles.js';
 import { jwtSecretSource } from './secrets.js';
-import { createStores } from './stores.js';
+import { createStores, type Stores } from './stores.js';
 import type { Engine, EngineOptions } from './types.js';
 
 export const systemClock: Clock = { now: () => new Date() };
 
+/** What every part of one engine is built from. */
+interface Core {
+  config: Config;
+  clock: Clock;
+  logger: Logger;
+  metrics: Metrics;
+  db: Database;
+  stores: Stores;
+  rails: Map<Rail, PaymentRail>;
+  handler: CommandHandler;
+  kafka: KafkaRuntime | null;
+  waiter: OutcomeWaiter;
+}
+
 /** The composition root: the only place that picks concrete adapters and wires the services and roles. */
 export async function createEngine(config: Config, opts: EngineOptions = {}): Promise<Engine> {
+  const core = await createCore(config, opts);
+  const { clock, logger, metrics, db, stores, rails, handler, kafka, waiter } = core;
+  const services = createServices(core);
+  const workers = createWorkers(core);
+  const jwtSecret = jwtSecretSource(config);
+  const roles: Roles = new Roles({
+    ...{ config, db, clock, logger, metrics, handler, kafka, waiter, jwtSecret, ...workers },
+    http: () => ({
+      ...{ commands: services.service, queries: services.queries, webhooks: services.webhooks },
+      ...{ operations, timeouts: workers.timeouts, metrics, logger, clock },
+      rails: [...rails.values()].map((r) => ({ rail: r.rail, provider: r.provider })),
+      simulator: rails.has('SANDBOX') ? services.simulator : null,
+    }),
+  });
+  const operations = new OperationsService({
+    queries: stores.operations,
+    outbox: stores.outbox,
+    clock,
+    lastTimeoutRun: () => roles.lastTimeoutRunAt(),
+    timeoutPollIntervalMs: config.timeouts.pollIntervalMs,
+    ...(kafka ? { broker: kafka.brokerStatus() } : {}),
+  });
+  if (db.kind === 'postgres') roles.onStop(notifyCommits(handler, db));
+  if (kafka) roles.onStop(announceOutcomes(handler, waiter, db));
+
+  return {
+    ...{ config, clock, logger, metrics, db, stores, handler, rails, operations, jwtSecret },
+    ...services,
+    ...workers,
+    readModel: stores.readModel,
+    outcomes: stores.outcomes,
+    lastTimeoutRun: () => roles.lastTimeoutRunAt(),
+    verify: () => verifyAll(stores.readModel, stores.integrity),
+    start: (r) => roles.start(r),
+    stop: async () => {
+      await roles.stop();
+      if (!opts.db) await db.close();
+    },
+  };
+}
+
+/** The database, the adapters on it, the rails and the command path. */
+async function createCore(config: Config, opts: EngineOptions): Promise<Core> {
   const clock = opts.clock ?? systemClock;
   const logger = opts.logger ?? createLogger(config);
   const db = opts.db ?? (await openDatabase(config));
   if (opts.migrate ?? config.database.mode === 'pglite') await migrateOnStart(db, logger);
-
   const metrics = new Metrics();
   const stores = createStores(db, clock);
   const rails = createRails(config.rails);
-  // The sandbox's signer and simulator serve tools and tests even where the rail is off (they then find no escrow).
-  const sandbox = (rails.get('SANDBOX') as SandboxRail | undefined) ?? new SandboxRail(config.rails.settings.SANDBOX);
-
-  const handler = createCommandHandler({ config, store: stores.escrows, clock, logger, metrics });
+  const handler = createCommandHandler({ config, store: stores.escrows, clock, logger, metrics, rails });
   const kafka = config.kafka ? new KafkaRuntime(config.kafka, logger, metrics) : null;
-  const waiter = new OutcomeWaiter(stores.outcomes);
+  return {
+    config,
+    clock,
+    logger,
+    metrics,
+    db,
+    stores,
+    rails,
+    handler,
+    kafka,
+    waiter: new OutcomeWaiter(stores.outcomes),
+  };
+}
+
+/** The application services every caller uses (HTTP, CLI, console). */
+function createServices({ config, clock, stores, rails, handler, kafka, waiter }: Core) {
   // Kafka mode: the API hands client commands to the commands topic and waits for the workers' outcome.
   const sink = kafka
     ? new RemoteCommandGateway({
@@ -50,14 +122,6 @@ export async function createEngine(config: Config, opts: EngineOptions = {}): Pr
         now: () => clock.now(),
       })
     : handler;
-  const service = new EscrowService({
-    handler: sink,
-    readModel: stores.readModel,
-    rails,
-    policy: config.policy,
-    clock,
-  });
-  const queries = new EscrowQueryService({ readModel: stores.readModel, outcomes: stores.outcomes });
   const webhooks = new WebhookProcessor({
     rails: rails.values(),
     webhooks: stores.webhooks,
@@ -66,7 +130,19 @@ export async function createEngine(config: Config, opts: EngineOptions = {}): Pr
     handler,
     clock,
   });
-  const simulator = new SandboxPaymentSimulator({ rail: sandbox, webhooks, readModel: stores.readModel });
+  // The sandbox's signer and simulator serve tools and tests even where the rail is off (they then find no escrow).
+  const sandbox = (rails.get('SANDBOX') as SandboxRail | undefined) ?? new SandboxRail(config.rails.settings.SANDBOX);
+  return {
+    service: new EscrowService({ handler: sink, rails, clock }),
+    queries: new EscrowQueryService({ readModel: stores.readModel, outcomes: stores.outcomes }),
+    webhooks,
+    sandbox,
+    simulator: new SandboxPaymentSimulator({ rail: sandbox, webhooks, readModel: stores.readModel }),
+  };
+}
+
+/** The workers of the settlements, timeouts and outbox roles (started by Roles), and the event bus. */
+function createWorkers({ config, clock, logger, stores, rails, handler, kafka }: Core) {
   const delivery = createEventDelivery({
     config,
     logger,
@@ -92,41 +168,5 @@ export async function createEngine(config: Config, opts: EngineOptions = {}): Pr
     autoRefund: config.timeouts.autoRefund,
     onError: (err, escrowId) => logger.error({ err, escrow_id: escrowId }, 'timeout command failed'),
   });
-  const jwtSecret = jwtSecretSource(config);
-  const roles: Roles = new Roles({
-    ...{ config, db, clock, logger, metrics, handler, kafka, waiter, jwtSecret, settlementWorker, timeouts },
-    outbox: delivery.outbox,
-    http: () => ({
-      ...{ commands: service, queries, webhooks, operations, timeouts, metrics, logger, clock },
-      rails: [...rails.values()].map((r) => ({ rail: r.rail, provider: r.provider })),
-      simulator: rails.has('SANDBOX') ? simulator : null,
-    }),
-  });
-  const operations = new OperationsService({
-    queries: stores.operations,
-    outbox: stores.outbox,
-    clock,
-    lastTimeoutRun: () => roles.lastTimeoutRunAt(),
-    timeoutPollIntervalMs: config.timeouts.pollIntervalMs,
-    ...(kafka ? { broker: kafka.brokerStatus() } : {}),
-  });
-  if (db.kind === 'postgres') roles.onStop(notifyCommits(handler, db));
-  if (kafka) roles.onStop(announceOutcomes(handler, waiter, db));
-
-  return {
-    ...{ config, clock, logger, metrics, db, stores, handler, service, queries, operations, webhooks, rails },
-    ...{ sandbox, simulator, settlementWorker, timeouts, jwtSecret },
-    readModel: stores.readModel,
-    outcomes: stores.outcomes,
-    bus: delivery.bus,
-    outbox: delivery.outbox,
-    lastTimeoutRun: () => roles.lastTimeoutRunAt(),
-    onOutboxPublished: delivery.onOutboxPublished,
-    verify: () => verifyAll(stores.readModel, stores.integrity),
-    start: (r) => roles.start(r),
-    stop: async () => {
-      await roles.stop();
-      if (!opts.db) await db.close();
-    },
-  };
+  return { ...delivery, settlementWorker, timeouts };
 }

@@ -1,7 +1,6 @@
-import { z } from 'zod';
-import { SHIPPED_RAILS, configureRails, railVariables } from '../adapters/rails/registry.js';
+import { SHIPPED_RAILS, configureRails } from '../adapters/rails/registry.js';
 import { RAILS } from '../domain/index.js';
-import { coreVariables } from './schema.js';
+import { schema } from './schema.js';
 import {
   crossVariableProblems,
   databaseSection,
@@ -13,6 +12,7 @@ import {
 import type { Config } from './types.js';
 
 export type { KafkaConfig } from '../adapters/kafka/settings.js';
+export type { Env } from './schema.js';
 export type { Config } from './types.js';
 
 /** Raised with every problem found at once, so an operator fixes the environment in one pass. */
@@ -22,10 +22,6 @@ export class ConfigError extends Error {
     super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   }
 }
-
-/** Every variable: the core ones and each shipped rail's section. */
-const schema = z.object({ ...coreVariables, ...railVariables() });
-export type Env = z.infer<typeof schema>;
 
 /** ESCROW_RAILS: known rails this version has an adapter for. */
 function listedRails(raw: Readonly<Record<string, string>>): { listed: string[]; problems: string[] } {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { railVariables } from '../adapters/rails/registry.js';
 import { RAILS } from '../domain/index.js';
 
 const bool = (def: boolean) =>
@@ -107,3 +108,7 @@ export const coreVariables = {
 
   FEATURE_AUTO_REFUND: bool(true),
 };
+
+/** Every variable: the core ones and each shipped rail's section. */
+export const schema = z.object({ ...coreVariables, ...railVariables() });
+export type Env = z.infer<typeof schema>;

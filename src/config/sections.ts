@@ -8,7 +8,7 @@ import {
   type FeeSchedule,
   type Rail,
 } from '../domain/index.js';
-import type { Env } from './index.js';
+import type { Env } from './schema.js';
 import type { Config } from './types.js';
 
 /** Rules across variables, read from the raw values so that one run reports every problem. */

@@ -1,7 +1,7 @@
 import type { KafkaConfig } from '../adapters/kafka/settings.js';
 import type { RailsConfig } from '../adapters/rails/registry.js';
 import type { EscrowPolicy } from '../domain/index.js';
-import type { Env } from './index.js';
+import type { Env } from './schema.js';
 
 export interface Config {
   env: Env;

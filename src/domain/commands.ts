@@ -18,7 +18,8 @@ export type EscrowCommand =
       buyerFee?: string;
       sellerFee?: string;
       metadata?: Record<string, unknown>;
-      payment: PaymentInstructions;
+      /** The rail's instructions; absent when the command path obtains them after deciding (decideCreation). */
+      payment?: PaymentInstructions;
     }
   | { type: 'CancelEscrow'; reason?: string }
   | { type: 'ConfirmPayment'; transactionId: string; evidence: string }

@@ -1,10 +1,10 @@
 import type { DecideContext, EscrowCommand } from './commands.js';
 import { DomainError, invalid } from './errors.js';
 import type { DomainEvent, EventPayload } from './events.js';
-import { TERMINAL, type Escrow, type EscrowStatus } from './types.js';
+import { TERMINAL, type Escrow, type EscrowStatus, type PaymentInstructions } from './types.js';
 import { assertVisible } from './decider/actors.js';
 import { cancelEscrow } from './decider/cancellation.js';
-import { createEscrow } from './decider/creation.js';
+import { createEscrow, decideCreation as pendingCreation, type PendingCreation } from './decider/creation.js';
 import { confirmDelivery, markDelivered } from './decider/delivery.js';
 import { openDispute, resolveDispute, startDisputeReview } from './decider/disputes.js';
 import { confirmPayment, receivePayment, recordPaymentFailure } from './decider/payment.js';
@@ -13,6 +13,7 @@ import { recordSettlementResult, retrySettlement } from './decider/settlements.j
 import { applyDeliveryTimeout, expireEscrow } from './decider/timeouts.js';
 
 export { addDays } from './decider/deadlines.js';
+export type { PendingCreation } from './decider/creation.js';
 export { holdingOf, splitHolding } from './decider/holding.js';
 
 /**
@@ -31,6 +32,23 @@ export function decide(command: EscrowCommand, state: Escrow | null, ctx: Decide
   if (!state) throw new DomainError('ESCROW_NOT_FOUND', 'escrow not found');
   assertVisible(state, ctx);
   return stamp(decideExisting(command, state, ctx));
+}
+
+/**
+ * A create decided up to its payment instructions: `complete(payment)` returns the events decide() would. Lets the
+ * command path ask the rail for instructions once the create is valid, deciding it once.
+ */
+export function decideCreation(
+  command: Extract<EscrowCommand, { type: 'CreateEscrow' }>,
+  state: Escrow | null,
+  ctx: DecideContext,
+): Omit<PendingCreation, 'complete'> & { complete(payment: PaymentInstructions): DomainEvent[] } {
+  if (state) throw new DomainError('ESCROW_ALREADY_EXISTS', `escrow ${state.id} already exists`);
+  const pending = pendingCreation(command, ctx);
+  return {
+    ...pending,
+    complete: (payment) => [{ ...pending.complete(payment), occurredAt: ctx.now, actorId: ctx.actor.id }],
+  };
 }
 
 /** One handler per command, by family (see ./decider/); a command type without a case here does not compile. */

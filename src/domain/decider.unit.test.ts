@@ -7,7 +7,7 @@ import type { DomainErrorCode } from './errors.js';
 import type { EventType } from './events.js';
 import { DEFAULT_POLICY } from './policy.js';
 import { STATUSES, type EscrowStatus } from './types.js';
-import { inStatus, LATE, validFor } from './decider/decider.kit.test.js';
+import { inStatus, LATE, validFor } from './decider/decider.kit.js';
 
 // decide() as a whole: every command from every status and every kind of caller, and the helpers it exports.
 // Each command family's own cases are beside its handler, in ./decider/*.unit.test.ts.

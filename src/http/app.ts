@@ -5,21 +5,13 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, {
-  LogController,
-  type FastifyBaseLogger,
-  type FastifyInstance,
-  type FastifyReply,
-  type FastifyRequest,
-  type RawReplyDefaultExpression,
-  type RawRequestDefaultExpression,
-  type RawServerDefault,
-} from 'fastify';
+import Fastify, { LogController, type FastifyReply } from 'fastify';
 import type { HttpDeps } from './deps.js';
 import { createAuthenticator, type Principal } from './auth.js';
 import type { Api, HttpOptions, RouteDeps } from './types.js';
 import { HttpError, errorHandler, problem } from './problem.js';
 import { adminRoutes } from './routes/admin.js';
+import { commandRoutes } from './routes/commands.js';
 import { escrowRoutes } from './routes/escrows.js';
 import { healthRoutes } from './routes/health.js';
 import { sandboxRoutes } from './routes/sandbox.js';
@@ -34,6 +26,17 @@ declare module 'fastify' {
 
 /** The Fastify app: every route of SPEC §5 on top of the engine. `listen` is the caller's business. */
 export async function buildHttpApp(deps: HttpDeps, opts: HttpOptions): Promise<Api> {
+  const app = createServer(deps, opts);
+  addBodyParsers(app);
+  addRequestHooks(app, deps, opts);
+  await registerPlugins(app, opts);
+  await registerRoutes(app, deps, opts);
+  pruneIdempotencyKeys(app, deps, opts);
+  return app;
+}
+
+/** Fastify with problem+json for errors raised before routing, strict validation and request ids. */
+function createServer(deps: HttpDeps, opts: HttpOptions): Api {
   const app = Fastify({
     loggerInstance: deps.logger.child({}, { redact: ['req.headers.authorization', 'req.headers.cookie'] }),
     bodyLimit: opts.bodyLimitBytes,
@@ -64,10 +67,19 @@ export async function buildHttpApp(deps: HttpDeps, opts: HttpOptions): Promise<A
     // Unknown fields are rejected (not stripped) and types are never coerced: "100" and 100 are different inputs.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as Api;
-
   app.decorateRequest('principal', null);
   app.decorateRequest('rawBody', null);
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request, reply) =>
+    reply
+      .code(404)
+      .type('application/problem+json')
+      .send(problem(404, 'NOT_FOUND', `no route ${request.method} ${request.url}`, request.url)),
+  );
+  return app;
+}
 
+function addBodyParsers(app: Api): void {
   // Every JSON body is kept raw too: webhook signatures are computed over the exact bytes received.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(['application/json', 'application/*+json'], { parseAs: 'string' }, (req, body, done) => {
@@ -80,15 +92,10 @@ export async function buildHttpApp(deps: HttpDeps, opts: HttpOptions): Promise<A
       done(new HttpError(400, 'INVALID_JSON', 'the body is not valid JSON'), undefined);
     }
   });
+}
 
-  app.setErrorHandler(errorHandler);
-  app.setNotFoundHandler((request, reply) =>
-    reply
-      .code(404)
-      .type('application/problem+json')
-      .send(problem(404, 'NOT_FOUND', `no route ${request.method} ${request.url}`, request.url)),
-  );
-
+/** Request ids, maintenance mode, and one log line and the HTTP metrics per request. */
+function addRequestHooks(app: Api, deps: HttpDeps, opts: HttpOptions): void {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
     if (
@@ -120,7 +127,9 @@ export async function buildHttpApp(deps: HttpDeps, opts: HttpOptions): Promise<A
       'request',
     );
   });
+}
 
+async function registerPlugins(app: Api, opts: HttpOptions): Promise<void> {
   await app.register(helmet, { contentSecurityPolicy: false });
   await app.register(cors, { origin: opts.corsOrigins.length > 0 ? opts.corsOrigins : false });
   await app.register(rateLimit, {
@@ -148,7 +157,9 @@ export async function buildHttpApp(deps: HttpDeps, opts: HttpOptions): Promise<A
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
+}
 
+async function registerRoutes(app: Api, deps: HttpDeps, opts: HttpOptions): Promise<void> {
   const authenticator = createAuthenticator({
     ...(opts.jwtSecret ? { secret: opts.jwtSecret } : {}),
     ...(opts.jwksUrl ? { jwksUrl: opts.jwksUrl } : {}),
@@ -169,6 +180,7 @@ export async function buildHttpApp(deps: HttpDeps, opts: HttpOptions): Promise<A
   await app.register(
     (api: Api, _o, done) => {
       escrowRoutes(api, ctx);
+      commandRoutes(api, ctx);
       adminRoutes(api, ctx);
       sandboxRoutes(api, ctx);
       done();
@@ -177,7 +189,9 @@ export async function buildHttpApp(deps: HttpDeps, opts: HttpOptions): Promise<A
   );
   await app.register((api: Api, _o, done) => webhookRoutes(api, ctx, done), { prefix: '/api' });
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
+}
 
+function pruneIdempotencyKeys(app: Api, deps: HttpDeps, opts: HttpOptions): void {
   // Expired Idempotency-Key responses are deleted hourly (Redis expires its own); replicas doing it together is fine.
   const prune = () =>
     opts.idempotency.store
@@ -194,5 +208,4 @@ export async function buildHttpApp(deps: HttpDeps, opts: HttpOptions): Promise<A
     clearInterval(pruner);
     done();
   });
-  return app;
 }

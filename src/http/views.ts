@@ -1,5 +1,5 @@
 import type { Escrow } from '../domain/index.js';
-import type { EscrowDetails } from '../app/escrowService.js';
+import type { EscrowDetails } from '../app/escrowQueries.js';
 
 /** JSON has no bigint: every amount leaves as a digit string. */
 export function jsonSafe<T>(value: T): unknown {

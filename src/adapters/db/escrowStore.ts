@@ -158,4 +158,3 @@ function translate(err: unknown): unknown {
 }
 
 /** Temporary re-exports for the old import path (the integrator rewires imports, then these go). */
-export { SqlIntegrityStore } from './integrityStore.js';

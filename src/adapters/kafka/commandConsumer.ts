@@ -3,7 +3,7 @@ import type { Consumer, KafkaMessage, Producer } from 'kafkajs';
 import pLimit from 'p-limit';
 import type { Logger } from 'pino';
 import { DomainError } from '../../domain/index.js';
-import type { CommandSink } from '../../app/commandHandler.js';
+import type { CommandSink } from '../../app/ports/index.js';
 import { UndecodableCommand, decodeCommand } from './commands.js';
 
 export interface CommandConsumerOptions {

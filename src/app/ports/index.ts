@@ -1,6 +1,7 @@
 // The application's ports: one file each; adapters implement them, the composition root picks the implementations.
 export * from './clock.js';
 export * from './commandOutcomes.js';
+export * from './commandSink.js';
 export * from './commandTransport.js';
 export * from './escrowQueries.js';
 export * from './escrowStore.js';

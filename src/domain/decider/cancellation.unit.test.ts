@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { actors, applyAll, then, thenThrows, when, type ActorName } from '../../../test/domainFixtures.js';
-import { untyped, inStatus } from './decider.kit.test.js';
+import { untyped, inStatus } from './decider.kit.js';
 
 void describe('CancelEscrow', () => {
   const cases: [ActorName, string][] = [

@@ -1,6 +1,7 @@
 import type { DecideContext } from '../commands.js';
 import { DomainError, invalid } from '../errors.js';
 import type { EventPayload } from '../events.js';
+import type { PaymentInstructions, Rail } from '../types.js';
 import { computeFees } from '../fees.js';
 import { parseMinor, parsePositiveMinor } from '../money.js';
 import type { CommandOf } from './command.js';
@@ -9,7 +10,25 @@ import { identifier, metadataOf } from './guards.js';
 
 // Opening an escrow: who may, on which rail and currency, with which fees and deadline.
 
+/** A create that passed every rule and waits only for the rail's payment instructions. */
+export interface PendingCreation {
+  rail: Rail;
+  currency: string;
+  /** What the buyer must pay: amount + buyer fee, minor units. */
+  due: bigint;
+  /** The EscrowCreated event with the rail's instructions. */
+  complete(payment: PaymentInstructions): EventPayload;
+}
+
 export function createEscrow(c: CommandOf<'CreateEscrow'>, ctx: DecideContext): EventPayload {
+  return decideCreation(c, ctx).complete(c.payment as PaymentInstructions);
+}
+
+/**
+ * Decides a create up to the payment instructions, which the command path asks the rail for only once the create
+ * is known to be valid (never for a refused one) and outside any transaction.
+ */
+export function decideCreation(c: CommandOf<'CreateEscrow'>, ctx: DecideContext): PendingCreation {
   const { actor, policy } = ctx;
   const offerId = identifier(c.offerId, 'offerId');
   const contractId = c.contractId == null ? null : identifier(c.contractId, 'contractId');
@@ -23,24 +42,28 @@ export function createEscrow(c: CommandOf<'CreateEscrow'>, ctx: DecideContext): 
   assertRailCurrency(c, ctx);
   const amount = parsePositiveMinor(c.amount, 'amount');
   const { buyerFee, sellerFee } = feesOf(c, ctx, amount);
-  if (typeof c.payment?.reference !== 'string' || c.payment.reference.length === 0) {
-    throw invalid('payment', 'payment instructions with a reference are required');
-  }
+  const data = {
+    offerId,
+    contractId,
+    buyerId,
+    sellerId,
+    rail: c.rail,
+    currency: c.currency,
+    amount: amount.toString(),
+    buyerFee: buyerFee.toString(),
+    sellerFee: sellerFee.toString(),
+    expiresAt: addDays(ctx.now, policy.paymentDeadlineDays),
+    metadata: metadataOf(c.metadata),
+  };
   return {
-    type: 'EscrowCreated',
-    data: {
-      offerId,
-      contractId,
-      buyerId,
-      sellerId,
-      rail: c.rail,
-      currency: c.currency,
-      amount: amount.toString(),
-      buyerFee: buyerFee.toString(),
-      sellerFee: sellerFee.toString(),
-      expiresAt: addDays(ctx.now, policy.paymentDeadlineDays),
-      metadata: metadataOf(c.metadata),
-      payment: c.payment,
+    rail: c.rail,
+    currency: c.currency,
+    due: amount + buyerFee,
+    complete: (payment) => {
+      if (typeof payment?.reference !== 'string' || payment.reference.length === 0) {
+        throw invalid('payment', 'payment instructions with a reference are required');
+      }
+      return { type: 'EscrowCreated', data: { ...data, payment } };
     },
   };
 }

@@ -15,7 +15,7 @@ import {
 import { COMMAND_TYPES } from '../commands.js';
 import { DEFAULT_POLICY } from '../policy.js';
 import type { Rail } from '../types.js';
-import { untyped, type CreateOverrides, inStatus, validFor } from './decider.kit.test.js';
+import { untyped, type CreateOverrides, inStatus, validFor } from './decider.kit.js';
 
 void describe('CreateEscrow', () => {
   void it('opens an AWAIT_FUNDS escrow with SPEC fees and the payment deadline, stamped with time and actor', () => {

@@ -13,7 +13,7 @@ import {
 import type { EscrowCommand } from '../commands.js';
 import { holdingOf } from '../decider.js';
 import { DEFAULT_POLICY } from '../policy.js';
-import { inStatus, payoutData } from './decider.kit.test.js';
+import { inStatus, payoutData } from './decider.kit.js';
 
 void describe('MarkDelivered', () => {
   const deliver = { type: 'MarkDelivered', title: '  Account handed over ' } as const;

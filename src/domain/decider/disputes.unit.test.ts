@@ -12,7 +12,7 @@ import {
   when,
 } from '../../../test/domainFixtures.js';
 import type { EscrowCommand } from '../commands.js';
-import { untyped, inStatus, payoutData, refundData } from './decider.kit.test.js';
+import { untyped, inStatus, payoutData, refundData } from './decider.kit.js';
 
 void describe('OpenDispute', () => {
   const open = { type: 'OpenDispute', reason: 'not as described' } as const;

@@ -10,7 +10,7 @@ import {
   thenThrows,
   when,
 } from '../../../test/domainFixtures.js';
-import { inStatus } from './decider.kit.test.js';
+import { inStatus } from './decider.kit.js';
 
 void describe('ConfirmPayment (manual)', () => {
   const confirm = { type: 'ConfirmPayment', transactionId: 'bank-77', evidence: 'statement line 4' } as const;

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { actors, applyAll, ev, givenEscrow, then, thenThrows, when } from '../../../test/domainFixtures.js';
 import type { EscrowCommand } from '../commands.js';
 import { holdingOf } from '../decider.js';
-import { inStatus, payoutData, refundData } from './decider.kit.test.js';
+import { inStatus, payoutData, refundData } from './decider.kit.js';
 
 void describe('ReleaseEscrow', () => {
   void it('by an admin from DELIVERED releases with the reason', () => {

@@ -13,7 +13,7 @@ import {
   thenThrows,
   when,
 } from '../../../test/domainFixtures.js';
-import { inStatus } from './decider.kit.test.js';
+import { inStatus } from './decider.kit.js';
 
 void describe('RecordSettlementResult', () => {
   const result = (outcome: 'SUCCEEDED' | 'FAILED', settlementId = REFUND_ID) =>

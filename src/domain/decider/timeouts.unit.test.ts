@@ -10,7 +10,7 @@ import {
   thenThrows,
   when,
 } from '../../../test/domainFixtures.js';
-import { untyped, inStatus, LATE, payoutData, refundData } from './decider.kit.test.js';
+import { untyped, inStatus, LATE, payoutData, refundData } from './decider.kit.js';
 
 void describe('ExpireEscrow', () => {
   const expire = { type: 'ExpireEscrow' } as const;

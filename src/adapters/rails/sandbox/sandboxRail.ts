@@ -1,13 +1,6 @@
 import type { SandboxSettings } from './config.js';
 import type { PaymentInstructions } from '../../../domain/index.js';
-import {
-  WebhookPayloadError,
-  type PaymentRail,
-  type SettlementOrder,
-  type SettlementOutcome,
-  type VerifiedWebhook,
-  type WebhookAction,
-} from '../../../app/ports/index.js';
+import type { PaymentRail, SettlementOrder, SettlementOutcome, VerifiedWebhook } from '../../../app/ports/index.js';
 import { signTimestamped, verifyTimestamped } from '../shared/timestampedHmac.js';
 import { parseSandboxEvent } from './webhook.js';
 

@@ -3,15 +3,7 @@
 import fc from 'fast-check';
 import { BUYER_ID, SELLER_ID, actors, type ActorName } from '../../test/domainFixtures.js';
 import type { EscrowCommand } from './commands.js';
-import {
-  DAY,
-  HOUR,
-  HUGE_METADATA,
-  amountFor,
-  specArb,
-  validCreate,
-  type Spec,
-} from './escrow.property.specs.kit.test.js';
+import { DAY, HOUR, HUGE_METADATA, amountFor, specArb, validCreate, type Spec } from './escrow.property.specs.kit.js';
 import { TERMINAL, type Escrow, type EscrowStatus, type Rail } from './types.js';
 
 /** Who would normally issue each command; a step uses one of these most of the time and anyone otherwise. */
