@@ -4,6 +4,7 @@ export {
   CancelBody,
   ConfirmPaymentBody,
   CreateEscrowBody,
+  createEscrowBodyFor,
   DisputeBody,
   EmptyBody,
   MarkDeliveredBody,

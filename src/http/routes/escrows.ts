@@ -20,7 +20,7 @@ export function escrowRoutes(app: Api, deps: RouteDeps): void {
       schema: {
         tags,
         summary: 'Open an escrow for an accepted offer',
-        body: S.CreateEscrowBody,
+        body: S.createEscrowBodyFor(deps.deps.rails.map((r) => r.rail)),
         headers: S.IdempotencyHeaders,
         response: { 201: S.EscrowView, 202: S.CommandAccepted, ...commonErrors },
       },

@@ -1,8 +1,17 @@
 import { Type, type Static } from 'typebox';
-import { TEXT_MAX_LENGTH as MAX } from '../../domain/index.js';
+import { TEXT_MAX_LENGTH as MAX, type Rail as RailName } from '../../domain/index.js';
 import { Evidence, Id, Minor, Rail, Text, strict } from './common.js';
 
 // Request bodies of the escrow commands (POST /api/escrow and its actions).
+
+const createExample = {
+  offerId: 'offer-1001',
+  buyerId: 'buyer-1',
+  sellerId: 'seller-1',
+  rail: 'SANDBOX',
+  currency: 'USD',
+  amount: '10000',
+};
 
 export const CreateEscrowBody = Type.Object(
   {
@@ -17,21 +26,19 @@ export const CreateEscrowBody = Type.Object(
     sellerFee: Type.Optional(Minor),
     metadata: Type.Optional(Type.Object({}, { additionalProperties: true })),
   },
-  {
-    additionalProperties: false,
-    examples: [
-      {
-        offerId: 'offer-1001',
-        buyerId: 'buyer-1',
-        sellerId: 'seller-1',
-        rail: 'SANDBOX',
-        currency: 'USD',
-        amount: '10000',
-      },
-    ],
-  },
+  { additionalProperties: false, examples: [createExample] },
 );
 export type CreateEscrowBody = Static<typeof CreateEscrowBody>;
+
+/** The create body of this installation: `rail` is one of the enabled rails (from the rails registry and config). */
+export function createEscrowBodyFor(rails: readonly RailName[]) {
+  if (rails.length === 0) return CreateEscrowBody;
+  const { rail: _all, ...properties } = CreateEscrowBody.properties;
+  return Type.Object(
+    { ...properties, rail: Type.Union(rails.map((r) => Type.Literal(r))) },
+    { additionalProperties: false, examples: [{ ...createExample, rail: rails[0] }] },
+  );
+}
 
 export const CancelBody = strict({ reason: Type.Optional(Text(MAX.reason)) }, { reason: 'Buyer changed their mind' });
 export const ConfirmPaymentBody = strict(
