@@ -1,4 +1,4 @@
-import { fold, ledgerViolations, type DomainEvent, type Escrow } from '../domain/index.js';
+import { fold, ledgerViolations, minorAsString, type DomainEvent, type Escrow } from '../domain/index.js';
 import type { EscrowReadModel, IntegrityStore, StoredEvent } from './ports/index.js';
 
 export interface VerifyReport {
@@ -8,8 +8,8 @@ export interface VerifyReport {
 
 /** Canonical JSON (sorted keys, bigint as digits) so a folded aggregate and a stored one compare exactly. */
 export function canonical(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) => {
-    if (typeof v === 'bigint') return v.toString();
+  return JSON.stringify(value, (k, v: unknown) => {
+    if (typeof v === 'bigint') return minorAsString(k, v);
     if (v && typeof v === 'object' && !Array.isArray(v)) {
       return Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)));
     }

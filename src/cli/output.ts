@@ -1,4 +1,5 @@
 import { Option } from 'commander';
+import { minorAsString } from '../domain/index.js';
 
 /** Where the CLI writes: the process's streams, or a test's buffers. */
 export interface Io {
@@ -11,9 +12,8 @@ export const processIo: Io = {
   err: (text) => void process.stderr.write(text),
 };
 
-/** The CLI's one JSON replacer: bigints (amounts, ledger sums) become digit strings, never lossy numbers. */
-export const bigintAsString = (_key: string, value: unknown): unknown =>
-  typeof value === 'bigint' ? value.toString() : value;
+/** Amounts (bigints) print as digit strings, never lossy numbers (the domain's one replacer). */
+export const bigintAsString = minorAsString;
 
 /** Pretty JSON (2-space indent) and a newline, as every data command prints it. */
 export const toJson = (value: unknown): string => `${JSON.stringify(value, bigintAsString, 2)}\n`;

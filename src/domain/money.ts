@@ -73,3 +73,7 @@ export function formatMajor(minor: bigint, exponent: number): string {
   const frac = exponent === 0 ? '' : `.${s.slice(-exponent)}`;
   return `${neg ? '-' : ''}${whole}${frac}`;
 }
+
+/** The one JSON replacer for amounts: JSON has no bigint, so every amount leaves as a digit string, never a number. */
+export const minorAsString = (_key: string, value: unknown): unknown =>
+  typeof value === 'bigint' ? value.toString() : value;

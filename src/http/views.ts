@@ -1,9 +1,9 @@
-import type { Escrow } from '../domain/index.js';
+import { minorAsString, type Escrow } from '../domain/index.js';
 import type { EscrowDetails } from '../app/escrowQueries.js';
 
 /** JSON has no bigint: every amount leaves as a digit string. */
 export function jsonSafe<T>(value: T): unknown {
-  return JSON.parse(JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))) as unknown;
+  return JSON.parse(JSON.stringify(value, minorAsString)) as unknown;
 }
 
 export const escrowView = (e: Escrow) => jsonSafe(e) as Record<string, unknown>;

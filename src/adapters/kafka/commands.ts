@@ -1,5 +1,5 @@
 import type { Producer } from 'kafkajs';
-import { COMMAND_TYPES } from '../../domain/index.js';
+import { COMMAND_TYPES, minorAsString } from '../../domain/index.js';
 import type { CommandTransport } from '../../app/ports/index.js';
 import type { CommandEnvelope } from '../../app/envelope.js';
 
@@ -8,7 +8,7 @@ export class UndecodableCommand extends Error {
   override readonly name = 'UndecodableCommand';
 }
 
-const json = (v: unknown) => JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));
+const json = (v: unknown) => JSON.stringify(v, minorAsString);
 
 /** The commands topic's wire format: the SPEC §4 envelope as JSON, key = escrow id. */
 export function encodeCommand(env: CommandEnvelope) {
