@@ -1,7 +1,7 @@
 /**
  * Loaded into every test file's process (`--import`, see package.json). Once the file's tests and hooks are done the
  * process must exit by itself: a timer, socket, server, child process or worker the tests left open would keep it
- * alive (and hang the run). If it is still alive 2 s after the last hook, the leak is named on stderr and the file
+ * alive (and hang the run). If it is still alive 10 s after the last test, the leak is named on stderr and the file
  * fails (exit code 1) instead.
  */
 import { basename } from 'node:path';
@@ -10,8 +10,9 @@ import { after } from 'node:test';
 /** The standard streams and the runner's own plumbing: present in every process, never a leak. */
 const BASELINE = new Set(['PipeWrap', 'TTYWrap', 'FSReqCallback', 'FSReqPromise']);
 
-// Registered before the file's own root hooks, so it only arms an unref'd timer: it fires only when something else
-// keeps the process alive after every hook ran (its own hooks included).
+// This root hook runs before the file's own top-level `after` hooks (describe-level ones run earlier still), so it
+// only arms an unref'd timer: a clean process exits without waiting for it; it fires only when something keeps the
+// process alive. A file's top-level cleanup therefore has 10 s to finish.
 after(() => {
   setTimeout(() => {
     const counts = new Map<string, number>();
@@ -24,5 +25,5 @@ after(() => {
         '(close every server, pool, timer and child process in an after hook)\n',
     );
     process.exit(1);
-  }, 2000).unref();
+  }, 10_000).unref();
 });

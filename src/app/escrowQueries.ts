@@ -1,4 +1,4 @@
-import { DomainError, fold, invalid, type Actor, type Escrow, type LedgerEntry } from '../domain/index.js';
+import { DomainError, PAGE_SIZE, fold, invalid, type Actor, type Escrow, type LedgerEntry } from '../domain/index.js';
 import type { HandledCommand } from './ports/index.js';
 import { isUuid } from './ids.js';
 import type { AuditEntry, CommandOutcomes, EscrowFilter, EscrowReadModel, StoredEvent } from './ports/index.js';
@@ -13,7 +13,8 @@ export interface EscrowDetails {
 
 export type Include = 'events' | 'ledger' | 'audit';
 
-export const MAX_PAGE = 50;
+/** The largest page a list answers. */
+export const MAX_PAGE = PAGE_SIZE.max;
 
 /** A command's outcome as its submitter (or an admin) may read it. */
 export type CommandStatus =

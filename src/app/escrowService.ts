@@ -1,9 +1,17 @@
-import { DomainError, invalid, type Actor, type CommandType, type EscrowCommand, type Rail } from '../domain/index.js';
+import {
+  DomainError,
+  decideCreation,
+  invalid,
+  type Actor,
+  type CommandType,
+  type EscrowCommand,
+  type EscrowPolicy,
+  type Rail,
+} from '../domain/index.js';
 import { railNotEnabled } from './commandHandler.js';
-import type { CommandSink, HandledCommand } from './ports/index.js';
 import type { CommandEnvelope } from './envelope.js';
 import { derivedId, isUuid, newId } from './ids.js';
-import type { Clock, PaymentRail } from './ports/index.js';
+import type { Clock, CommandSink, HandledCommand, PaymentRail } from './ports/index.js';
 
 export type CreateEscrowInput = Omit<Extract<EscrowCommand, { type: 'CreateEscrow' }>, 'type' | 'payment'>;
 
@@ -27,6 +35,8 @@ export class EscrowService {
     private readonly deps: {
       /** Applies commands: the handler in process, or the Kafka gateway. */
       handler: CommandSink;
+      /** Set when the command path runs in other processes (the Kafka gateway): creates are checked here first. */
+      remote?: { policy: EscrowPolicy };
       rails: ReadonlyMap<Rail, PaymentRail>;
       clock: Clock;
     },
@@ -59,9 +69,26 @@ export class EscrowService {
     if (!isUuid(commandId)) throw invalid('commandId', 'must be a UUID');
     // The escrow id follows from the command id, so a retried create lands on the same escrow.
     const escrowId = derivedId(`escrow:${commandId}`);
-    if (!this.deps.rails.has(input.rail)) throw railNotEnabled(input.rail, this.deps.rails);
-    // The command path decides the create, then asks the rail for the payment instructions (CommandHandler).
-    return this.deps.handler.handle(this.envelope('CreateEscrow', escrowId, actor, input, { ...opts, commandId }));
+    const rail = this.deps.rails.get(input.rail);
+    if (!rail) throw railNotEnabled(input.rail, this.deps.rails);
+    const envelope = (payload: CommandEnvelope<'CreateEscrow'>['payload']) =>
+      this.envelope('CreateEscrow', escrowId, actor, payload, { ...opts, commandId });
+    // In process, the command path decides the create once and then asks the rail (CommandHandler).
+    if (!this.deps.remote) return this.deps.handler.handle(envelope(input));
+    // Kafka mode: the workers decide it, so it is checked here before the provider is asked for anything, and the
+    // command travels complete; a refused create or a provider failure is answered at once, not from a worker.
+    const pending = decideCreation({ ...input, type: 'CreateEscrow' }, null, {
+      now: this.deps.clock.now().toISOString(),
+      actor,
+      policy: this.deps.remote.policy,
+      newId: (purpose) => derivedId(`${commandId}:${purpose}`),
+    });
+    const payment = await rail.createPaymentInstructions({
+      escrowId,
+      amount: pending.due,
+      currency: pending.currency,
+    });
+    return this.deps.handler.handle(envelope({ ...input, payment }));
   }
 
   async execute<T extends Exclude<CommandType, 'CreateEscrow'>>(

@@ -12,11 +12,8 @@ export const processIo: Io = {
   err: (text) => void process.stderr.write(text),
 };
 
-/** Amounts (bigints) print as digit strings, never lossy numbers (the domain's one replacer). */
-export const bigintAsString = minorAsString;
-
 /** Pretty JSON (2-space indent) and a newline, as every data command prints it. */
-export const toJson = (value: unknown): string => `${JSON.stringify(value, bigintAsString, 2)}\n`;
+export const toJson = (value: unknown): string => `${JSON.stringify(value, minorAsString, 2)}\n`;
 
 /** `--json` for the commands that print data: JSON is their default output, so scripts may say so or not. */
 export const jsonOption = (): Option =>

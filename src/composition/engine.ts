@@ -133,7 +133,12 @@ function createServices({ config, clock, stores, rails, handler, kafka, waiter }
   // The sandbox's signer and simulator serve tools and tests even where the rail is off (they then find no escrow).
   const sandbox = (rails.get('SANDBOX') as SandboxRail | undefined) ?? new SandboxRail(config.rails.settings.SANDBOX);
   return {
-    service: new EscrowService({ handler: sink, rails, clock }),
+    service: new EscrowService({
+      handler: sink,
+      rails,
+      clock,
+      ...(kafka ? { remote: { policy: config.policy } } : {}),
+    }),
     queries: new EscrowQueryService({ readModel: stores.readModel, outcomes: stores.outcomes }),
     webhooks,
     sandbox,

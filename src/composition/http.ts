@@ -17,24 +17,29 @@ export async function startApi(
   jwtSecret: () => string,
 ): Promise<{ port: number; close: () => Promise<void> }> {
   const redis = config.http.redisUrl ? new Redis(config.http.redisUrl, { maxRetriesPerRequest: 2 }) : undefined;
-  const { buildHttpApp } = await import('../http/app.js');
-  const { storage, ttlMs, lockMs } = config.http.idempotency;
-  const idempotencyStore =
-    storage === 'redis' && redis ? new RedisIdempotencyStore(redis) : new SqlIdempotencyStore(db);
-  const app = await buildHttpApp(deps, {
-    ...config.http,
-    ...(redis ? { redis } : {}),
-    idempotency: { store: idempotencyStore, ttlMs, lockMs },
-    ...(config.http.jwtSecret || config.http.jwksUrl ? {} : { jwtSecret: jwtSecret() }),
-    version: VERSION,
-  });
-  await app.listen({ port: config.port, host: config.host });
-  const address = app.server.address();
-  return {
-    port: typeof address === 'object' && address ? address.port : config.port,
-    close: async () => {
-      await app.close();
-      if (redis) await redis.quit();
-    },
+  let app: Awaited<ReturnType<typeof import('../http/app.js').buildHttpApp>> | undefined;
+  const close = async () => {
+    await app?.close();
+    if (redis) await redis.quit();
   };
+  try {
+    const { buildHttpApp } = await import('../http/app.js');
+    const { storage, ttlMs, lockMs } = config.http.idempotency;
+    const idempotencyStore =
+      storage === 'redis' && redis ? new RedisIdempotencyStore(redis) : new SqlIdempotencyStore(db);
+    app = await buildHttpApp(deps, {
+      ...config.http,
+      ...(redis ? { redis } : {}),
+      idempotency: { store: idempotencyStore, ttlMs, lockMs },
+      ...(config.http.jwtSecret || config.http.jwksUrl ? {} : { jwtSecret: jwtSecret() }),
+      version: VERSION,
+    });
+    await app.listen({ port: config.port, host: config.host });
+  } catch (err) {
+    // A port in use, a bad JWKS URL...: nothing this role opened may outlive the failure.
+    await close().catch(() => undefined);
+    throw err;
+  }
+  const address = app.server.address();
+  return { port: typeof address === 'object' && address ? address.port : config.port, close };
 }

@@ -37,6 +37,7 @@ export class Roles {
   private readonly loops: PollingLoop[] = [];
   private readonly cleanups: (() => Promise<void>)[] = [];
   private lastTimeoutRun: Date | null = null;
+  private closeApi: (() => Promise<void>) | null = null;
 
   constructor(private readonly d: RoleDeps) {}
 
@@ -73,15 +74,21 @@ export class Roles {
     }
     if (roles.includes('api')) {
       const api = await startApi(config, db, this.d.http(), this.d.jwtSecret);
-      this.cleanups.unshift(api.close);
+      this.closeApi = api.close;
       return { port: api.port };
     }
     return {};
   }
 
-  /** Stops the loops (each finishes its tick), then everything else in order; the Kafka clients last. */
+  /**
+   * Stops the loops (each finishes its tick) and the API (it drains the requests in flight, whose commands the worker
+   * of this process may still be applying), then the worker, then everything else; the Kafka clients last.
+   */
   async stop(): Promise<void> {
     await Promise.all(this.loops.splice(0).map((l) => l.stop()));
+    const closeApi = this.closeApi;
+    this.closeApi = null;
+    await closeApi?.();
     await this.d.kafka?.stopWorker();
     for (const c of this.cleanups.splice(0)) await c();
     await this.d.kafka?.close();

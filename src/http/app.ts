@@ -80,11 +80,10 @@ function createServer(deps: HttpDeps, opts: HttpOptions): Api {
 }
 
 function addBodyParsers(app: Api): void {
-  // Every JSON body is kept raw too: webhook signatures are computed over the exact bytes received.
+  // JSON only, parsed here so that a malformed body is a problem+json 400 (webhooks have a raw parser of their own).
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser(['application/json', 'application/*+json'], { parseAs: 'string' }, (req, body, done) => {
+  app.addContentTypeParser(['application/json', 'application/*+json'], { parseAs: 'string' }, (_req, body, done) => {
     const raw = body as string;
-    req.rawBody = raw;
     if (raw.length === 0) return done(null, undefined);
     try {
       done(null, JSON.parse(raw) as unknown);

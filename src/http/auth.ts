@@ -2,7 +2,11 @@ import { createSecretKey, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SignJWT, createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import { IDENTIFIER_PATTERN } from '../domain/index.js';
 import { HttpError } from './problem.js';
+
+/** A token's subject becomes an actor id: the domain's identifier rule. */
+const SUBJECT = new RegExp(IDENTIFIER_PATTERN);
 
 export type ApiRole = 'user' | 'service' | 'admin';
 export const API_ROLES: readonly ApiRole[] = ['user', 'service', 'admin'];
@@ -43,8 +47,7 @@ export function createAuthenticator(opts: AuthOptions): (header: string | undefi
     const sub = payload.sub;
     const role = payload.role;
     const tier = payload.kyc_tier ?? 0;
-    if (typeof sub !== 'string' || !/^[A-Za-z0-9._:@-]{1,128}$/.test(sub))
-      throw unauthorized('the token has no valid sub');
+    if (typeof sub !== 'string' || !SUBJECT.test(sub)) throw unauthorized('the token has no valid sub');
     if (typeof role !== 'string' || !(API_ROLES as readonly string[]).includes(role)) {
       throw unauthorized('the token has no valid role (user, service or admin)');
     }

@@ -156,5 +156,3 @@ function translate(err: unknown): unknown {
   }
   return err;
 }
-
-/** Temporary re-exports for the old import path (the integrator rewires imports, then these go). */

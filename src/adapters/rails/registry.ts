@@ -21,8 +21,11 @@ export interface RailsConfig {
 /** Rails this version has an adapter for. */
 export const SHIPPED_RAILS: readonly Rail[] = RAIL_PLUGINS.map((p) => p.rail);
 
+type Merged<U> = (U extends unknown ? (u: U) => void : never) extends (m: infer M) => void ? M : never;
+
 /** Every rail section's variables, merged into the configuration's one validation. */
-export const railVariables = () => Object.assign({}, ...RAIL_PLUGINS.map((p) => p.variables)) as Plugins['variables'];
+export const railVariables = () =>
+  Object.assign({}, ...RAIL_PLUGINS.map((p) => p.variables)) as Merged<Plugins['variables']>;
 
 /** Runs every rail's configuration section; `listed` is ESCROW_RAILS. */
 export function configureRails(
@@ -51,7 +54,3 @@ export function createRails(config: RailsConfig): Map<Rail, PaymentRail> {
   }
   return rails;
 }
-
-/** The plug-in of a rail, for what only some rails offer (the sandbox's payment simulator). */
-export const railPluginOf = (rail: Rail): RailPlugin | undefined =>
-  (RAIL_PLUGINS as readonly RailPlugin[]).find((p) => p.rail === rail);

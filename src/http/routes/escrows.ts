@@ -1,4 +1,5 @@
 import type { Include } from '../../app/escrowQueries.js';
+import { PAGE_SIZE } from '../../domain/index.js';
 import type { CreateEscrowInput } from '../../app/escrowService.js';
 import type { Api, RouteDeps } from '../types.js';
 import * as S from '../schemas.js';
@@ -42,7 +43,12 @@ export function escrowRoutes(app: Api, deps: RouteDeps): void {
     },
     async (request) => {
       const { limit, cursor, ...filter } = request.query;
-      const page = await queries.list(actorOf(request), filter, limit ? Number(limit) : 20, cursor ?? null);
+      const page = await queries.list(
+        actorOf(request),
+        filter,
+        limit ? Number(limit) : PAGE_SIZE.default,
+        cursor ?? null,
+      );
       return { data: page.data.map(escrowView), nextCursor: page.nextCursor } as never;
     },
   );

@@ -2,6 +2,7 @@ import { Type } from 'typebox';
 import { HttpError } from '../problem.js';
 import type { Api, RouteDeps } from '../types.js';
 import * as S from '../schemas.js';
+import { webhookAck } from './webhooks.js';
 
 /** The sandbox rail's "the buyer pays" button, when that rail is enabled: a signed webhook through the webhook path. */
 export function sandboxRoutes(app: Api, { deps }: RouteDeps): void {
@@ -27,11 +28,7 @@ export function sandboxRoutes(app: Api, { deps }: RouteDeps): void {
       async (request) => {
         const r = await simulator.pay(request.params.reference, { outcome: request.params.outcome });
         if (r.outcome.status === 'failed') throw new HttpError(422, 'WEBHOOK_NOT_PROCESSED', r.outcome.error);
-        return {
-          received: true,
-          status: r.outcome.status,
-          ...(r.outcome.status === 'processed' ? { outcome: r.outcome.outcome } : {}),
-        };
+        return webhookAck(r.outcome);
       },
     );
   }

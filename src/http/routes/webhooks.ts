@@ -1,11 +1,11 @@
 import { Type } from 'typebox';
-import { DomainError } from '../../domain/index.js';
 import type { WebhookOutcome } from '../../app/ports/index.js';
 import { HttpError } from '../problem.js';
 import type { Api, RouteDeps } from '../types.js';
 import * as S from '../schemas.js';
 
-const ack = (out: Exclude<WebhookOutcome, { status: 'failed' }>) => ({
+/** The answer to a provider (and to the sandbox's pay button): received, and what became of it. */
+export const webhookAck = (out: Exclude<WebhookOutcome, { status: 'failed' }>) => ({
   received: true,
   status: out.status,
   ...(out.status === 'processed' ? { outcome: out.outcome } : {}),
@@ -51,15 +51,12 @@ export function webhookRoutes(app: Api, { deps }: RouteDeps, done: (err?: Error)
       );
       const out = await deps.webhooks.receive(provider, request.rawBody ?? '', headers).catch((err: unknown) => {
         deps.metrics.webhookEvents.inc({ provider, outcome: 'rejected' });
-        if (err instanceof DomainError && err.code === 'VALIDATION_ERROR') {
-          throw new HttpError(404, 'PROVIDER_NOT_ENABLED', err.message);
-        }
         throw err;
       });
       deps.metrics.webhookEvents.inc({ provider, outcome: out.status });
       // Stored unprocessed; a non-2xx makes the provider retry.
       if (out.status === 'failed') throw new HttpError(422, 'WEBHOOK_NOT_PROCESSED', out.error);
-      return reply.send(ack(out));
+      return reply.send(webhookAck(out));
     },
   );
 

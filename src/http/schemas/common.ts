@@ -32,6 +32,11 @@ const literals = <T extends readonly string[]>(values: T) =>
   values.map((v) => Type.Literal(v)) as unknown as { -readonly [K in keyof T]: TLiteral<T[K]> };
 
 export const Rail = Type.Union(literals(RAILS));
+/** The rail of a new escrow: any rail the product knows, documented with those this installation runs. */
+export const railOfNewEscrow = (enabled: readonly string[]) =>
+  Type.Union(literals(RAILS), {
+    description: `enabled here: ${enabled.join(', ') || 'none'} (another known rail is refused: VALIDATION_ERROR)`,
+  });
 export const Status = Type.Union(literals(STATUSES));
 
 /** A request body that refuses unknown fields, with one example for the OpenAPI document. */

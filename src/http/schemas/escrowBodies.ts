@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { TEXT_MAX_LENGTH as MAX, type Rail as RailName } from '../../domain/index.js';
-import { Evidence, Id, Minor, Rail, Text, strict } from './common.js';
+import { Evidence, Id, Minor, Rail, Text, railOfNewEscrow, strict } from './common.js';
 
 // Request bodies of the escrow commands (POST /api/escrow and its actions).
 
@@ -30,12 +30,12 @@ export const CreateEscrowBody = Type.Object(
 );
 export type CreateEscrowBody = Static<typeof CreateEscrowBody>;
 
-/** The create body of this installation: `rail` is one of the enabled rails (from the rails registry and config). */
+/** The create body of this installation: `rail` documents the enabled rails (from the rails registry and config). */
 export function createEscrowBodyFor(rails: readonly RailName[]) {
   if (rails.length === 0) return CreateEscrowBody;
   const { rail: _all, ...properties } = CreateEscrowBody.properties;
   return Type.Object(
-    { ...properties, rail: Type.Union(rails.map((r) => Type.Literal(r))) },
+    { ...properties, rail: railOfNewEscrow(rails) },
     { additionalProperties: false, examples: [{ ...createExample, rail: rails[0] }] },
   );
 }

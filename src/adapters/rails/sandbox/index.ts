@@ -1,6 +1,5 @@
 import { railPlugin } from '../shared/plugin.js';
 import { configureSandbox, sandboxVariables } from './config.js';
-import { SandboxPaymentSimulator } from './paymentSimulator.js';
 import { SandboxRail } from './sandboxRail.js';
 
 /** The built-in SANDBOX rail: for development, demos and tests; it moves no money. */
@@ -10,7 +9,6 @@ export const sandbox = railPlugin({
   variables: sandboxVariables,
   configure: configureSandbox,
   create: (settings) => new SandboxRail(settings),
-  simulator: (rail, deps) => new SandboxPaymentSimulator({ rail: rail as SandboxRail, ...deps }),
 });
 
 export { SandboxRail, SANDBOX_MAGIC, SANDBOX_SIGNATURE_HEADER } from './sandboxRail.js';

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { EscrowReadModel, PaymentRail, PaymentSimulator, WebhookIntake } from '../../../app/ports/index.js';
+import type { PaymentRail } from '../../../app/ports/index.js';
 import type { Rail } from '../../../domain/index.js';
 
 /** What a rail's configuration section is told about the rest of the configuration. */
@@ -20,8 +20,8 @@ export interface RailConfigResult<S> {
 }
 
 /**
- * A payment rail as a plug-in: its environment variables, its configuration rules, its adapter and (for the sandbox)
- * a payment simulator. Adding a rail is a folder exporting one of these and one line in `registry.ts`.
+ * A payment rail as a plug-in: its environment variables, its configuration rules and its adapter. Adding a rail is a
+ * folder exporting one of these and one line in `registry.ts`.
  */
 export interface RailPlugin<S = unknown> {
   readonly rail: Rail;
@@ -32,8 +32,6 @@ export interface RailPlugin<S = unknown> {
   /** Rules across its variables (raw strings, as set), and the settings the adapter is built from. */
   configure(raw: Readonly<Record<string, string>>, ctx: RailConfigContext): RailConfigResult<S>;
   create(settings: S): PaymentRail;
-  /** A "the buyer pays" simulator for development and tests, if the rail has one. */
-  simulator?(rail: PaymentRail, deps: { webhooks: WebhookIntake; readModel: EscrowReadModel }): PaymentSimulator;
 }
 
 /** Declares a plug-in with its settings type inferred. */
