@@ -6,7 +6,10 @@ import type { Clock, PaymentSimulator, TimeoutRunner, WebhookIntake } from '../a
 import type { Rail } from '../domain/index.js';
 import type { Metrics } from '../observability/metrics.js';
 
-/** Everything the HTTP layer may use: application services and queries, never storage. */
+/**
+ * Everything the HTTP layer may use: application services and queries, never the escrow storage. (HttpOptions adds
+ * what is HTTP's own: the Idempotency-Key response store behind its port, and the rate limiter's Redis client.)
+ */
 export interface HttpDeps {
   /** Client commands: create and every other command. */
   commands: EscrowService;
