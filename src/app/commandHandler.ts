@@ -36,6 +36,8 @@ export interface CommandObserver {
   /** Called after a command committed (not for duplicates or rejections). */
   committed?(handled: HandledCommand, durationMs: number): void;
   rejected?(envelope: CommandEnvelope, error: DomainError, durationMs: number): void;
+  /** Called when the command id had already been applied: answered with the first result, nothing written. */
+  duplicate?(handled: HandledCommand, durationMs: number): void;
 }
 
 export interface CommandHandlerOptions {
@@ -93,7 +95,8 @@ export class CommandHandler implements CommandSink {
       for (let attempt = 1; ; attempt++) {
         try {
           const out = await this.attempt(env, webhook, optimistic);
-          if (!out.duplicate) for (const o of this.observers) o.committed?.(out, performance.now() - started);
+          const ms = performance.now() - started;
+          for (const o of this.observers) (out.duplicate ? o.duplicate : o.committed)?.call(o, out, ms);
           return out;
         } catch (err) {
           this.cache.delete(env.escrowId);

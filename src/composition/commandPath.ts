@@ -51,6 +51,7 @@ export function createCommandHandler(deps: {
       }
     },
     rejected: (env, err) => metrics.commands.inc({ command: env.type, outcome: err.code }),
+    duplicate: (h) => metrics.commands.inc({ command: h.result.type, outcome: 'duplicate' }),
   });
   return handler;
 }

@@ -8,7 +8,7 @@ import { EscrowService } from '../app/escrowService.js';
 import { OperationsService } from '../app/operations.js';
 import { voidPaymentOnCancel } from '../app/reactions/index.js';
 import { OutcomeWaiter, RemoteCommandGateway } from '../app/remoteCommands.js';
-import type { Clock, PaymentRail } from '../app/ports/index.js';
+import type { Clock, PaymentRail, WebhookIntake } from '../app/ports/index.js';
 import { verifyAll } from '../app/verify.js';
 import { WebhookProcessor } from '../app/webhookProcessor.js';
 import type { Config } from '../config/index.js';
@@ -111,7 +111,7 @@ async function createCore(config: Config, opts: EngineOptions): Promise<Core> {
 }
 
 /** The application services every caller uses (HTTP, CLI, console). */
-function createServices({ config, clock, stores, rails, handler, kafka, waiter }: Core) {
+function createServices({ config, clock, metrics, stores, rails, handler, kafka, waiter }: Core) {
   // Kafka mode: the API hands client commands to the commands topic and waits for the workers' outcome.
   const sink = kafka
     ? new RemoteCommandGateway({
@@ -122,14 +122,17 @@ function createServices({ config, clock, stores, rails, handler, kafka, waiter }
         now: () => clock.now(),
       })
     : handler;
-  const webhooks = new WebhookProcessor({
-    rails: rails.values(),
-    webhooks: stores.webhooks,
-    settlements: stores.settlements,
-    readModel: stores.readModel,
-    handler,
-    clock,
-  });
+  const webhooks = countedWebhooks(
+    new WebhookProcessor({
+      rails: rails.values(),
+      webhooks: stores.webhooks,
+      settlements: stores.settlements,
+      readModel: stores.readModel,
+      handler,
+      clock,
+    }),
+    metrics,
+  );
   // The sandbox's signer and simulator serve tools and tests even where the rail is off (they then find no escrow).
   const sandbox = (rails.get('SANDBOX') as SandboxRail | undefined) ?? new SandboxRail(config.rails.settings.SANDBOX);
   return {
@@ -147,10 +150,11 @@ function createServices({ config, clock, stores, rails, handler, kafka, waiter }
 }
 
 /** The workers of the settlements, timeouts and outbox roles (started by Roles), and the event bus. */
-function createWorkers({ config, clock, logger, stores, rails, handler, kafka }: Core) {
+function createWorkers({ config, clock, logger, metrics, stores, rails, handler, kafka }: Core) {
   const delivery = createEventDelivery({
     config,
     logger,
+    metrics,
     stores,
     kafka,
     reactions: [{ name: 'rail-voider', handle: voidPaymentOnCancel({ readModel: stores.readModel, rails }) }],
@@ -174,4 +178,20 @@ function createWorkers({ config, clock, logger, stores, rails, handler, kafka }:
     onError: (err, escrowId) => logger.error({ err, escrow_id: escrowId }, 'timeout command failed'),
   });
   return { ...delivery, settlementWorker, timeouts };
+}
+
+/** Every webhook in (a provider's call, the sandbox's pay button, the CLI) counted by provider and outcome. */
+function countedWebhooks(intake: WebhookIntake, metrics: Metrics): WebhookIntake {
+  return {
+    receive: async (provider, rawBody, headers) => {
+      try {
+        const out = await intake.receive(provider, rawBody, headers);
+        metrics.webhookEvents.inc({ provider, outcome: out.status });
+        return out;
+      } catch (err) {
+        metrics.webhookEvents.inc({ provider, outcome: 'rejected' });
+        throw err;
+      }
+    },
+  };
 }

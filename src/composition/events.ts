@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { InProcessEventBus } from '../adapters/events/inProcessBus.js';
 import type { Reaction } from '../app/reactions/index.js';
 import type { Config } from '../config/index.js';
+import type { Metrics } from '../observability/metrics.js';
 import { OutboxPublisher } from '../workers/outboxPublisher.js';
 import type { KafkaRuntime } from './kafka.js';
 import type { Stores } from './stores.js';
@@ -16,9 +17,10 @@ export function createEventDelivery(deps: {
   logger: Logger;
   stores: Stores;
   kafka: KafkaRuntime | null;
+  metrics: Metrics;
   reactions: readonly Reaction[];
 }) {
-  const { config, logger, kafka } = deps;
+  const { config, logger, kafka, metrics } = deps;
   const bus = new InProcessEventBus();
   for (const r of deps.reactions) bus.subscribe(r.name, (e) => r.handle(e));
   const observers: ((delaysMs: number[]) => void)[] = [];
@@ -29,7 +31,9 @@ export function createEventDelivery(deps: {
     owner: `${hostname()}:${process.pid}`,
     batchSize: config.outbox.batchSize,
     maxAttempts: config.outbox.maxAttempts,
+    onPublished: (n) => metrics.outboxPublished.inc(n),
     onDeadLetter: (m, error) => {
+      metrics.outboxDeadLetters.inc();
       logger.error({ escrow_id: m.escrowId, event_id: m.eventId, error }, 'outbox dead letter');
       kafkaEvents
         ?.deadLetter(m, error)

@@ -38,7 +38,7 @@ export function webhookRoutes(app: Api, { deps }: RouteDeps, done: (err?: Error)
     },
     async (request, reply) => {
       const provider = request.params.provider;
-      // Checked before anything is counted: metrics labels stay the enabled providers, never what a caller typed.
+      // Checked before anything is counted: metric labels stay the enabled providers, never what a caller typed.
       if (!providers.includes(provider)) {
         throw new HttpError(
           404,
@@ -49,11 +49,8 @@ export function webhookRoutes(app: Api, { deps }: RouteDeps, done: (err?: Error)
       const headers = Object.fromEntries(
         Object.entries(request.headers).map(([k, v]) => [k, Array.isArray(v) ? v[0] : v]),
       );
-      const out = await deps.webhooks.receive(provider, request.rawBody ?? '', headers).catch((err: unknown) => {
-        deps.metrics.webhookEvents.inc({ provider, outcome: 'rejected' });
-        throw err;
-      });
-      deps.metrics.webhookEvents.inc({ provider, outcome: out.status });
+      // Counted by the intake, whoever calls it (this route, the sandbox's pay button, the CLI).
+      const out = await deps.webhooks.receive(provider, request.rawBody ?? '', headers);
       // Stored unprocessed; a non-2xx makes the provider retry.
       if (out.status === 'failed') throw new HttpError(422, 'WEBHOOK_NOT_PROCESSED', out.error);
       return reply.send(webhookAck(out));

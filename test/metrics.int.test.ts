@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Counter } from 'prom-client';
+import { ENGINE_KINDS, actors, assertDatabaseVerifies, escrowInput, testEngine, type TestEngine } from './harness.js';
+
+/** A counter's value for these labels (0 when never incremented). */
+async function valueOf(counter: Counter<string>, labels: Record<string, string> = {}): Promise<number> {
+  const { values } = await counter.get();
+  const match = values.find((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x));
+  return match?.value ?? 0;
+}
+
+for (const kind of ENGINE_KINDS) {
+  describe(`metrics are counted where the work happens on ${kind}`, () => {
+    let t: TestEngine;
+    before(async () => {
+      t = await testEngine(kind, { OUTBOX_MAX_ATTEMPTS: '1' });
+    });
+    after(async () => {
+      try {
+        await assertDatabaseVerifies(t.engine);
+      } finally {
+        await t.close();
+      }
+    });
+
+    it('webhook_events_total counts the sandbox pay button and a redelivery; a redelivered command is a duplicate', async () => {
+      const { engine } = t;
+      const m = engine.metrics;
+      const created = await engine.service.create(actors.buyer, escrowInput());
+      const paid = await engine.simulator.pay(created.escrow.id);
+      assert.equal(paid.outcome.status, 'processed');
+      assert.equal(await valueOf(m.webhookEvents, { provider: 'sandbox', outcome: 'processed' }), 1);
+      const again = await engine.webhooks.receive('sandbox', paid.rawBody, paid.headers);
+      assert.equal(again.status, 'duplicate');
+      assert.equal(await valueOf(m.webhookEvents, { provider: 'sandbox', outcome: 'duplicate' }), 1);
+      assert.equal(await valueOf(m.commands, { command: 'ReceivePayment', outcome: 'duplicate' }), 1);
+      assert.equal(await valueOf(m.commands, { command: 'ReceivePayment', outcome: 'applied' }), 1);
+      await assert.rejects(engine.webhooks.receive('sandbox', paid.rawBody, {}));
+      assert.equal(await valueOf(m.webhookEvents, { provider: 'sandbox', outcome: 'rejected' }), 1);
+    });
+
+    it('outbox_published_total counts published events; outbox_dead_letters_total the dead-lettered', async () => {
+      const { engine } = t;
+      const m = engine.metrics;
+      while ((await engine.outbox.runOnce()) > 0);
+      const published = await valueOf(m.outboxPublished);
+      const { rows } = await t.db.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM outbox WHERE published_at IS NOT NULL',
+      );
+      assert.ok(published > 0);
+      assert.equal(published, rows[0]!.n, 'every published row counted once');
+
+      const unsubscribe = engine.bus.subscribe('failing', () => {
+        throw new Error('subscriber down');
+      });
+      try {
+        await engine.service.create(actors.buyer, escrowInput());
+        await engine.outbox.runOnce();
+      } finally {
+        unsubscribe();
+      }
+      assert.equal(await valueOf(m.outboxDeadLetters), 1, 'OUTBOX_MAX_ATTEMPTS=1: the failed event is dead');
+      assert.equal(await valueOf(m.outboxPublished), published, 'nothing more was published');
+      assert.equal((await engine.stores.outbox.stats()).deadLetters, 1);
+      // An operator replays it once the subscriber is back (nothing is left dead for the ledger check).
+      await engine.stores.outbox.replay({ allDead: true });
+      while ((await engine.outbox.runOnce()) > 0);
+      assert.equal((await engine.stores.outbox.stats()).deadLetters, 0);
+    });
+  });
+}
