@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { SignJWT, exportJWK, generateKeyPair, type JWK } from 'jose';
-import { testServer, type TestServer } from './httpHarness.js';
+import { TEST_JWT_SECRET, testServer, type TestServer } from './httpHarness.js';
 
 describe('JWT_JWKS_URL: RS256 and ES256 tokens verified with keys from a JWKS endpoint', () => {
   let jwks: Server;
@@ -67,7 +67,7 @@ describe('MAINTENANCE_MODE and CORS_ORIGINS', () => {
   it('answers 503 with Retry-After on mutating routes, still serves reads and accepts webhooks', async () => {
     const admin = await s.token('ops', 'admin');
     const create = await s.call('POST', '/api/escrow', {
-      token: admin,
+      token: await s.token('b', 'user'),
       body: { offerId: 'm-1', buyerId: 'b', sellerId: 's', rail: 'SANDBOX', currency: 'USD', amount: '100' },
     });
     assert.equal(create.status, 503);
@@ -83,11 +83,43 @@ describe('MAINTENANCE_MODE and CORS_ORIGINS', () => {
     assert.equal(hook.status, 200, hook.text);
   });
 
+  it('admins keep working in maintenance (the runbook fixes are admin commands); a bad token waits like anyone', async () => {
+    const body = { offerId: 'm-2', buyerId: 'b', sellerId: 's', rail: 'SANDBOX', currency: 'USD', amount: '100' };
+    const byAdmin = await s.call('POST', '/api/escrow', { token: await s.token('ops', 'admin'), body });
+    assert.equal(byAdmin.status, 201, byAdmin.text);
+    const forged = await s.call('POST', '/api/escrow', { token: 'a.b.c', body: { ...body, offerId: 'm-3' } });
+    assert.equal(forged.status, 503);
+  });
+
   it('allows the configured origin only, and sends security headers', async () => {
     const res = await fetch(`${s.baseUrl}/health/live`, { headers: { origin: 'https://app.example.com' } });
     assert.equal(res.headers.get('access-control-allow-origin'), 'https://app.example.com');
     assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
     const other = await fetch(`${s.baseUrl}/health/live`, { headers: { origin: 'https://evil.example' } });
     assert.equal(other.headers.get('access-control-allow-origin'), null);
+  });
+});
+
+describe('JWT lifetimes: a token must expire, within JWT_MAX_LIFETIME_HOURS', () => {
+  let s: TestServer;
+  before(async () => {
+    s = await testServer('pglite', { JWT_MAX_LIFETIME_HOURS: '1' });
+  });
+  after(() => s.close());
+
+  it('refuses a token without exp (an admin one included), and one that lives longer than the cap', async () => {
+    const forever = await new SignJWT({ role: 'admin' })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setSubject('ops')
+      .setIssuedAt()
+      .sign(new TextEncoder().encode(TEST_JWT_SECRET));
+    const noExp = await s.call('GET', '/api/escrow', { token: forever });
+    assert.equal(noExp.status, 401);
+    assert.match((noExp.body as { detail: string }).detail, /no expiry/);
+    const long = await s.call('GET', '/api/escrow', { token: await s.token('ops', 'admin', { ttl: '2h' }) });
+    assert.equal(long.status, 401);
+    assert.match((long.body as { detail: string }).detail, /longer than the 1 h JWT_MAX_LIFETIME_HOURS/);
+    const ok = await s.call('GET', '/api/escrow', { token: await s.token('ops', 'admin', { ttl: '30m' }) });
+    assert.equal(ok.status, 200, ok.text);
   });
 });

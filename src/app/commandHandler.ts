@@ -96,7 +96,10 @@ export class CommandHandler implements CommandSink {
         try {
           const out = await this.attempt(env, webhook, optimistic);
           const ms = performance.now() - started;
-          for (const o of this.observers) (out.duplicate ? o.duplicate : o.committed)?.call(o, out, ms);
+          for (const o of this.observers) {
+            if (out.duplicate) o.duplicate?.(out, ms);
+            else o.committed?.(out, ms);
+          }
           return out;
         } catch (err) {
           this.cache.delete(env.escrowId);

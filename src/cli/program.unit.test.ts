@@ -110,6 +110,11 @@ describe('escrow CLI: help and usage errors (in process)', () => {
       /--ttl takes a time span/,
       'escrow token',
     );
+    assertUsageError(
+      await cli(['token', '--sub', 'a', '--role', 'user', '--ttl', '48h'], env),
+      /--ttl 48h is longer than JWT_MAX_LIFETIME_HOURS allows \(24 h\)/,
+      'escrow token',
+    );
     const jwks = { DATABASE_URL: 'postgres://db/escrow', JWT_JWKS_URL: 'https://idp.example/jwks.json' };
     assertUsageError(
       await cli(['token', '--sub', 'a', '--role', 'user'], jwks),

@@ -33,6 +33,7 @@ export const coreVariables = {
   API_URL: url.optional(),
   JWT_SECRET: z.string().min(64, 'must be at least 64 characters').optional(),
   JWT_JWKS_URL: url.optional(),
+  JWT_MAX_LIFETIME_HOURS: z.coerce.number().positive().max(8760).default(24),
   CORS_ORIGINS: z.string().default(''),
   MAINTENANCE_MODE: bool(false),
   HTTP_BODY_LIMIT_BYTES: int(262_144, 1024, 10_485_760),

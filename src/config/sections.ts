@@ -31,6 +31,7 @@ export function httpSection(env: Env): Config['http'] {
   return {
     ...(env.JWT_SECRET ? { jwtSecret: env.JWT_SECRET } : {}),
     ...(env.JWT_JWKS_URL ? { jwksUrl: env.JWT_JWKS_URL } : {}),
+    maxTokenLifetimeSeconds: Math.round(env.JWT_MAX_LIFETIME_HOURS * 3600),
     corsOrigins: env.CORS_ORIGINS.split(',')
       .map((o) => o.trim())
       .filter(Boolean),

@@ -15,6 +15,8 @@ export interface Config {
   http: {
     jwtSecret?: string;
     jwksUrl?: string;
+    /** The longest token lifetime (exp − iat) accepted: JWT_MAX_LIFETIME_HOURS. */
+    maxTokenLifetimeSeconds: number;
     corsOrigins: string[];
     maintenanceMode: boolean;
     bodyLimitBytes: number;

@@ -7,7 +7,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyReply } from 'fastify';
 import type { HttpDeps } from './deps.js';
-import { createAuthenticator, type Principal } from './auth.js';
+import { createAuthenticator, type Authenticator, type Principal } from './auth.js';
 import type { Api, HttpOptions, RouteDeps } from './types.js';
 import { HttpError, errorHandler, problem } from './problem.js';
 import { adminRoutes } from './routes/admin.js';
@@ -28,9 +28,14 @@ declare module 'fastify' {
 export async function buildHttpApp(deps: HttpDeps, opts: HttpOptions): Promise<Api> {
   const app = createServer(deps, opts);
   addBodyParsers(app);
-  addRequestHooks(app, deps, opts);
+  const authenticator = createAuthenticator({
+    ...(opts.jwtSecret ? { secret: opts.jwtSecret } : {}),
+    ...(opts.jwksUrl ? { jwksUrl: opts.jwksUrl } : {}),
+    ...(opts.maxTokenLifetimeSeconds ? { maxLifetimeSeconds: opts.maxTokenLifetimeSeconds } : {}),
+  });
+  addRequestHooks(app, deps, opts, authenticator);
   await registerPlugins(app, opts);
-  await registerRoutes(app, deps, opts);
+  await registerRoutes(app, deps, opts, authenticator);
   pruneIdempotencyKeys(app, deps, opts);
   return app;
 }
@@ -94,7 +99,7 @@ function addBodyParsers(app: Api): void {
 }
 
 /** Request ids, maintenance mode, and one log line and the HTTP metrics per request. */
-function addRequestHooks(app: Api, deps: HttpDeps, opts: HttpOptions): void {
+function addRequestHooks(app: Api, deps: HttpDeps, opts: HttpOptions, authenticator: Authenticator): void {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
     if (
@@ -102,7 +107,8 @@ function addRequestHooks(app: Api, deps: HttpDeps, opts: HttpOptions): void {
       request.method !== 'GET' &&
       request.method !== 'HEAD' &&
       request.method !== 'OPTIONS' &&
-      !request.url.startsWith('/api/webhooks/')
+      !request.url.startsWith('/api/webhooks/') &&
+      !(await isAdmin(authenticator, request.headers.authorization))
     ) {
       throw new HttpError(503, 'MAINTENANCE', 'the service is in maintenance; retry later', { 'retry-after': '300' });
     }
@@ -158,11 +164,19 @@ async function registerPlugins(app: Api, opts: HttpOptions): Promise<void> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
 }
 
-async function registerRoutes(app: Api, deps: HttpDeps, opts: HttpOptions): Promise<void> {
-  const authenticator = createAuthenticator({
-    ...(opts.jwtSecret ? { secret: opts.jwtSecret } : {}),
-    ...(opts.jwksUrl ? { jwksUrl: opts.jwksUrl } : {}),
-  });
+/** Maintenance keeps admins working (the runbook's fixes are admin commands); anyone else waits. */
+const isAdmin = (authenticator: Authenticator, header: string | undefined): Promise<boolean> =>
+  authenticator(header).then(
+    (p) => p.role === 'admin',
+    () => false,
+  );
+
+async function registerRoutes(
+  app: Api,
+  deps: HttpDeps,
+  opts: HttpOptions,
+  authenticator: Authenticator,
+): Promise<void> {
   const ctx: RouteDeps = {
     deps,
     opts,

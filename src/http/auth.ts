@@ -22,13 +22,21 @@ export interface AuthOptions {
   secret?: string;
   /** RS256/ES256 keys from a JWKS endpoint. */
   jwksUrl?: string;
+  /** The longest lifetime (exp − iat) a token may have; tokens without exp are always refused. */
+  maxLifetimeSeconds?: number;
 }
+
+export type Authenticator = (header: string | undefined) => Promise<Principal>;
+
+/** JWT_MAX_LIFETIME_HOURS's default. */
+export const DEFAULT_MAX_LIFETIME_SECONDS = 24 * 3600;
 
 const unauthorized = (message: string, code = 'UNAUTHORIZED') =>
   new HttpError(401, code, message, { 'www-authenticate': 'Bearer' });
 
 /** Verifies `Authorization: Bearer <JWT>` and returns the caller; throws a 401 HttpError otherwise. */
-export function createAuthenticator(opts: AuthOptions): (header: string | undefined) => Promise<Principal> {
+export function createAuthenticator(opts: AuthOptions): Authenticator {
+  const maxLifetime = opts.maxLifetimeSeconds ?? DEFAULT_MAX_LIFETIME_SECONDS;
   // A KeyObject made once: raw bytes would be imported again on every verification.
   const hs = opts.secret ? createSecretKey(Buffer.from(opts.secret, 'utf8')) : null;
   const jwks = opts.jwksUrl ? createRemoteJWKSet(new URL(opts.jwksUrl)) : null;
@@ -37,12 +45,20 @@ export function createAuthenticator(opts: AuthOptions): (header: string | undefi
     if (!m) throw unauthorized('a Bearer token is required');
     let payload: JWTPayload;
     try {
+      // A token without exp would be valid forever (a leaked admin token included).
       payload = jwks
-        ? (await jwtVerify(m[1]!, jwks, { algorithms: ['RS256', 'ES256'] })).payload
-        : (await jwtVerify(m[1]!, hs!, { algorithms: ['HS256'] })).payload;
+        ? (await jwtVerify(m[1]!, jwks, { algorithms: ['RS256', 'ES256'], requiredClaims: ['exp'] })).payload
+        : (await jwtVerify(m[1]!, hs!, { algorithms: ['HS256'], requiredClaims: ['exp'] })).payload;
     } catch (err) {
       if (err instanceof joseErrors.JWTExpired) throw unauthorized('the token has expired', 'TOKEN_EXPIRED');
+      if (err instanceof joseErrors.JWTClaimValidationFailed && err.claim === 'exp') {
+        throw unauthorized('the token has no expiry (exp): mint tokens with a lifetime');
+      }
       throw unauthorized('the token is not valid');
+    }
+    const issued = typeof payload.iat === 'number' ? payload.iat : Math.floor(Date.now() / 1000);
+    if (payload.exp! - issued > maxLifetime) {
+      throw unauthorized(`the token lives longer than the ${maxLifetime / 3600} h JWT_MAX_LIFETIME_HOURS allows`);
     }
     const sub = payload.sub;
     const role = payload.role;

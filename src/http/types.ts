@@ -24,6 +24,8 @@ export interface HttpOptions {
   /** Where Idempotency-Key responses are kept, and for how long. */
   idempotency: IdempotencySettings;
   version: string;
+  /** JWT_MAX_LIFETIME_HOURS in seconds. */
+  maxTokenLifetimeSeconds?: number;
 }
 
 export type Api = FastifyInstance<

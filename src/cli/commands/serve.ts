@@ -48,8 +48,13 @@ async function startupLines(engine: Engine, config: Config, port: number): Promi
   const base = `http://localhost:${port}`;
   const lines = [`Escrow Services listening on ${base}`, `API docs: ${base}/docs (OpenAPI: ${base}/openapi.json)`];
   if (!config.http.jwksUrl) {
-    const admin = await mintToken(engine.jwtSecret(), { sub: 'admin', role: 'admin' }, '24h');
-    lines.push(`Admin token (24 h): ${admin}`, 'More tokens: escrow token --sub ID --role user|service|admin');
+    // As long as the API accepts (JWT_MAX_LIFETIME_HOURS), at most 24 h.
+    const seconds = Math.min(86_400, config.http.maxTokenLifetimeSeconds);
+    const admin = await mintToken(engine.jwtSecret(), { sub: 'admin', role: 'admin' }, `${seconds}s`);
+    lines.push(
+      `Admin token (${Math.round((seconds / 3600) * 100) / 100} h): ${admin}`,
+      'More tokens: escrow token --sub ID --role user|service|admin',
+    );
   }
   return lines;
 }

@@ -1,3 +1,4 @@
+import { decodeJwt } from 'jose';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { Config } from '../../config/index.js';
 import { API_ROLES, dataDirSecret, mintToken, type ApiRole } from '../../http/auth.js';
@@ -35,7 +36,16 @@ export function registerToken(parent: Command, ctx: CliContext): void {
       const secret = signingSecret(ctx.config());
       if (!secret) usageError(cmd, 'JWT_SECRET is not set');
       const claims = { sub, role, ...(kycTier !== undefined ? { kycTier } : {}) };
-      ctx.io.out(`${await mint(cmd, secret, claims, ttl)}\n`);
+      const token = await mint(cmd, secret, claims, ttl);
+      const { exp = 0, iat = 0 } = decodeJwt(token);
+      const max = ctx.config().http.maxTokenLifetimeSeconds;
+      if (exp - iat > max) {
+        usageError(
+          cmd,
+          `--ttl ${ttl} is longer than JWT_MAX_LIFETIME_HOURS allows (${max / 3600} h): the API would refuse it`,
+        );
+      }
+      ctx.io.out(`${token}\n`);
       return EXIT.ok;
     }),
   );
