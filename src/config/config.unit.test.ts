@@ -56,4 +56,19 @@ describe('configuration', () => {
     }
     assert.ok(problemsOf({ IDEMPOTENCY_STORAGE: 'memcached' }).some((m) => m.startsWith('IDEMPOTENCY_STORAGE')));
   });
+
+  it("IDEMPOTENCY_STORAGE=database (the deployment guide's name) is the engine's own database", () => {
+    assert.equal(loadConfig({ IDEMPOTENCY_STORAGE: 'database' }).http.idempotency.storage, 'postgres');
+    assert.equal(loadConfig({}).http.idempotency.storage, 'postgres');
+  });
+
+  it('a deployment-guide variable for a feature this version lacks is named in a warning, not silently ignored', () => {
+    const c = loadConfig({ SENTRY_DSN: 'https://k@sentry.example/1', AWS_S3_BUCKET: 'evidence', TRM_API_KEY: 'k' });
+    assert.deepEqual(c.warnings, [
+      'AWS_S3_BUCKET is set, but this version has no evidence files in S3: it is ignored',
+      'SENTRY_DSN is set, but this version has no error reporting to Sentry: it is ignored',
+      'TRM_API_KEY is set, but this version has no risk screening (TRM): it is ignored',
+    ]);
+    assert.deepEqual(loadConfig({}).warnings, []);
+  });
 });

@@ -10,6 +10,7 @@ import {
   workerSections,
 } from './sections.js';
 import type { Config } from './types.js';
+import { unsupportedVariables } from './unsupported.js';
 
 export type { KafkaConfig } from '../adapters/kafka/settings.js';
 export type { Env } from './schema.js';
@@ -69,5 +70,6 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     policy: policySection(env),
     ...workerSections(env),
     ...(kafka ? { kafka } : {}),
+    warnings: unsupportedVariables(raw),
   };
 }

@@ -43,7 +43,11 @@ export const coreVariables = {
     .string()
     .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
     .optional(),
-  IDEMPOTENCY_STORAGE: z.enum(['postgres', 'redis']).default('postgres'),
+  // `database` is the deployment guide's name for the same thing: the engine's own database (PGlite included).
+  IDEMPOTENCY_STORAGE: z
+    .enum(['postgres', 'database', 'redis'])
+    .default('postgres')
+    .transform((v) => (v === 'database' ? 'postgres' : v)),
   IDEMPOTENCY_TTL_HOURS: z.coerce.number().positive().max(8760).default(24),
   IDEMPOTENCY_LOCK_SECONDS: z.coerce.number().positive().max(3600).default(30),
 
@@ -72,13 +76,6 @@ export const coreVariables = {
     .string()
     .regex(/^[A-Z]{3,5}:\d(,[A-Z]{3,5}:\d)*$/, 'must look like USD:2,EUR:2,USDC:6')
     .optional(),
-
-  STRIPE_SECRET_KEY: z.string().min(1).optional(),
-  STRIPE_WEBHOOK_SECRET: z.string().min(1).optional(),
-  CUSTODIAN_API_URL: url.optional(),
-  CUSTODIAN_API_KEY: z.string().min(1).optional(),
-  CUSTODIAN_WEBHOOK_SECRET: z.string().min(1).optional(),
-  PAYSTACK_SECRET_KEY: z.string().min(1).optional(),
 
   OUTBOX_POLL_INTERVAL_MS: int(1000, 10, 600_000),
   OUTBOX_BATCH_SIZE: int(100, 1, 10_000),

@@ -36,4 +36,6 @@ export interface Config {
   outbox: { pollIntervalMs: number; batchSize: number; maxAttempts: number };
   /** Kafka mode (KAFKA_BROKERS set): commands go through the commands topic, events to the events topic. */
   kafka?: KafkaConfig;
+  /** Variables that are set but do nothing in this version (logged once by `escrow serve`). */
+  warnings: string[];
 }

@@ -27,6 +27,8 @@ export function registerServe(parent: Command, ctx: CliContext): void {
       const engine = await createEngine(config);
       const { port } = await engine.start(roles);
       engine.logger.info({ roles, database: config.database.mode }, 'escrow engine started');
+      // Once, at start: a variable that is set but does nothing here must not pass for configuration.
+      for (const warning of config.warnings) engine.logger.warn({ variable: warning.split(' ')[0] }, warning);
       if (port !== undefined) ctx.io.out(`\n${(await startupLines(engine, config, port)).join('\n')}\n\n`);
       await untilSignal(engine);
       await engine.stop();

@@ -1,0 +1,36 @@
+/**
+ * Variables of the deployment guide for features this version does not have yet. Set, they change nothing, so the
+ * operator is told once at start (`escrow serve`) rather than left to believe they took effect.
+ */
+const NOT_IN_THIS_VERSION: Readonly<Record<string, string>> = {
+  SENTRY_DSN: 'error reporting to Sentry',
+  SENTRY_ENVIRONMENT: 'error reporting to Sentry',
+  AWS_ACCESS_KEY_ID: 'evidence files in S3',
+  AWS_SECRET_ACCESS_KEY: 'evidence files in S3',
+  AWS_REGION: 'evidence files in S3',
+  AWS_S3_BUCKET: 'evidence files in S3',
+  TRM_API_URL: 'risk screening (TRM)',
+  TRM_API_KEY: 'risk screening (TRM)',
+  CHAINALYSIS_API_URL: 'risk screening (Chainalysis)',
+  CHAINALYSIS_API_KEY: 'risk screening (Chainalysis)',
+  STRIPE_SECRET_KEY: 'the STRIPE rail',
+  STRIPE_WEBHOOK_SECRET: 'the STRIPE rail',
+  STRIPE_CONNECT_CLIENT_ID: 'the STRIPE rail',
+  PAYSTACK_SECRET_KEY: 'the PAYSTACK rail',
+  CUSTODIAN_API_URL: 'the USDC_BASE rail (custodian)',
+  CUSTODIAN_API_KEY: 'the USDC_BASE rail (custodian)',
+  CUSTODIAN_WEBHOOK_SECRET: 'the USDC_BASE rail (custodian)',
+  FEATURE_KYC_GATING: 'KYC gating',
+  FEATURE_MILESTONE_ESCROWS: 'milestone escrows',
+  METRICS_ENABLED: 'switching metrics off (/metrics is always served; METRICS_PORT for roles without the API)',
+  WEB_APP_URL: 'a web app',
+  DATABASE_URL_PRISMA: 'Prisma (this version uses DATABASE_URL only)',
+};
+
+/** One line per such variable that is set, naming it and the feature it belongs to. */
+export function unsupportedVariables(raw: Readonly<Record<string, string>>): string[] {
+  return Object.keys(raw)
+    .filter((k) => Object.hasOwn(NOT_IN_THIS_VERSION, k))
+    .sort()
+    .map((k) => `${k} is set, but this version has no ${NOT_IN_THIS_VERSION[k]}: it is ignored`);
+}
