@@ -120,7 +120,6 @@ function addRequestHooks(app: Api, deps: HttpDeps, opts: HttpOptions, authentica
     deps.metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
     request.log.info(
       {
-        request_id: request.id,
         method: request.method,
         route,
         status: reply.statusCode,

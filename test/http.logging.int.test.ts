@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { after, before, describe, it } from 'node:test';
+import { pino } from 'pino';
+import { loadConfig } from '../src/config/index.js';
+import { createEngine, type Engine } from '../src/main.js';
+import { TEST_JWT_SECRET } from './httpHarness.js';
+
+describe('request log lines', () => {
+  const lines: string[] = [];
+  let engine: Engine;
+  let base: string;
+  before(async () => {
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        lines.push(...chunk.toString().split('\n').filter(Boolean));
+        done();
+      },
+    });
+    const config = loadConfig({
+      NODE_ENV: 'test',
+      DATA_DIR: 'memory://',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      JWT_SECRET: TEST_JWT_SECRET,
+    });
+    engine = await createEngine(config, { logger: pino({ level: 'info' }, sink) });
+    const { port } = await engine.start(['api']);
+    base = `http://127.0.0.1:${port}`;
+  });
+  after(() => engine.stop());
+
+  it('carry request_id once, the id the response header names', async () => {
+    const res = await fetch(`${base}/health/live`);
+    assert.equal(res.status, 200);
+    const id = res.headers.get('x-request-id');
+    assert.ok(id);
+    const line = lines.find((l) => l.includes(id) && l.includes('"msg":"request"'));
+    assert.ok(line, `a request line for ${id} in:\n${lines.join('\n')}`);
+    assert.equal(line.split('"request_id"').length - 1, 1, line);
+  });
+});
