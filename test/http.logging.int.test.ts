@@ -39,4 +39,28 @@ describe('request log lines', () => {
     assert.ok(line, `a request line for ${id} in:\n${lines.join('\n')}`);
     assert.equal(line.split('"request_id"').length - 1, 1, line);
   });
+
+  it('a webhook that is refused or cannot be processed is logged, naming the provider and why', async () => {
+    const raw = JSON.stringify({
+      id: 'evt_unknown_ref',
+      type: 'payment.succeeded',
+      data: { reference: 'sbx_nobody', transactionId: 'txn_1', amount: '100', currency: 'USD' },
+    });
+    const signed = await fetch(`${base}/api/webhooks/sandbox`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-sandbox-signature': engine.sandbox.sign(raw) },
+      body: raw,
+    });
+    assert.equal(signed.status, 422);
+    const failed = lines.find((l) => l.includes('"msg":"webhook not processed') && l.includes('UNKNOWN_REFERENCE'));
+    assert.ok(failed, lines.join('\n'));
+    assert.match(failed, /"level":40/);
+    const forged = await fetch(`${base}/api/webhooks/sandbox`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-sandbox-signature': 't=1,v1=00' },
+      body: raw,
+    });
+    assert.equal(forged.status, 400);
+    assert.ok(lines.some((l) => l.includes('"msg":"webhook rejected"') && l.includes('"provider":"sandbox"')));
+  });
 });

@@ -111,7 +111,7 @@ async function createCore(config: Config, opts: EngineOptions): Promise<Core> {
 }
 
 /** The application services every caller uses (HTTP, CLI, console). */
-function createServices({ config, clock, metrics, stores, rails, handler, kafka, waiter }: Core) {
+function createServices({ config, clock, logger, metrics, stores, rails, handler, kafka, waiter }: Core) {
   // Kafka mode: the API hands client commands to the commands topic and waits for the workers' outcome.
   const sink = kafka
     ? new RemoteCommandGateway({
@@ -122,7 +122,7 @@ function createServices({ config, clock, metrics, stores, rails, handler, kafka,
         now: () => clock.now(),
       })
     : handler;
-  const webhooks = countedWebhooks(
+  const webhooks = observedWebhooks(
     new WebhookProcessor({
       rails: rails.values(),
       webhooks: stores.webhooks,
@@ -132,6 +132,7 @@ function createServices({ config, clock, metrics, stores, rails, handler, kafka,
       clock,
     }),
     metrics,
+    logger,
   );
   // The sandbox's signer and simulator serve tools and tests even where the rail is off (they then find no escrow).
   const sandbox = (rails.get('SANDBOX') as SandboxRail | undefined) ?? new SandboxRail(config.rails.settings.SANDBOX);
@@ -180,16 +181,23 @@ function createWorkers({ config, clock, logger, metrics, stores, rails, handler,
   return { ...delivery, settlementWorker, timeouts };
 }
 
-/** Every webhook in (a provider's call, the sandbox's pay button, the CLI) counted by provider and outcome. */
-function countedWebhooks(intake: WebhookIntake, metrics: Metrics): WebhookIntake {
+/**
+ * Every webhook in (a provider's call, the sandbox's pay button, the CLI) counted by provider and outcome; one that
+ * is refused or fails is logged (the runbooks grep for "webhook").
+ */
+function observedWebhooks(intake: WebhookIntake, metrics: Metrics, logger: Logger): WebhookIntake {
   return {
     receive: async (provider, rawBody, headers) => {
       try {
         const out = await intake.receive(provider, rawBody, headers);
         metrics.webhookEvents.inc({ provider, outcome: out.status });
+        if (out.status === 'failed') {
+          logger.warn({ provider, error: out.error }, 'webhook not processed (stored unprocessed for a retry)');
+        }
         return out;
       } catch (err) {
         metrics.webhookEvents.inc({ provider, outcome: 'rejected' });
+        logger.warn({ provider, error: err instanceof Error ? err.message : String(err) }, 'webhook rejected');
         throw err;
       }
     },
