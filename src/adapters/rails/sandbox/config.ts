@@ -25,7 +25,12 @@ export function configureSandbox(
   const requested = raw.SANDBOX_ENABLED === 'true' || raw.SANDBOX_ENABLED === '1';
   const enabled = ctx.listed && (!ctx.production || requested);
   if (ctx.listed && ctx.production && !requested) {
-    problems.push('ESCROW_RAILS: SANDBOX is disabled in production unless SANDBOX_ENABLED=true');
+    // Everything it takes, in one message: the operator should not learn the second condition on the next start.
+    problems.push(
+      'ESCROW_RAILS: SANDBOX is disabled in production unless SANDBOX_ENABLED=true' +
+        (raw.SANDBOX_WEBHOOK_SECRET ? '' : ' (with a SANDBOX_WEBHOOK_SECRET of its own)') +
+        '; or leave SANDBOX out of ESCROW_RAILS',
+    );
   }
   if (enabled && ctx.production && !raw.SANDBOX_WEBHOOK_SECRET) {
     problems.push('SANDBOX_WEBHOOK_SECRET: required when the SANDBOX rail is enabled in production');

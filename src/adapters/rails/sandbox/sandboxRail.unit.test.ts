@@ -101,7 +101,8 @@ describe('rails registry and the sandbox configuration section', () => {
   it('in production only on request and with a secret of its own; unlisted, it is off', () => {
     const prod = { ...ctx, production: true };
     assert.deepEqual(configureRails({}, ['SANDBOX'], prod).problems, [
-      'ESCROW_RAILS: SANDBOX is disabled in production unless SANDBOX_ENABLED=true',
+      'ESCROW_RAILS: SANDBOX is disabled in production unless SANDBOX_ENABLED=true (with a SANDBOX_WEBHOOK_SECRET of ' +
+        'its own); or leave SANDBOX out of ESCROW_RAILS',
     ]);
     assert.deepEqual(configureRails({ SANDBOX_ENABLED: 'true' }, ['SANDBOX'], prod).problems, [
       'SANDBOX_WEBHOOK_SECRET: required when the SANDBOX rail is enabled in production',
