@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { SignJWT, exportJWK, generateKeyPair, type JWK } from 'jose';
+import { assertDatabaseVerifies } from './harness.js';
 import { TEST_JWT_SECRET, testServer, type TestServer } from './httpHarness.js';
 
 describe('JWT_JWKS_URL: RS256 and ES256 tokens verified with keys from a JWKS endpoint', () => {
@@ -62,7 +63,13 @@ describe('MAINTENANCE_MODE and CORS_ORIGINS', () => {
   before(async () => {
     s = await testServer('pglite', { MAINTENANCE_MODE: 'true', CORS_ORIGINS: 'https://app.example.com' });
   });
-  after(() => s.close());
+  after(async () => {
+    try {
+      await assertDatabaseVerifies(s.engine);
+    } finally {
+      await s.close();
+    }
+  });
 
   it('answers 503 with Retry-After on mutating routes, still serves reads and accepts webhooks', async () => {
     const admin = await s.token('ops', 'admin');

@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { loadConfig } from '../src/config/index.js';
 import { createEngine, type Engine } from '../src/main.js';
+import { assertDatabaseVerifies } from './harness.js';
 import { TEST_JWT_SECRET } from './httpHarness.js';
 
 describe('request log lines', () => {
@@ -28,7 +29,13 @@ describe('request log lines', () => {
     const { port } = await engine.start(['api']);
     base = `http://127.0.0.1:${port}`;
   });
-  after(() => engine.stop());
+  after(async () => {
+    try {
+      await assertDatabaseVerifies(engine);
+    } finally {
+      await engine.stop();
+    }
+  });
 
   it('carry request_id once, the id the response header names', async () => {
     const res = await fetch(`${base}/health/live`);

@@ -7,11 +7,13 @@ import {
   evolve,
   invalid,
   postingsFor,
+  type Actor,
   type DecideContext,
   type DomainErrorCode,
   type Escrow,
   type LedgerEntry,
   type EscrowPolicy,
+  type PaymentInstructions,
   type Rail,
 } from '../domain/index.js';
 import {
@@ -52,6 +54,22 @@ export interface CommandHandlerOptions {
   /** The enabled rails: a create's payment instructions come from its rail. */
   rails?: ReadonlyMap<Rail, PaymentRail>;
 }
+
+/** What decide() is told besides state and command; ids derive from the command id, so a retry decides the same. */
+export const decideContext = (commandId: string, actor: Actor, now: string, policy: EscrowPolicy): DecideContext => ({
+  now,
+  actor,
+  policy,
+  newId: (purpose) => derivedId(`${commandId}:${purpose}`),
+});
+
+/** The rail's payment instructions for a create decided up to them (idempotent on the escrow id at the rail). */
+export const paymentInstructions = (
+  rail: PaymentRail,
+  escrowId: string,
+  pending: { due: bigint; currency: string },
+): Promise<PaymentInstructions> =>
+  rail.createPaymentInstructions({ escrowId, amount: pending.due, currency: pending.currency });
 
 /** A create on a rail this installation does not run. */
 export function railNotEnabled(rail: unknown, rails: ReadonlyMap<Rail, PaymentRail> | undefined): DomainError {
@@ -195,12 +213,7 @@ export class CommandHandler implements CommandSink {
    * never for a refused create), outside any transaction, idempotently on the escrow id.
    */
   private async decide(env: CommandEnvelope, before: Escrow | null, now: string, optimistic: boolean) {
-    const ctx: DecideContext = {
-      now,
-      actor: env.actor,
-      policy: this.opts.policy,
-      newId: (purpose) => derivedId(`${env.commandId}:${purpose}`),
-    };
+    const ctx = decideContext(env.commandId, env.actor, now, this.opts.policy);
     const command = toDomainCommand(env);
     let pending: ReturnType<typeof decideCreation>;
     try {
@@ -214,12 +227,7 @@ export class CommandHandler implements CommandSink {
     }
     const rail = this.opts.rails?.get(pending.rail);
     if (!rail) throw railNotEnabled(pending.rail, this.opts.rails);
-    const payment = await rail.createPaymentInstructions({
-      escrowId: env.escrowId,
-      amount: pending.due,
-      currency: pending.currency,
-    });
-    return pending.complete(payment);
+    return pending.complete(await paymentInstructions(rail, env.escrowId, pending));
   }
 
   private remember(e: Escrow): void {

@@ -8,7 +8,7 @@ import {
   type EscrowPolicy,
   type Rail,
 } from '../domain/index.js';
-import { railNotEnabled } from './commandHandler.js';
+import { decideContext, paymentInstructions, railNotEnabled } from './commandHandler.js';
 import type { CommandEnvelope } from './envelope.js';
 import { derivedId, isUuid, newId } from './ids.js';
 import type { Clock, CommandSink, HandledCommand, PaymentRail } from './ports/index.js';
@@ -77,17 +77,10 @@ export class EscrowService {
     if (!this.deps.remote) return this.deps.handler.handle(envelope(input));
     // Kafka mode: the workers decide it, so it is checked here before the provider is asked for anything, and the
     // command travels complete; a refused create or a provider failure is answered at once, not from a worker.
-    const pending = decideCreation({ ...input, type: 'CreateEscrow' }, null, {
-      now: this.deps.clock.now().toISOString(),
-      actor,
-      policy: this.deps.remote.policy,
-      newId: (purpose) => derivedId(`${commandId}:${purpose}`),
-    });
-    const payment = await rail.createPaymentInstructions({
-      escrowId,
-      amount: pending.due,
-      currency: pending.currency,
-    });
+    const now = this.deps.clock.now().toISOString();
+    const ctx = decideContext(commandId, actor, now, this.deps.remote.policy);
+    const pending = decideCreation({ ...input, type: 'CreateEscrow' }, null, ctx);
+    const payment = await paymentInstructions(rail, escrowId, pending);
     return this.deps.handler.handle(envelope({ ...input, payment }));
   }
 

@@ -22,7 +22,7 @@ export class KafkaRuntime {
   private admin: Promise<Admin> | null = null;
   private transport: KafkaCommandTransport | null = null;
   private events: KafkaEventPublisher | null = null;
-  private readonly cleanups: (() => Promise<void>)[] = [];
+  private worker: KafkaCommandConsumer | null = null;
 
   constructor(
     readonly config: KafkaConfig,
@@ -132,12 +132,14 @@ export class KafkaRuntime {
       isInfrastructureError,
     });
     await worker.start();
-    this.cleanups.unshift(() => worker.stop());
+    this.worker = worker;
   }
 
   /** Stops the worker (it finishes the commands it holds). */
   async stopWorker(): Promise<void> {
-    for (const c of this.cleanups.splice(0)) await c();
+    const worker = this.worker;
+    this.worker = null;
+    await worker?.stop();
   }
 
   /** Stops the worker, then disconnects the producer and the admin client. */

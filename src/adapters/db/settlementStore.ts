@@ -67,11 +67,4 @@ export class SqlSettlementStore implements SettlementStore {
     ]);
     return rows[0]?.escrow_id ?? null;
   }
-
-  async countByStatus() {
-    const { rows } = await this.db.query<{ status: string; n: number }>(
-      `SELECT status, count(*)::int AS n FROM settlements GROUP BY status`,
-    );
-    return Object.fromEntries(rows.map((r) => [r.status, r.n]));
-  }
 }

@@ -22,5 +22,4 @@ export interface SettlementStore {
   /** Releases the lease without counting a failure (the result was recorded by a command). */
   release(id: string): Promise<void>;
   findEscrowOf(settlementId: string): Promise<string | null>;
-  countByStatus(): Promise<Record<string, number>>;
 }
