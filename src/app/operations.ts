@@ -1,4 +1,5 @@
 import type { Clock, OperationsQueries, OutboxStore } from './ports/index.js';
+import type { VerifyReport } from './verify.js';
 
 export type CheckStatus = 'ok' | 'degraded' | 'error';
 export interface Check {
@@ -36,6 +37,52 @@ export interface OperationsSnapshot {
   kafkaLagError?: unknown;
 }
 
+/** A dead-lettered outbox row, as the admin API and `escrow outbox dlq` list it. */
+export interface DeadLetter {
+  id: string;
+  eventId: string;
+  escrowId: string;
+  eventType: string;
+  sequence: number;
+  attempts: number;
+  lastError: string | null;
+  deadLetteredAt: string;
+}
+
+/** Which outbox rows to send again: dead letters (all, or by outbox id), or every event of one escrow. */
+export type OutboxReplay = { allDead: true } | { ids: readonly string[] } | { escrowId: string };
+
+/** Who did what and why, for an operator action's audit row. */
+export interface OperatorAction {
+  actor: { id: string; role: string };
+  action: string;
+  reason: string;
+  escrowId?: string;
+  details?: Record<string, unknown>;
+}
+
+/** The schema's migrations: those this call applied, all those installed, and those still pending. */
+export interface MigrationStatus {
+  applied: string[];
+  installed: string[];
+  pending: string[];
+}
+
+/**
+ * What operators run on the database, through the admin API or the CLI (one implementation, the two ways in).
+ * The composition root provides it; without it these operations throw.
+ */
+export interface Maintenance {
+  verify(): Promise<VerifyReport>;
+  deadLetters(limit: number): Promise<DeadLetter[]>;
+  replay(what: OutboxReplay): Promise<number>;
+  /** How many rows `replay` would queue (its dry run). */
+  countReplay(what: OutboxReplay): Promise<number>;
+  /** With `apply`, the pending migrations are applied first (and listed in `applied`). */
+  migrations(apply: boolean): Promise<MigrationStatus>;
+  audit(action: OperatorAction): Promise<void>;
+}
+
 /**
  * One status service for `/health`, `/metrics`, the CLI and the console: every check and threshold lives here, so
  * they all tell the operator the same thing.
@@ -50,8 +97,48 @@ export class OperationsService {
       lastTimeoutRun: () => Date | null;
       timeoutPollIntervalMs: number;
       broker?: BrokerStatus;
+      maintenance?: Maintenance;
     },
   ) {}
+
+  private maintenance(): Maintenance {
+    if (!this.deps.maintenance) throw new Error('operator maintenance is not available in this engine');
+    return this.deps.maintenance;
+  }
+
+  /** Every ledger and event invariant, on the live database. */
+  verify(): Promise<VerifyReport> {
+    return this.maintenance().verify();
+  }
+
+  /** Dead-lettered outbox rows, oldest first. */
+  deadLetters(limit: number): Promise<DeadLetter[]> {
+    return this.maintenance().deadLetters(limit);
+  }
+
+  /** Sends outbox rows again (audited), or with `dryRun` counts what would be queued. */
+  async replayOutbox(what: OutboxReplay, by: Omit<OperatorAction, 'action'>, dryRun = false) {
+    const m = this.maintenance();
+    if (dryRun) return { queued: await m.countReplay(what), dryRun: true };
+    const action = { ...by, action: 'outbox.replay', details: { ...what } };
+    return { queued: await this.audited(action, () => m.replay(what)) };
+  }
+
+  /** The migration status; with `apply`, the pending ones applied first (audited when any were). */
+  async migrations(apply: boolean, by: Omit<OperatorAction, 'action'>): Promise<MigrationStatus> {
+    const status = await this.maintenance().migrations(apply);
+    if (apply && status.applied.length > 0) {
+      await this.maintenance().audit({ ...by, action: 'migrations.apply', details: { applied: status.applied } });
+    }
+    return status;
+  }
+
+  /** Runs an operator action and records who ran it and why (after it succeeded). */
+  async audited<T>(action: OperatorAction, run: () => Promise<T>): Promise<T> {
+    const result = await run();
+    await this.maintenance().audit(action);
+    return result;
+  }
 
   /** Readiness: the database answers. */
   async database(): Promise<Check> {

@@ -1,11 +1,12 @@
 import type { Logger } from 'pino';
 import type { Database } from '../adapters/db/database.js';
+import { SqlMaintenanceStore } from '../adapters/db/maintenanceStore.js';
 import { createRails } from '../adapters/rails/registry.js';
 import { SandboxPaymentSimulator, SandboxRail } from '../adapters/rails/sandbox/index.js';
 import type { CommandHandler } from '../app/commandHandler.js';
 import { EscrowQueryService } from '../app/escrowQueries.js';
 import { EscrowService } from '../app/escrowService.js';
-import { OperationsService } from '../app/operations.js';
+import { OperationsService, type Maintenance } from '../app/operations.js';
 import { voidPaymentOnCancel } from '../app/reactions/index.js';
 import { OutcomeWaiter, RemoteCommandGateway } from '../app/remoteCommands.js';
 import type { Clock, PaymentRail, WebhookIntake } from '../app/ports/index.js';
@@ -65,6 +66,7 @@ export async function createEngine(config: Config, opts: EngineOptions = {}): Pr
     lastTimeoutRun: () => roles.lastTimeoutRunAt(),
     timeoutPollIntervalMs: config.timeouts.pollIntervalMs,
     ...(kafka ? { broker: kafka.brokerStatus() } : {}),
+    maintenance: maintenanceOf(core),
   });
   if (db.kind === 'postgres') roles.onStop(notifyCommits(handler, db));
   if (kafka) roles.onStop(announceOutcomes(handler, waiter, db));
@@ -82,6 +84,19 @@ export async function createEngine(config: Config, opts: EngineOptions = {}): Pr
       await roles.stop();
       if (!opts.db) await db.close();
     },
+  };
+}
+
+/** What operators run through the admin API and the CLI (escrow verify, outbox dlq/replay, migrate). */
+function maintenanceOf({ db, stores }: Core): Maintenance {
+  const store = new SqlMaintenanceStore(db);
+  return {
+    verify: () => verifyAll(stores.readModel, stores.integrity),
+    deadLetters: (limit) => stores.outbox.deadLetters(limit),
+    replay: (what) => stores.outbox.replay(what),
+    countReplay: (what) => store.countReplay(what),
+    migrations: (apply) => store.migrations(apply),
+    audit: (action) => store.audit(action),
   };
 }
 

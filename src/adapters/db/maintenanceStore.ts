@@ -1,0 +1,59 @@
+import type { Database } from './database.js';
+import { loadMigrations, migrate } from './migrate.js';
+
+/** An operator action's audit row: who (actor), what (action, details) and why (reason). */
+export interface OperatorAuditRow {
+  actor: { id: string; role: string };
+  action: string;
+  reason: string;
+  escrowId?: string;
+  details?: Record<string, unknown>;
+}
+
+/** The operator side of the database: audit rows of operator actions, the migration status, replay counts. */
+export class SqlMaintenanceStore {
+  constructor(private readonly db: Database) {}
+
+  /** One audit_logs row for an action an operator ran through the admin API or the CLI. */
+  async audit(row: OperatorAuditRow): Promise<void> {
+    await this.db.query(
+      `INSERT INTO audit_logs (escrow_id, actor_id, actor_role, action, details, created_at)
+       VALUES ($1::uuid, $2, $3, $4, $5::jsonb, now())`,
+      [
+        row.escrowId ?? null,
+        row.actor.id,
+        row.actor.role,
+        row.action,
+        JSON.stringify({ reason: row.reason, ...row.details }),
+      ],
+    );
+  }
+
+  /** The migrations installed and pending; with `apply`, the pending ones applied first (the runner's lock). */
+  async migrations(apply: boolean): Promise<{ applied: string[]; installed: string[]; pending: string[] }> {
+    const applied = apply ? await migrate(this.db) : [];
+    const { rows } = await this.db
+      .query<{ name: string }>('SELECT name FROM schema_migrations ORDER BY version')
+      .catch(() => ({ rows: [] as { name: string }[] })); // a database never migrated has no table yet
+    const installed = rows.map((r) => r.name);
+    const pending = loadMigrations()
+      .map((m) => m.name)
+      .filter((name) => !installed.includes(name));
+    return { applied, installed, pending };
+  }
+
+  /** How many outbox rows a replay would queue (what SqlOutboxStore.replay updates). */
+  async countReplay(what: { ids?: readonly string[]; allDead?: boolean; escrowId?: string }): Promise<number> {
+    const { rows } = what.escrowId
+      ? await this.db.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox WHERE escrow_id = $1::uuid', [
+          what.escrowId,
+        ])
+      : what.allDead
+        ? await this.db.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox WHERE dead_lettered_at IS NOT NULL')
+        : await this.db.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM outbox WHERE dead_lettered_at IS NOT NULL AND id = ANY($1::bigint[])`,
+            [what.ids ?? []],
+          );
+    return rows[0]?.n ?? 0;
+  }
+}
