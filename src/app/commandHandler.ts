@@ -6,6 +6,9 @@ import {
   decideCreation,
   evolve,
   invalid,
+  isStorableText,
+  jsonProblem,
+  JSON_MAX_DEPTH,
   postingsFor,
   type Actor,
   type DecideContext,
@@ -15,6 +18,7 @@ import {
   type EscrowPolicy,
   type PaymentInstructions,
   type Rail,
+  UNSTORABLE_TEXT_RULE,
 } from '../domain/index.js';
 import {
   toDomainCommand,
@@ -108,7 +112,7 @@ export class CommandHandler implements CommandSink {
   async handle(env: CommandEnvelope, webhook: WebhookMark | null = null): Promise<HandledCommand> {
     const started = performance.now();
     try {
-      validateEnvelope(env);
+      validateEnvelope(env, webhook);
       let optimistic = true;
       for (let attempt = 1; ; attempt++) {
         try {
@@ -267,7 +271,7 @@ export function recordedRefusal(r: CommandRejection): DomainError {
 /** Whether a refusal is a command's recorded outcome (a redelivery) rather than a new decision. */
 export const isRecordedRefusal = (err: DomainError): boolean => replayedRefusals.has(err);
 
-function validateEnvelope(env: CommandEnvelope): void {
+function validateEnvelope(env: CommandEnvelope, webhook: WebhookMark | null): void {
   if (!isUuid(env.commandId)) throw invalid('commandId', 'must be a UUID');
   if (!isUuid(env.escrowId)) throw invalid('escrowId', 'must be a UUID');
   if (!COMMAND_TYPES.includes(env.type)) throw invalid('type', `must be one of ${COMMAND_TYPES.join(', ')}`);
@@ -276,4 +280,11 @@ function validateEnvelope(env: CommandEnvelope): void {
   }
   if (!['user', 'service', 'admin', 'system'].includes(env.actor.role)) throw invalid('actor.role', 'is not a role');
   if (typeof env.payload !== 'object' || env.payload === null) throw invalid('payload', 'must be an object');
+  // Before anything is stored or batched: text PostgreSQL refuses (NUL, a lone surrogate) or nesting past the limit
+  // is this command's error, never its batch's. The fields are named as the caller sent them (metadata.note).
+  const problem =
+    (isStorableText(env.actor.id) ? null : { field: 'actor.id', message: UNSTORABLE_TEXT_RULE }) ??
+    jsonProblem(env.payload, { maxDepth: JSON_MAX_DEPTH }) ??
+    (webhook ? jsonProblem(webhook.payload, { maxDepth: JSON_MAX_DEPTH }, 'webhook') : null);
+  if (problem) throw invalid(problem.field, problem.message);
 }

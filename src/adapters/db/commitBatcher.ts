@@ -1,4 +1,6 @@
-import type { Database, PgError } from './database.js';
+import { isInfrastructureError, type Database, type PgError } from './database.js';
+
+type Outcome = { error?: PgError } & Record<string, unknown>;
 
 interface Pending {
   json: string;
@@ -16,8 +18,10 @@ export interface CommitBatcherOptions {
 /**
  * Group commit for the command path. A commit request runs at once when a slot is free; requests arriving while all
  * slots are busy queue and go together in the next transaction (`escrow_commit_batch`); if any of them fails, the
- * batch is retried with a savepoint per command so only the failing one is refused. Under load this pays one round trip and one WAL flush per batch instead of per command; when idle it
- * adds no delay. Commands of one escrow keep their order: the queue is FIFO and a batch applies in order.
+ * batch is retried with a savepoint per command so only the failing one is refused, and should the batch still fail
+ * as a whole it is split in halves until the failure is alone: one client's command never fails another's. Under
+ * load this pays one round trip and one WAL flush per batch instead of per command; when idle it adds no delay.
+ * Commands of one escrow keep their order: the queue is FIFO, a batch applies in order and halves run in order.
  */
 export class CommitBatcher {
   private readonly queue: Pending[] = [];
@@ -48,28 +52,24 @@ export class CommitBatcher {
   }
 
   private async run(batch: Pending[]): Promise<void> {
-    const input = `[${batch.map((b) => b.json).join(',')}]`;
-    const commit = async (isolate: boolean) =>
-      (
-        await this.db.query<{ out: ({ error?: PgError } & Record<string, unknown>)[] }>(
-          'SELECT escrow_commit_batch($1::jsonb, $2) AS out',
-          [input, isolate],
-        )
-      ).rows[0]!.out;
-    let outcomes: Awaited<ReturnType<typeof commit>>;
+    let outcomes: Outcome[];
     try {
       // Savepoints cost a subtransaction per command: first try without them. Any error aborts that attempt
       // (nothing is written); a lone command's error is its own, a batch is retried with a savepoint per command.
-      outcomes = await commit(false);
+      outcomes = await this.commit(batch, false);
     } catch (err) {
       if (batch.length === 1) {
         batch[0]!.reject(err);
         return;
       }
       try {
-        outcomes = await commit(true);
+        outcomes = await this.commit(batch, true);
       } catch (again) {
-        for (const b of batch) b.reject(again);
+        // The batch failed as a whole, outside every command's savepoint. Unless the database itself is gone, that
+        // must not fail commands that would succeed alone: halves run in order (an escrow's commands keep theirs)
+        // until whatever fails is alone.
+        if (isInfrastructureError(again)) for (const b of batch) b.reject(again);
+        else await this.bisect(batch);
         return;
       }
     }
@@ -79,5 +79,20 @@ export class CommitBatcher {
       else if (o.error) b.reject(Object.assign(new Error(o.error.message), o.error));
       else b.resolve(o);
     });
+  }
+
+  private async bisect(batch: Pending[]): Promise<void> {
+    const half = Math.ceil(batch.length / 2);
+    await this.run(batch.slice(0, half));
+    await this.run(batch.slice(half));
+  }
+
+  /** One transaction: each command is its own JSON text, parsed inside its savepoint (migration 011). */
+  private async commit(batch: Pending[], isolate: boolean): Promise<Outcome[]> {
+    const { rows } = await this.db.query<{ out: Outcome[] }>('SELECT escrow_commit_batch($1::text[], $2) AS out', [
+      batch.map((b) => b.json),
+      isolate,
+    ]);
+    return rows[0]!.out;
   }
 }

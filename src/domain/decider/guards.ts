@@ -4,7 +4,9 @@ import {
   IDENTIFIER_RULE,
   MAX_EVIDENCE_ITEMS,
   METADATA_MAX_BYTES,
+  METADATA_MAX_DEPTH,
   TEXT_MAX_LENGTH,
+  jsonProblem,
 } from '../limits.js';
 
 // Input guards: commands come from the wire, so every field is checked here whatever the caller validated.
@@ -40,9 +42,8 @@ export function identifier(value: unknown, field: string): string {
 export function metadataOf(value: unknown): Record<string, unknown> {
   if (value === undefined || value === null) return {};
   if (typeof value !== 'object' || Array.isArray(value)) throw invalid('metadata', 'must be a JSON object');
-  // Measured as UTF-8 JSON, the way it is stored.
-  if (new TextEncoder().encode(JSON.stringify(value)).length > METADATA_MAX_BYTES) {
-    throw invalid('metadata', `must be at most ${METADATA_MAX_BYTES / 1024} KB as JSON`);
-  }
+  // Depth and size (UTF-8 JSON, the way it is stored) bounded without recursion: any nesting is a 400, never a crash.
+  const problem = jsonProblem(value, { maxDepth: METADATA_MAX_DEPTH, maxBytes: METADATA_MAX_BYTES }, 'metadata');
+  if (problem) throw invalid(problem.field, problem.message);
   return value as Record<string, unknown>;
 }
