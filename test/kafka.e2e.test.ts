@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { keyedCommandId } from '../src/http/idempotency.js';
 import {
@@ -13,6 +13,7 @@ import {
 import { testServer, type TestServer } from './httpHarness.js';
 import { kafkaEnv, until } from './kafkaHarness.js';
 import { runCli } from './processHarness.js';
+import { suite } from './services.js';
 
 /**
  * Kafka mode in one process (api, worker and outbox roles): commands go through the commands topic, the API answers
@@ -37,7 +38,7 @@ interface Received {
 
 const kind = ENGINE_KINDS.at(-1)!;
 
-describe(`Kafka mode on ${kind}`, () => {
+suite(`Kafka mode on ${kind}`, ['kafka'], () => {
   let s: TestServer;
   let env: Record<string, string>;
   let kafka: Kafka;

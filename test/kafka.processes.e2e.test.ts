@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
 import { mintToken } from '../src/http/auth.js';
 import type { Database } from '../src/adapters/db/database.js';
 import { RELEASED_LIFECYCLE, escrowInput } from './harness.js';
 import { kafkaEnv, readEventsTopic, until } from './kafkaHarness.js';
 import { freePort, freshPostgresDatabase, runCli, startRoles, type RoleProcess } from './processHarness.js';
+import { suite } from './services.js';
 
 /**
  * Kafka mode as separate processes — `escrow serve --roles api,settlements`, `--roles worker`, `--roles outbox` —
@@ -19,9 +20,7 @@ import { freePort, freshPostgresDatabase, runCli, startRoles, type RoleProcess }
 
 const SECRET = 'process-test-secret-'.padEnd(80, 'x');
 
-const skip = process.env.TEST_DATABASE_URL ? false : 'needs PostgreSQL (TEST_DATABASE_URL): roles in several processes';
-
-describe('Kafka mode with api, worker and outbox as separate processes', { skip }, () => {
+suite('Kafka mode with api, worker and outbox as separate processes', ['postgres', 'kafka'], () => {
   let database: { url: string; db: Database; drop: () => Promise<void> };
   let env: Record<string, string>;
   let base: string;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import type { Kafka, Producer } from 'kafkajs';
 import { pino } from 'pino';
 import { createKafka } from '../src/adapters/kafka/client.js';
@@ -7,9 +7,11 @@ import { KafkaCommandConsumer } from '../src/adapters/kafka/commandConsumer.js';
 import type { CommandSink } from '../src/app/ports/index.js';
 import { isInfrastructureError } from '../src/adapters/db/database.js';
 import { loadConfig } from '../src/config/index.js';
+import { workerConsumerConfig } from '../src/composition/kafka.js';
 import { RELEASED_LIFECYCLE, ENGINE_KINDS, assertDatabaseVerifies, escrowInput } from './harness.js';
 import { testServer, type TestServer } from './httpHarness.js';
 import { kafkaEnv, until } from './kafkaHarness.js';
+import { suite } from './services.js';
 
 /**
  * The worker's pipeline against a real Kafka protocol endpoint, with faults injected around the real command handler:
@@ -18,7 +20,7 @@ import { kafkaEnv, until } from './kafkaHarness.js';
  */
 const kind = ENGINE_KINDS.at(-1)!;
 
-describe(`Kafka worker pipeline on ${kind}`, () => {
+suite(`Kafka worker pipeline on ${kind}`, ['kafka'], () => {
   let s: TestServer;
   let env: Record<string, string>;
   let worker: KafkaCommandConsumer;
@@ -50,7 +52,7 @@ describe(`Kafka worker pipeline on ${kind}`, () => {
       },
     };
     worker = new KafkaCommandConsumer({
-      consumer: () => kafka.consumer({ groupId: env.KAFKA_GROUP_ID!, maxWaitTimeInMs: 10 }),
+      consumer: () => kafka.consumer(workerConsumerConfig(config.kafka!)),
       producer,
       topic: env.KAFKA_COMMANDS_TOPIC!,
       handler,

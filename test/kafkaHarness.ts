@@ -1,35 +1,44 @@
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel } from 'kafkajs';
+import { pino } from 'pino';
 import type { Database } from '../src/adapters/db/database.js';
-import { startMockCluster } from '../bench/kafka/mockCluster.js';
+import { createKafka, createTopics } from '../src/adapters/kafka/client.js';
+import { loadConfig } from '../src/config/index.js';
 
 /**
- * Kafka for tests: TEST_KAFKA_BROKERS when set (.ci/run starts librdkafka's mock cluster and sets it), else a mock
- * cluster of our own started with Debian's kcat. Without either the Kafka tests fail — they are never skipped.
+ * Kafka for tests: a real Apache Kafka broker at TEST_KAFKA_BROKERS (`.ci/run` starts one with `ci/kafka/broker.sh
+ * start`; suites that need it declare `kafka` through test/services.ts and are skipped, counted, without it). The
+ * broker has topic auto-creation off, as production does: each suite gets topics and a group of its own, created
+ * through the product's `escrow kafka create-topics` code path with production's partitions.
  */
-let own: Promise<{ brokers: string; child: ChildProcess }> | null = null;
-
-export async function kafkaBrokers(): Promise<string> {
-  if (process.env.TEST_KAFKA_BROKERS) return process.env.TEST_KAFKA_BROKERS;
-  own ??= startMockCluster();
-  return (await own).brokers;
+export function kafkaBrokers(): string {
+  const brokers = process.env.TEST_KAFKA_BROKERS;
+  if (!brokers) throw new Error('TEST_KAFKA_BROKERS is not set: run `ci/kafka/broker.sh start` and set it');
+  return brokers;
 }
 
-/** Configuration for a Kafka-mode server with topics and a group of its own on a shared cluster. */
-export async function kafkaEnv(label = 'test'): Promise<Record<string, string>> {
+/** Configuration for a Kafka-mode server: topics (created here unless `create` is false) and a group of its own. */
+export async function kafkaEnv(label = 'test', o: { create?: boolean } = {}): Promise<Record<string, string>> {
   const suffix = `${label}-${randomBytes(4).toString('hex')}`;
-  return {
-    KAFKA_BROKERS: await kafkaBrokers(),
+  const env = {
+    KAFKA_BROKERS: kafkaBrokers(),
     KAFKA_COMMANDS_TOPIC: `escrow-commands-${suffix}`,
     KAFKA_EVENTS_TOPIC: `escrow.events.v1-${suffix}`,
     KAFKA_GROUP_ID: `escrow-service-group-${suffix}`,
     KAFKA_CLIENT_ID: `escrow-test-${suffix}`,
-    // librdkafka's mock cluster answers a fetch only when this runs out, data or not (a real broker answers at once)
-    KAFKA_FETCH_MAX_WAIT_MS: '10',
+    // one broker: replication factor 1; partitions, retention and compression as the deployment guide has them
+    KAFKA_REPLICATION_FACTOR: '1',
   };
+  if (o.create ?? true) await createTestTopics(env);
+  return env;
+}
+
+/** `escrow kafka create-topics` for `env` (the CLI's own code path); returns the topics it created. */
+export async function createTestTopics(env: Record<string, string>): Promise<string[]> {
+  const config = loadConfig({ NODE_ENV: 'test', ...env }).kafka!;
+  return createTopics(createKafka(config, pino({ level: 'silent' })), config);
 }
 
 /** Polls `ok` every `intervalMs` until it holds; fails with `what` (and `why()`) after `timeoutMs`. */

@@ -8,7 +8,7 @@
  * clock), so the worker's start-up and group join are not counted. Ends by checking that every escrow is RELEASED,
  * nothing was refused, and the ledger invariants hold.
  *
- * usage: npm run bench:kafka:drain -- [--escrows 2000]   (KAFKA_BROKERS, else a librdkafka mock cluster via kcat)
+ * usage: npm run bench:kafka:drain -- [--escrows 2000]   (KAFKA_BROKERS, else a real broker via ci/kafka/broker.sh)
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';

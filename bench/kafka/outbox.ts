@@ -6,7 +6,7 @@
  * mark written after the broker acknowledged) is read back from the database for the measured window.
  *
  * usage: npm run bench:kafka:outbox -- [--rate 1000] [--duration 15] [--warmup 3]
- *        (KAFKA_BROKERS, else a librdkafka mock cluster via kcat; BENCH_DATABASE_URL)
+ *        (KAFKA_BROKERS, else a real broker via ci/kafka/broker.sh; BENCH_DATABASE_URL)
  */
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';

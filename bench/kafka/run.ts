@@ -7,11 +7,12 @@
  * 3. bench/kafka/outbox.ts: the outbox publisher at a fixed 1,000 events/s (open loop), commit → acknowledged publish.
  * Prints commands/s of each against HTTP mode's, the outbox delays (p50/p99) and R = transitions/s ÷ TPC-B tps.
  * Flags are those of bench/http (--connections, --duration, --warmup, --pgbench-seconds), plus --escrows (drain) and
- * --rate (outbox); see bench/README.md.
+ * --rate (outbox); see bench/README.md. Kafka: KAFKA_BROKERS, else a real broker started for the run (ci/kafka/broker.sh).
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { runMain } from '../engine/pgbench.js';
+import { startBroker } from './broker.js';
 
 interface Summary {
   bench: string;
@@ -70,7 +71,18 @@ function run<T = Summary>(label: string, args: string[], script = httpBench): Pr
   });
 }
 
+/** One real broker for every part of the run (KAFKA_BROKERS, else ci/kafka/broker.sh), stopped at the end. */
 async function main(): Promise<number> {
+  const broker = process.env.KAFKA_BROKERS ? null : startBroker();
+  if (broker) process.env.KAFKA_BROKERS = broker.brokers; // the parts run as children and inherit it
+  try {
+    return await compare();
+  } finally {
+    broker?.stop();
+  }
+}
+
+async function compare(): Promise<number> {
   const all = process.argv.slice(2);
   /** Takes `--name value` out of the arguments. */
   const take = (name: string): string[] => {

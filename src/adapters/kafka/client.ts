@@ -1,6 +1,60 @@
-import { Kafka, logLevel, type Admin, type ITopicConfig, type KafkaConfig as KafkaJsConfig } from 'kafkajs';
+import kafkajs, {
+  Kafka,
+  logLevel,
+  type Admin,
+  type ITopicConfig,
+  type KafkaConfig as KafkaJsConfig,
+  type Producer,
+  type ProducerRecord,
+  type RecordMetadata,
+} from 'kafkajs';
+import SnappyCodec from 'kafkajs-snappy';
 import type { Logger } from 'pino';
 import type { KafkaConfig } from './settings.js';
+
+// The topics are compression.type=snappy (the deployment guide): a broker stores and serves snappy batches, which
+// kafkajs can only decode (and the producer write) with this codec.
+// (CommonJS: these two are not seen as named exports by Node's ESM loader.)
+kafkajs.CompressionCodecs[kafkajs.CompressionTypes.Snappy] = SnappyCodec;
+
+/** Producers compress with the topics' codec, so the broker stores the batches as they come (no recompression). */
+export const COMPRESSION = kafkajs.CompressionTypes.Snappy;
+
+/** What to do when a topic is missing: auto-creation is off in every client, as on the brokers. */
+export const CREATE_TOPICS_HINT = 'run `escrow kafka create-topics`';
+
+/** A send or subscribe failed because the topic does not exist (auto-creation is off): names the command to run. */
+export class KafkaTopicMissing extends Error {
+  override readonly name = 'KafkaTopicMissing';
+  constructor(readonly topics: readonly string[]) {
+    super(`Kafka topic ${topics.map((t) => `"${t}"`).join(', ')} does not exist: ${CREATE_TOPICS_HINT}`);
+  }
+}
+
+/** True when kafkajs gave up because a topic or partition is unknown to the cluster (UNKNOWN_TOPIC_OR_PARTITION). */
+export function isUnknownTopic(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 5; depth++) {
+    const x = e as { type?: string; message?: string; originalError?: unknown; cause?: unknown };
+    if (x.type === 'UNKNOWN_TOPIC_OR_PARTITION' || /does not host this topic-partition/.test(x.message ?? '')) {
+      return true;
+    }
+    e = x.originalError ?? x.cause;
+  }
+  return false;
+}
+
+/**
+ * Sends with acks from every in-sync replica and the topics' compression; a missing topic (auto-creation is off) is a
+ * KafkaTopicMissing naming `escrow kafka create-topics`.
+ */
+export async function produce(producer: Producer, record: Omit<ProducerRecord, 'acks'>): Promise<RecordMetadata[]> {
+  try {
+    return await producer.send({ compression: COMPRESSION, ...record, acks: -1 });
+  } catch (err) {
+    if (isUnknownTopic(err)) throw new KafkaTopicMissing([record.topic]);
+    throw err;
+  }
+}
 
 /** A kafkajs client for the configured brokers (SASL/SSL from KAFKA_*), logging through pino. */
 export function createKafka(config: KafkaConfig, logger: Logger): Kafka {
@@ -16,6 +70,8 @@ export function createKafka(config: KafkaConfig, logger: Logger): Kafka {
       () =>
       ({ level, log: entry }) => {
         const { message, ...rest } = entry;
+        // the producer's retries are bounded on purpose (composition/kafka.ts PRODUCER_CONFIG): not worth a warning
+        if (message.startsWith('Limiting retries for the idempotent producer')) return;
         if (level <= logLevel.ERROR) log.error(rest, message);
         else if (level === logLevel.WARN) log.warn(rest, message);
         else log.debug(rest, message);
@@ -46,18 +102,26 @@ export function topicSpecs(config: KafkaConfig): ITopicConfig[] {
   ];
 }
 
-/** Creates the topics that do not exist yet; returns the names created. */
+/** Creates the topics that do not exist yet; returns the names created (none when re-run). */
 export async function createTopics(kafka: Kafka, config: KafkaConfig): Promise<string[]> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const existing = new Set(await admin.listTopics());
-    const missing = topicSpecs(config).filter((t) => !existing.has(t.topic));
-    if (missing.length > 0) await admin.createTopics({ topics: missing, waitForLeaders: true });
-    return missing.map((t) => t.topic);
+    const missing = new Set(await missingTopics(admin, config));
+    const specs = topicSpecs(config).filter((t) => missing.has(t.topic));
+    if (specs.length > 0) await admin.createTopics({ topics: specs, waitForLeaders: true });
+    return specs.map((t) => t.topic);
   } finally {
     await admin.disconnect();
   }
+}
+
+/** The deployment guide's topics that the cluster does not have, over a connected admin. */
+export async function missingTopics(admin: Admin, config: KafkaConfig): Promise<string[]> {
+  const existing = new Set(await admin.listTopics());
+  return topicSpecs(config)
+    .map((t) => t.topic)
+    .filter((t) => !existing.has(t));
 }
 
 /** Consumer lag of the group on a topic, per partition (high watermark − committed offset), over a connected admin. */

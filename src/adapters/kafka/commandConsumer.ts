@@ -4,6 +4,7 @@ import pLimit from 'p-limit';
 import type { Logger } from 'pino';
 import { DomainError } from '../../domain/index.js';
 import type { CommandSink } from '../../app/ports/index.js';
+import { produce } from './client.js';
 import { UndecodableCommand, decodeCommand } from './commands.js';
 
 export interface CommandConsumerOptions {
@@ -292,9 +293,8 @@ export class KafkaCommandConsumer {
   ): Promise<boolean> {
     for (let attempt = 1; !gen.closed; attempt++) {
       try {
-        await this.o.producer.send({
+        await produce(this.o.producer, {
           topic: `${this.o.topic}.dlq`,
-          acks: -1,
           messages: [
             {
               key: m.key,

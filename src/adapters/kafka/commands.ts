@@ -2,6 +2,7 @@ import type { Producer } from 'kafkajs';
 import { COMMAND_TYPES, minorAsString } from '../../domain/index.js';
 import type { CommandTransport } from '../../app/ports/index.js';
 import type { CommandEnvelope } from '../../app/envelope.js';
+import { produce } from './client.js';
 
 /** Thrown for a message on the commands topic that is not a command envelope: it goes to the DLQ as is. */
 export class UndecodableCommand extends Error {
@@ -80,8 +81,7 @@ export class KafkaCommandTransport implements CommandTransport {
     if (this.inFlight >= this.maxInFlight || this.queue.length === 0) return;
     const batch = this.queue.splice(0, this.maxBatch);
     this.inFlight++;
-    this.producer
-      .send({ topic: this.topic, acks: -1, messages: batch.map((b) => encodeCommand(b.env)) })
+    produce(this.producer, { topic: this.topic, messages: batch.map((b) => encodeCommand(b.env)) })
       .then(
         () => batch.forEach((b) => b.resolve()),
         (err: unknown) => batch.forEach((b) => b.reject(err)),

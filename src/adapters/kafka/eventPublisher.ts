@@ -1,5 +1,6 @@
 import type { Producer } from 'kafkajs';
 import type { EventPublisher, OutboxMessage } from '../../app/ports/index.js';
+import { produce } from './client.js';
 
 /**
  * The outbox's Kafka side (SPEC §4): events to KAFKA_EVENTS_TOPIC, key = escrow id (one partition per escrow, so its
@@ -14,9 +15,8 @@ export class KafkaEventPublisher implements EventPublisher {
 
   async publish(messages: readonly OutboxMessage[]): Promise<void> {
     if (messages.length === 0) return;
-    await this.producer.send({
+    await produce(this.producer, {
       topic: this.topic,
-      acks: -1,
       messages: messages.map((m) => ({
         key: m.escrowId,
         value: JSON.stringify(m.payload),
@@ -27,9 +27,8 @@ export class KafkaEventPublisher implements EventPublisher {
 
   /** A dead-lettered outbox row, copied to `<topic>.dlq` with its error (the database keeps the row too). */
   async deadLetter(m: OutboxMessage, error: string): Promise<void> {
-    await this.producer.send({
+    await produce(this.producer, {
       topic: `${this.topic}.dlq`,
-      acks: -1,
       messages: [
         {
           key: m.escrowId,
