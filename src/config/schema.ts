@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { railVariables } from '../adapters/rails/registry.js';
 import { RAILS } from '../domain/index.js';
@@ -23,6 +24,36 @@ const feeJson = z
   })
   .pipe(z.record(z.enum(RAILS), z.object({ buyer: feeRule, seller: feeRule }).strict()));
 
+/**
+ * TRUST_PROXY (Fastify's `trustProxy`): `false`, `true` (trust every hop), a hop count, or a comma list of proxy
+ * addresses / CIDRs (or proxy-addr's `loopback`, `linklocal`, `uniquelocal`) whose X-Forwarded-For is believed.
+ */
+const trustProxy = z
+  .string()
+  .default('false')
+  .transform((raw, ctx): boolean | number | string[] => {
+    const v = raw.trim();
+    if (v === 'false' || v === '') return false;
+    if (v === 'true') return true;
+    if (/^\d+$/.test(v)) return Number(v) === 0 ? false : Number(v);
+    const list = v.split(',').map((a) => a.trim());
+    const bad = list.filter((a) => !isProxyAddress(a));
+    if (bad.length === 0) return list;
+    ctx.addIssue({
+      code: 'custom',
+      message: `must be false, true, a hop count or a comma list of addresses/CIDRs (not ${bad.join(', ')})`,
+    });
+    return z.NEVER;
+  });
+function isProxyAddress(a: string): boolean {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(a)) return true;
+  const [ip, prefix, more] = a.split('/');
+  const family = isIP(ip ?? '');
+  if (family === 0 || more !== undefined) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
 /** Every variable outside the rails' own sections (those come from the rail plug-ins). */
 export const coreVariables = {
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -37,8 +68,20 @@ export const coreVariables = {
   CORS_ORIGINS: z.string().default(''),
   MAINTENANCE_MODE: bool(false),
   HTTP_BODY_LIMIT_BYTES: int(262_144, 1024, 10_485_760),
+  // Slow clients (issue 10 §3): a whole request, its headers and an idle keep-alive connection are bounded in time,
+  // connections in number; the accept queue is sized for bursts (the kernel caps it at net.core.somaxconn).
+  HTTP_REQUEST_TIMEOUT_MS: int(30_000, 1000, 600_000),
+  HTTP_HEADERS_TIMEOUT_MS: int(10_000, 500, 600_000),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: int(72_000, 1000, 600_000),
+  HTTP_MAX_CONNECTIONS: int(10_000, 1, 1_000_000),
+  HTTP_LISTEN_BACKLOG: int(2048, 1, 65_535),
   RATE_LIMIT_PER_IP_PER_MINUTE: int(100, 1, 1_000_000),
   RATE_LIMIT_PER_USER_PER_MINUTE: int(50, 1, 1_000_000),
+  RATE_LIMIT_SERVICE_PER_MINUTE: int(1000, 1, 1_000_000),
+  RATE_LIMIT_ADMIN_PER_MINUTE: int(300, 1, 1_000_000),
+  TRUST_PROXY: trustProxy,
+  HEARTBEAT_INTERVAL_SECONDS: z.coerce.number().min(0.1).max(300).default(5),
+  HEARTBEAT_STALE_SECONDS: z.coerce.number().min(1).max(3600).default(20),
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
@@ -61,6 +104,9 @@ export const coreVariables = {
     .optional(),
   DATABASE_POOL_SIZE: int(10, 1, 1000),
   DATABASE_POOL_TIMEOUT: int(20_000, 100, 600_000),
+  // 0 turns these off: the longest a statement may run, and the duration from which it is logged as a "slow query".
+  DATABASE_STATEMENT_TIMEOUT_MS: int(60_000, 0, 3_600_000),
+  SLOW_QUERY_MS: int(500, 0, 600_000),
   DATA_DIR: z.string().min(1).default('./data'),
 
   ESCROW_PAYMENT_DEADLINE_DAYS: int(7, 1, 365),

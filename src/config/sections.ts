@@ -21,6 +21,10 @@ export function crossVariableProblems(raw: Readonly<Record<string, string>>): st
   if (raw.KAFKA_SASL_MECHANISM && (!raw.KAFKA_SASL_USERNAME || !raw.KAFKA_SASL_PASSWORD)) {
     problems.push('KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD: required with KAFKA_SASL_MECHANISM');
   }
+  const [beat, stale] = [Number(raw.HEARTBEAT_INTERVAL_SECONDS ?? 5), Number(raw.HEARTBEAT_STALE_SECONDS ?? 20)];
+  if (beat > 0 && stale > 0 && stale < 2 * beat) {
+    problems.push('HEARTBEAT_STALE_SECONDS: must be at least twice HEARTBEAT_INTERVAL_SECONDS');
+  }
   if (raw.IDEMPOTENCY_STORAGE === 'redis' && !raw.REDIS_URL) {
     problems.push('IDEMPOTENCY_STORAGE: redis needs REDIS_URL');
   }
@@ -40,7 +44,10 @@ export function httpSection(env: Env): Config['http'] {
     rateLimit: {
       perIpPerMinute: env.RATE_LIMIT_PER_IP_PER_MINUTE,
       perUserPerMinute: env.RATE_LIMIT_PER_USER_PER_MINUTE,
+      servicePerMinute: env.RATE_LIMIT_SERVICE_PER_MINUTE,
+      adminPerMinute: env.RATE_LIMIT_ADMIN_PER_MINUTE,
     },
+    trustProxy: env.TRUST_PROXY,
     ...(env.REDIS_URL ? { redisUrl: env.REDIS_URL } : {}),
     idempotency: {
       storage: env.IDEMPOTENCY_STORAGE,
@@ -85,8 +92,12 @@ export function policySection(env: Env): EscrowPolicy {
   };
 }
 
-export function workerSections(env: Env): Pick<Config, 'timeouts' | 'settlements' | 'outbox'> {
+export function workerSections(env: Env): Pick<Config, 'timeouts' | 'settlements' | 'outbox' | 'heartbeats'> {
   return {
+    heartbeats: {
+      intervalMs: Math.round(env.HEARTBEAT_INTERVAL_SECONDS * 1000),
+      staleMs: Math.round(env.HEARTBEAT_STALE_SECONDS * 1000),
+    },
     timeouts: {
       pollIntervalMs: Math.round(env.ESCROW_TIMEOUT_POLL_INTERVAL_MINUTES * 60_000),
       deliveredAction: env.ESCROW_DELIVERED_TIMEOUT_ACTION,

@@ -20,7 +20,9 @@ export interface Config {
     corsOrigins: string[];
     maintenanceMode: boolean;
     bodyLimitBytes: number;
-    rateLimit: { perIpPerMinute: number; perUserPerMinute: number };
+    rateLimit: RateLimits;
+    /** TRUST_PROXY: whose X-Forwarded-For gives the client's address (Fastify's `trustProxy`). */
+    trustProxy: boolean | number | string[];
     /** Rate-limit counters live here when set, so limits hold across replicas. */
     redisUrl?: string;
     idempotency: { storage: 'postgres' | 'redis'; ttlMs: number; lockMs: number };
@@ -34,8 +36,18 @@ export interface Config {
   timeouts: { pollIntervalMs: number; deliveredAction: 'REFUND' | 'RELEASE'; autoRefund: boolean };
   settlements: { maxRetries: number; retryDelayMs: number; batchSize: number };
   outbox: { pollIntervalMs: number; batchSize: number; maxAttempts: number };
+  /** Each running role's heartbeat row: written every `intervalMs`; an instance unseen for `staleMs` is gone. */
+  heartbeats: { intervalMs: number; staleMs: number };
   /** Kafka mode (KAFKA_BROKERS set): commands go through the commands topic, events to the events topic. */
   kafka?: KafkaConfig;
   /** Variables that are set but do nothing in this version (logged once by `escrow serve`). */
   warnings: string[];
+}
+
+/** Requests a minute: per client IP, per `user` on escrow routes, and per `service` / `admin` caller (own buckets). */
+export interface RateLimits {
+  perIpPerMinute: number;
+  perUserPerMinute: number;
+  servicePerMinute: number;
+  adminPerMinute: number;
 }

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
-import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -10,7 +9,9 @@ import type { HttpDeps } from './deps.js';
 import { createAuthenticator, type Authenticator, type Principal } from './auth.js';
 import type { Api, HttpOptions, RouteDeps } from './types.js';
 import { HttpError, errorHandler, problem } from './problem.js';
+import { addBodyParsers, refuseUnstorableParams } from './bodyParser.js';
 import { adminRoutes } from './routes/admin.js';
+import { registerRateLimit } from './routes/userRateLimit.js';
 import { commandRoutes } from './routes/commands.js';
 import { escrowRoutes } from './routes/escrows.js';
 import { healthRoutes } from './routes/health.js';
@@ -28,13 +29,14 @@ declare module 'fastify' {
 export async function buildHttpApp(deps: HttpDeps, opts: HttpOptions): Promise<Api> {
   const app = createServer(deps, opts);
   addBodyParsers(app);
+  app.addHook('preValidation', refuseUnstorableParams);
   const authenticator = createAuthenticator({
     ...(opts.jwtSecret ? { secret: opts.jwtSecret } : {}),
     ...(opts.jwksUrl ? { jwksUrl: opts.jwksUrl } : {}),
     ...(opts.maxTokenLifetimeSeconds ? { maxLifetimeSeconds: opts.maxTokenLifetimeSeconds } : {}),
   });
   addRequestHooks(app, deps, opts, authenticator);
-  await registerPlugins(app, opts);
+  await registerPlugins(app, opts, authenticator);
   await registerRoutes(app, deps, opts, authenticator);
   pruneIdempotencyKeys(app, deps, opts);
   return app;
@@ -45,6 +47,20 @@ function createServer(deps: HttpDeps, opts: HttpOptions): Api {
   const app = Fastify({
     loggerInstance: deps.logger.child({}, { redact: ['req.headers.authorization', 'req.headers.cookie'] }),
     bodyLimit: opts.bodyLimitBytes,
+    // Behind a load balancer the client is whoever TRUST_PROXY's proxies say (X-Forwarded-For), not the proxy.
+    trustProxy: typeof opts.trustProxy === 'number' ? trustHops(opts.trustProxy) : (opts.trustProxy ?? false),
+    // A slow client (headers or body trickled, an idle keep-alive) cannot hold its connection for ever; Node checks
+    // the header and request deadlines every connectionsCheckingInterval (30 s by default: too coarse for 10 s).
+    ...(opts.timeouts
+      ? {
+          requestTimeout: opts.timeouts.requestMs,
+          keepAliveTimeout: opts.timeouts.keepAliveMs,
+          http: {
+            headersTimeout: Math.min(opts.timeouts.headersMs, opts.timeouts.requestMs),
+            connectionsCheckingInterval: Math.max(100, Math.min(5000, Math.floor(opts.timeouts.headersMs / 4))),
+          },
+        }
+      : {}),
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
@@ -84,19 +100,11 @@ function createServer(deps: HttpDeps, opts: HttpOptions): Api {
   return app;
 }
 
-function addBodyParsers(app: Api): void {
-  // JSON only, parsed here so that a malformed body is a problem+json 400 (webhooks have a raw parser of their own).
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser(['application/json', 'application/*+json'], { parseAs: 'string' }, (_req, body, done) => {
-    const raw = body as string;
-    if (raw.length === 0) return done(null, undefined);
-    try {
-      done(null, JSON.parse(raw) as unknown);
-    } catch {
-      done(new HttpError(400, 'INVALID_JSON', 'the body is not valid JSON'), undefined);
-    }
-  });
-}
+/** A hop count as Fastify applies it (its types omit the number form): the `hops` nearest addresses are proxies. */
+const trustHops =
+  (hops: number) =>
+  (_address: string, hop: number): boolean =>
+    hop < hops;
 
 /** Request ids, maintenance mode, and one log line and the HTTP metrics per request. */
 function addRequestHooks(app: Api, deps: HttpDeps, opts: HttpOptions, authenticator: Authenticator): void {
@@ -133,19 +141,10 @@ function addRequestHooks(app: Api, deps: HttpDeps, opts: HttpOptions, authentica
   });
 }
 
-async function registerPlugins(app: Api, opts: HttpOptions): Promise<void> {
+async function registerPlugins(app: Api, opts: HttpOptions, authenticator: Authenticator): Promise<void> {
   await app.register(helmet, { contentSecurityPolicy: false });
   await app.register(cors, { origin: opts.corsOrigins.length > 0 ? opts.corsOrigins : false });
-  await app.register(rateLimit, {
-    global: true,
-    max: opts.rateLimit.perIpPerMinute,
-    timeWindow: 60_000,
-    ...(opts.redis ? { redis: opts.redis, nameSpace: 'escrow-rl-ip:' } : {}),
-    errorResponseBuilder: (request, ctx) =>
-      new HttpError(429, 'RATE_LIMITED', `rate limit of ${ctx.max} requests per minute exceeded`, {
-        'retry-after': String(Math.ceil(ctx.ttl / 1000)),
-      }),
-  });
+  await registerRateLimit(app, opts, authenticator);
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',

@@ -18,7 +18,12 @@ export interface HttpOptions {
   corsOrigins: string[];
   maintenanceMode: boolean;
   bodyLimitBytes: number;
-  rateLimit: { perIpPerMinute: number; perUserPerMinute: number };
+  /** Per client IP, per `user` on escrow routes, and each `service` / `admin` caller's own bucket (every route). */
+  rateLimit: { perIpPerMinute: number; perUserPerMinute: number; servicePerMinute: number; adminPerMinute: number };
+  /** Fastify's `trustProxy` (TRUST_PROXY): whose X-Forwarded-For names the client. */
+  trustProxy?: boolean | number | string[];
+  /** Slow clients: how long a whole request, its headers and an idle keep-alive connection may take, in ms. */
+  timeouts?: { requestMs: number; headersMs: number; keepAliveMs: number };
   /** Shared rate-limit counters (REDIS_URL); in-process counters without it. */
   redis?: Redis;
   /** Where Idempotency-Key responses are kept, and for how long. */

@@ -7,14 +7,14 @@ import { PROBLEM_CONTENT_TYPE, domainProblem } from '../problem.js';
 import type { Api, RouteDeps } from '../types.js';
 import * as S from '../schemas.js';
 import { escrowView } from '../views.js';
-import { UserRateLimit } from './userRateLimit.js';
+import { RATE_LIMIT_EXCEEDED, UserRateLimit } from './userRateLimit.js';
 
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 
 /** The problems every escrow route may answer. */
 export const commonErrors = S.problems(400, 401, 403, 404, 409, 422, 429);
 
-/** What every escrow route shares: authentication with the per-user limit, the caller as an actor, keyed submits. */
+/** What every escrow route shares: authentication with the per-user limit (people only), the caller as an actor, keyed submits. */
 export function escrowRouteKit(app: Api, deps: RouteDeps) {
   const { queries, clock } = deps.deps;
   const gate = new IdempotencyGate(
@@ -26,7 +26,10 @@ export function escrowRouteKit(app: Api, deps: RouteDeps) {
   const auth = deps.authenticate();
   const authed = async (request: FastifyRequest) => {
     await auth(request);
-    await limiter.check(request.principal!.id);
+    const caller = request.principal!;
+    await limiter.check(caller, (perMinute) =>
+      request.log.warn({ bucket: 'user', caller: caller.id, limit_per_minute: perMinute }, RATE_LIMIT_EXCEEDED),
+    );
   };
   const actorOf = (request: FastifyRequest): Actor => ({ id: request.principal!.id, role: request.principal!.role });
 

@@ -5,7 +5,10 @@ import * as S from '../schemas.js';
 export function healthRoutes(app: Api, { deps, opts }: RouteDeps): void {
   const ops = deps.operations;
   const started = Date.now();
+  // Probes and scrapers are exempt from the per-IP limit: a load balancer's checks share one address.
+  const config = { rateLimit: false } as const;
   const doc = (summary: string, ok = 'healthy') => ({
+    config,
     schema: {
       tags: ['operations'],
       summary,
@@ -39,6 +42,7 @@ export function healthRoutes(app: Api, { deps, opts }: RouteDeps): void {
   app.get(
     '/metrics',
     {
+      config,
       schema: {
         tags: ['operations'],
         summary: 'Prometheus metrics (text exposition format)',

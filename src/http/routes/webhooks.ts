@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 import type { WebhookOutcome } from '../../app/ports/index.js';
+import { inputRefused, rawBodyProblem } from '../bodyParser.js';
 import { HttpError } from '../problem.js';
 import type { Api, RouteDeps } from '../types.js';
 import * as S from '../schemas.js';
@@ -19,6 +20,9 @@ export const webhookAck = (out: Exclude<WebhookOutcome, { status: 'failed' }>) =
 export function webhookRoutes(app: Api, { deps }: RouteDeps, done: (err?: Error) => void): void {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(['application/json', 'application/*+json'], { parseAs: 'string' }, (req, body, next) => {
+    // The edge's rules hold here too (a NUL in a transaction id failed its whole commit batch); the bytes stay as sent.
+    const problem = rawBodyProblem(body as string);
+    if (problem) return next(inputRefused(problem), undefined);
     req.rawBody = body as string;
     next(null, body);
   });
@@ -27,6 +31,8 @@ export function webhookRoutes(app: Api, { deps }: RouteDeps, done: (err?: Error)
   app.post(
     '/webhooks/:provider',
     {
+      // Providers retry what is refused: the per-IP limit would only delay payments (the signature is the guard).
+      config: { rateLimit: false },
       schema: {
         tags: ['webhooks'],
         summary: 'Provider webhook (signature over the raw body)',
@@ -53,6 +59,10 @@ export function webhookRoutes(app: Api, { deps }: RouteDeps, done: (err?: Error)
       const out = await deps.webhooks.receive(provider, request.rawBody ?? '', headers);
       // Stored unprocessed; a non-2xx makes the provider retry.
       if (out.status === 'failed') throw new HttpError(422, 'WEBHOOK_NOT_PROCESSED', out.error);
+      // Acknowledged (a retry could never match) and stored as unmatched: operators see it in the log and the table.
+      if (out.status === 'processed' && out.outcome === 'UNMATCHED') {
+        request.log.warn({ provider, outcome: out.outcome }, 'webhook matched nothing: acknowledged, stored unmatched');
+      }
       return reply.send(webhookAck(out));
     },
   );
