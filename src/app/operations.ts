@@ -119,7 +119,7 @@ export class OperationsService {
   /** Sends outbox rows again (audited), or with `dryRun` counts what would be queued. */
   async replayOutbox(what: OutboxReplay, by: Omit<OperatorAction, 'action'>, dryRun = false) {
     const m = this.maintenance();
-    if (dryRun) return { queued: await m.countReplay(what), dryRun: true };
+    if (dryRun) return { queued: await m.countReplay(what), dryRun: true as const };
     const action = { ...by, action: 'outbox.replay', details: { ...what } };
     return { queued: await this.audited(action, () => m.replay(what)) };
   }

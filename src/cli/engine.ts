@@ -1,12 +1,79 @@
+import { userInfo } from 'node:os';
+import { liveDataDirHolder, type DataDirHolder } from '../adapters/db/dataDirLock.js';
+import type { OperatorAction } from '../app/operations.js';
 import type { Config } from '../config/index.js';
 import { createEngine, type Engine } from '../main.js';
+import type { Backend } from './backend.js';
+import { serverBackend } from './server.js';
+
+/** The one seam: the server holding the embedded data directory if one runs, else this process's own engine. */
+export async function withBackend<T>(config: Config, run: (backend: Backend) => Promise<T>): Promise<T> {
+  const holder = embeddedHolder(config);
+  return run(holder ? await serverBackend(config, holder, cliActor().id) : localBackend(config));
+}
+
+function embeddedHolder(config: Config): DataDirHolder | null {
+  const { database } = config;
+  if (database.mode !== 'pglite' || database.dataDir.startsWith('memory://')) return null;
+  return liveDataDirHolder(database.dataDir);
+}
+
+/** Who the audit rows name: the operating-system user running the CLI. */
+export function cliActor(): OperatorAction['actor'] {
+  let name = 'unknown';
+  try {
+    name = userInfo().username.replace(/[^A-Za-z0-9._@-]/g, '_') || name;
+  } catch {
+    // no user database entry (some containers)
+  }
+  return { id: `cli:${name}`.slice(0, 128), role: 'admin' };
+}
+
+function localBackend(config: Config): Backend {
+  const by = (reason: string) => ({ actor: cliActor(), reason });
+  return {
+    via: 'local',
+    // without migrating on open: this command is the one that migrates (and says what it applied)
+    migrate: () => withEngine(config, (e) => e.operations.migrations(true, by('escrow migrate')), false),
+    sandboxPay: (target, opts) =>
+      withEngine(config, async (e) => {
+        const action = {
+          ...by('escrow sandbox pay'),
+          action: 'sandbox.pay',
+          details: { target, outcome: opts.outcome },
+        };
+        return (await e.operations.audited(action, () => e.simulator.pay(target, opts))).outcome;
+      }),
+    timeouts: (dryRun) =>
+      withEngine(config, (e) => {
+        const run = () => e.timeouts.runOnce({ dryRun });
+        return dryRun ? run() : e.operations.audited({ ...by('escrow timeouts run'), action: 'timeouts.run' }, run);
+      }),
+    verify: () => withEngine(config, (e) => e.operations.verify()),
+    outboxStatus: () => withEngine(config, (e) => e.operations.outboxStatus()),
+    deadLetters: (limit) => withEngine(config, (e) => e.operations.deadLetters(limit)),
+    replay: (what, reason, dryRun) =>
+      withEngine(config, (e) =>
+        e.operations.replayOutbox(
+          what,
+          { ...by(reason), ...('escrowId' in what ? { escrowId: what.escrowId } : {}) },
+          dryRun,
+        ),
+      ),
+  };
+}
 
 /**
  * Opens an engine for one command, runs it and stops the engine. `info` logging becomes `warn` so that stdout holds
  * only the command's JSON (the logger writes to stdout).
  */
-export async function withEngine<T>(config: Config, run: (engine: Engine) => Promise<T>): Promise<T> {
-  const engine = await createEngine({ ...config, logLevel: config.logLevel === 'info' ? 'warn' : config.logLevel });
+export async function withEngine<T>(
+  config: Config,
+  run: (engine: Engine) => Promise<T>,
+  migrate?: boolean,
+): Promise<T> {
+  const quiet = { ...config, logLevel: config.logLevel === 'info' ? 'warn' : config.logLevel };
+  const engine = await createEngine(quiet, migrate === undefined ? {} : { migrate });
   try {
     return await run(engine);
   } finally {

@@ -5,11 +5,16 @@ import { minorAsString } from '../domain/index.js';
 export interface Io {
   out(text: string): void;
   err(text: string): void;
+  /** Whether `out` is a terminal (a person reading), not a file or a pipe. */
+  readonly isTTY?: boolean;
 }
 
 export const processIo: Io = {
   out: (text) => void process.stdout.write(text),
   err: (text) => void process.stderr.write(text),
+  get isTTY() {
+    return process.stdout.isTTY === true;
+  },
 };
 
 /** Pretty JSON (2-space indent) and a newline, as every data command prints it. */

@@ -17,10 +17,20 @@ export { DisputeView, EscrowDetailsView, EscrowList, EscrowView } from './schema
 export {
   CommandAccepted,
   CommandView,
+  DeadLetterList,
+  DeadLetterQuery,
   HealthView,
+  MigrationsBody,
+  MigrationsView,
+  OutboxReplayBody,
+  OutboxReplayResult,
+  OutboxStatusView,
+  SandboxPaymentBody,
   TimeoutsSummary,
+  VerifyResult,
   WebhookAck,
   WebhookBody,
+  WebhookOutcomeView,
 } from './schemas/operations.js';
 export { ProblemView, problemResponse, problems } from './schemas/problems.js';
 export {

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { migrate } from '../../adapters/db/migrate.js';
-import { openDatabase } from '../../main.js';
+import { withBackend } from '../engine.js';
 import { exitWith, type CliContext } from '../context.js';
 import { EXIT } from '../exitCodes.js';
 import { documented } from '../help.js';
@@ -19,13 +18,11 @@ export function registerMigrate(parent: Command, ctx: CliContext): void {
   cmd.action(
     exitWith(ctx, async () => {
       const config = ctx.config();
-      const db = await openDatabase(config);
-      try {
-        ctx.print({ applied: await migrate(db), database: config.database.mode });
+      return withBackend(config, async (backend) => {
+        // a running embedded server migrated its directory when it started: it then reports none applied
+        ctx.print({ applied: (await backend.migrate()).applied, database: config.database.mode });
         return EXIT.ok;
-      } finally {
-        await db.close();
-      }
+      });
     }),
   );
 }

@@ -1,6 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { exitWith, type CliContext } from '../context.js';
-import { withEngine } from '../engine.js';
+import { withBackend } from '../engine.js';
 import { EXIT } from '../exitCodes.js';
 import { documented } from '../help.js';
 import { jsonOption } from '../output.js';
@@ -21,8 +21,8 @@ export function registerOutboxDlq(outbox: Command, ctx: CliContext): void {
   cmd.action(
     exitWith(ctx, async () => {
       const { limit } = cmd.opts<{ limit: number }>();
-      return withEngine(ctx.config(), async (engine) => {
-        ctx.print(await engine.stores.outbox.deadLetters(limit));
+      return withBackend(ctx.config(), async (backend) => {
+        ctx.print(await backend.deadLetters(limit));
         return EXIT.ok;
       });
     }),

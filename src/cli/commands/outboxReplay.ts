@@ -1,7 +1,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { isUuid } from '../../app/ids.js';
 import { exitWith, type CliContext } from '../context.js';
-import { withEngine } from '../engine.js';
+import { withBackend } from '../engine.js';
 import { EXIT, usageError } from '../exitCodes.js';
 import { documented } from '../help.js';
 import { jsonOption } from '../output.js';
@@ -10,6 +10,8 @@ interface ReplayOptions {
   all?: boolean;
   id?: string[];
   escrow?: string;
+  reason: string;
+  dryRun?: boolean;
 }
 
 /** `escrow outbox replay`: dead letters queued again, or one escrow's whole stream re-published. */
@@ -20,25 +22,28 @@ export function registerOutboxReplay(outbox: Command, ctx: CliContext): void {
     .addOption(new Option('--all', 'every dead letter').conflicts(['id', 'escrow']))
     .option('--id <n>', 'a dead letter by its outbox id (repeatable)', collectId)
     .addOption(new Option('--escrow <id>', 'every event of this escrow').argParser(parseEscrowId).conflicts('id'))
+    .option('--reason <text>', 'why (kept in the audit row)', 'escrow outbox replay')
+    .option('--dry-run', 'count what would be queued and change nothing')
     .addOption(jsonOption());
   documented(cmd, {
     examples: [
       'escrow outbox replay --all',
       'escrow outbox replay --id 42 --id 43',
       'escrow outbox replay --escrow 0196f0c2-8a4e-7b1d-9c3a-2f5e6d7c8b9a',
+      'escrow outbox replay --all --dry-run',
     ],
-    output: 'JSON on stdout: {"queued": the number of events queued for publishing}',
+    output: 'JSON on stdout: {"queued": the number of events queued for publishing} (and "dryRun": true)',
     notes: ['Consumers deduplicate by event id, so re-publishing an escrow is safe.'],
   });
   cmd.action(
     exitWith(ctx, async () => {
-      const { all, id: ids = [], escrow } = cmd.opts<ReplayOptions>();
+      const { all, id: ids = [], escrow, reason, dryRun = false } = cmd.opts<ReplayOptions>();
       if (!all && ids.length === 0 && !escrow) usageError(cmd, 'choose one of --all, --id N [--id N ...], --escrow ID');
-      return withEngine(ctx.config(), async (engine) => {
-        const queued = await engine.stores.outbox.replay(
-          all ? { allDead: true } : escrow ? { escrowId: escrow } : { ids },
-        );
-        ctx.print({ queued });
+      if (reason.trim() === '' || reason.length > 500) usageError(cmd, '--reason takes 1 to 500 characters');
+      return withBackend(ctx.config(), async (backend) => {
+        const what = all ? { allDead: true as const } : escrow ? { escrowId: escrow } : { ids };
+        const { queued } = await backend.replay(what, reason, dryRun);
+        ctx.print({ queued, ...(dryRun ? { dryRun: true } : {}) });
         return EXIT.ok;
       });
     }),

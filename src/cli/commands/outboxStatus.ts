@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { exitWith, type CliContext } from '../context.js';
-import { withEngine } from '../engine.js';
+import { withBackend } from '../engine.js';
 import { EXIT } from '../exitCodes.js';
 import { documented } from '../help.js';
 import { jsonOption } from '../output.js';
@@ -18,10 +18,10 @@ export function registerOutboxStatus(outbox: Command, ctx: CliContext): void {
   });
   cmd.action(
     exitWith(ctx, () =>
-      withEngine(ctx.config(), async (engine) => {
-        const status = await engine.operations.outboxStatus();
-        ctx.print(status);
-        return status.status === 'degraded' ? EXIT.failure : EXIT.ok;
+      withBackend(ctx.config(), async (backend) => {
+        const { status, unpublished, oldestAgeSeconds, deadLetters } = await backend.outboxStatus();
+        ctx.print({ status, unpublished, oldestAgeSeconds, deadLetters });
+        return status === 'degraded' ? EXIT.failure : EXIT.ok;
       }),
     ),
   );

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
+import type { WebhookOutcome } from '../../app/ports/index.js';
 import { exitWith, type CliContext } from '../context.js';
-import { withEngine } from '../engine.js';
+import { withBackend } from '../engine.js';
 import { EXIT } from '../exitCodes.js';
 import { documented } from '../help.js';
 import { jsonOption } from '../output.js';
@@ -33,15 +34,21 @@ export function registerSandboxPay(sandbox: Command, ctx: CliContext): void {
   cmd.action(
     exitWith(ctx, async (target: string) => {
       const { fail, amount, currency } = cmd.opts<PayOptions>();
-      return withEngine(ctx.config(), async (engine) => {
-        const { outcome } = await engine.simulator.pay(target, {
+      return withBackend(ctx.config(), async (backend) => {
+        const outcome = await backend.sandboxPay(target, {
           outcome: fail ? 'fail' : 'succeed',
           ...(amount ? { amount } : {}),
           ...(currency ? { currency } : {}),
         });
-        ctx.print(outcome);
+        ctx.print(webhookOutput(outcome));
         return outcome.status === 'failed' ? EXIT.failure : EXIT.ok;
       });
     }),
   );
+}
+
+/** The intake's outcome as `escrow sandbox pay` prints it, whichever way it ran. */
+function webhookOutput(o: WebhookOutcome): WebhookOutcome {
+  if (o.status === 'processed') return { status: o.status, outcome: o.outcome, escrowId: o.escrowId };
+  return o.status === 'failed' ? { status: o.status, error: o.error } : { status: o.status };
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { exitWith, type CliContext } from '../context.js';
-import { withEngine } from '../engine.js';
+import { withBackend } from '../engine.js';
 import { EXIT } from '../exitCodes.js';
 import { documented } from '../help.js';
 import { jsonOption } from '../output.js';
@@ -19,8 +19,9 @@ export function registerTimeoutsRun(timeouts: Command, ctx: CliContext): void {
   cmd.action(
     exitWith(ctx, async () => {
       const { dryRun = false } = cmd.opts<{ dryRun?: boolean }>();
-      return withEngine(ctx.config(), async (engine) => {
-        ctx.print(await engine.timeouts.runOnce({ dryRun }));
+      return withBackend(ctx.config(), async (backend) => {
+        const { expired, deliveryTimeouts, skipped, due } = await backend.timeouts(dryRun);
+        ctx.print({ expired, deliveryTimeouts, skipped, due });
         return EXIT.ok;
       });
     }),

@@ -1,10 +1,10 @@
 import { decodeJwt } from 'jose';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import type { Config } from '../../config/index.js';
-import { API_ROLES, dataDirSecret, mintToken, type ApiRole } from '../../http/auth.js';
+import { API_ROLES, mintToken, type ApiRole } from '../../http/auth.js';
 import { exitWith, type CliContext } from '../context.js';
 import { EXIT, usageError } from '../exitCodes.js';
 import { documented } from '../help.js';
+import { signingSecret } from '../server.js';
 
 interface TokenOptions {
   sub: string;
@@ -56,9 +56,6 @@ function parseKycTier(value: string): number {
   if (value.trim() === '' || !Number.isInteger(tier)) throw new InvalidArgumentError('--kyc-tier must be an integer');
   return tier;
 }
-
-const signingSecret = (config: Config): string | null =>
-  config.http.jwtSecret ?? (config.database.mode === 'pglite' ? dataDirSecret(config.database.dataDir) : null);
 
 async function mint(cmd: Command, secret: string, claims: Parameters<typeof mintToken>[1], ttl: string) {
   try {

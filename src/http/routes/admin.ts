@@ -1,14 +1,37 @@
+import type { FastifyRequest } from 'fastify';
+import type { OperatorAction, OutboxReplay } from '../../app/operations.js';
 import { HttpError } from '../problem.js';
 import type { Api, RouteDeps } from '../types.js';
 import * as S from '../schemas.js';
 
+/**
+ * The operator routes (admin only): timeouts, verify, the outbox, migrations and the sandbox's payment. The `escrow`
+ * CLI goes through them while an embedded server owns the data directory; what changes something is audited (who,
+ * what, why) and has a dry run.
+ */
 export function adminRoutes(app: Api, deps: RouteDeps): void {
+  timeoutRoutes(app, deps);
+  verifyRoutes(app, deps);
+  outboxRoutes(app, deps);
+  migrationRoutes(app, deps);
+  sandboxRoutes(app, deps);
+}
+
+const TAGS = ['admin'];
+
+/** The audit entry's who (the token's subject) and why. */
+const by = (request: FastifyRequest, reason: string | undefined): Omit<OperatorAction, 'action'> => ({
+  actor: { id: request.principal!.id, role: request.principal!.role },
+  reason: reason ?? 'none given',
+});
+
+function timeoutRoutes(app: Api, deps: RouteDeps): void {
   app.post(
     '/admin/process-timeouts',
     {
       onRequest: deps.authenticate(['admin']),
       schema: {
-        tags: ['admin'],
+        tags: TAGS,
         summary: 'Apply due payment and confirmation deadlines now (same commands as the timeouts role)',
         description: 'Body optional: {"dryRun": true} lists what is due without applying it.',
         headers: S.IdempotencyHeaders,
@@ -30,7 +53,140 @@ export function adminRoutes(app: Api, deps: RouteDeps): void {
           { field: 'dryRun', message: 'must be a boolean; no other fields' },
         ]);
       }
-      return deps.deps.timeouts.runOnce({ dryRun: (body as { dryRun?: boolean } | undefined)?.dryRun ?? false });
+      const dryRun = (body as { dryRun?: boolean } | undefined)?.dryRun ?? false;
+      const run = () => deps.deps.timeouts.runOnce({ dryRun });
+      if (dryRun) return run();
+      return deps.deps.operations.audited({ ...by(request, undefined), action: 'timeouts.run' }, run);
+    },
+  );
+}
+
+function verifyRoutes(app: Api, deps: RouteDeps): void {
+  app.get(
+    '/admin/verify',
+    {
+      onRequest: deps.authenticate(['admin']),
+      schema: {
+        tags: TAGS,
+        summary: 'Check every ledger and event invariant on the live database (escrow verify)',
+        response: { 200: S.VerifyResult, ...S.problems(401, 403, 429) },
+      },
+    },
+    async () => {
+      const report = await deps.deps.operations.verify();
+      return { ok: report.violations.length === 0, ...report };
+    },
+  );
+}
+
+function outboxRoutes(app: Api, deps: RouteDeps): void {
+  const { operations } = deps.deps;
+  const admin = deps.authenticate(['admin']);
+  app.get(
+    '/admin/outbox',
+    {
+      onRequest: admin,
+      schema: {
+        tags: TAGS,
+        summary: "Unpublished events, the oldest one's age and dead letters (escrow outbox status)",
+        response: { 200: S.OutboxStatusView, ...S.problems(401, 403, 429) },
+      },
+    },
+    () => operations.outboxStatus(),
+  );
+  app.get(
+    '/admin/outbox/dead-letters',
+    {
+      onRequest: admin,
+      schema: {
+        tags: TAGS,
+        summary: 'Dead-lettered events with their last error, oldest first (escrow outbox dlq)',
+        querystring: S.DeadLetterQuery,
+        response: { 200: S.DeadLetterList, ...S.problems(400, 401, 403, 429) },
+      },
+    },
+    (request) => operations.deadLetters(request.query.limit ?? 100),
+  );
+  app.post(
+    '/admin/outbox/replay',
+    {
+      onRequest: admin,
+      schema: {
+        tags: TAGS,
+        summary: "Send dead letters again, or re-publish an escrow's events (escrow outbox replay); audited",
+        headers: S.IdempotencyHeaders,
+        body: S.OutboxReplayBody,
+        response: { 200: S.OutboxReplayResult, ...S.problems(400, 401, 403, 429) },
+      },
+    },
+    (request) => {
+      const { all, ids, escrowId, reason, dryRun } = request.body;
+      const chosen = [all, ids, escrowId].filter((x) => x !== undefined).length;
+      if (chosen !== 1) {
+        throw new HttpError(400, 'VALIDATION_ERROR', 'choose exactly one of all, ids or escrowId', {}, [
+          { field: 'all', message: 'give one of all: true, ids: ["42"] or escrowId' },
+        ]);
+      }
+      const what: OutboxReplay = all ? { allDead: true } : ids ? { ids } : { escrowId: escrowId! };
+      return operations.replayOutbox(what, { ...by(request, reason), ...(escrowId ? { escrowId } : {}) }, dryRun);
+    },
+  );
+}
+
+function migrationRoutes(app: Api, deps: RouteDeps): void {
+  const { operations } = deps.deps;
+  const admin = deps.authenticate(['admin']);
+  app.get(
+    '/admin/migrations',
+    {
+      onRequest: admin,
+      schema: {
+        tags: TAGS,
+        summary: 'The schema migrations installed and pending',
+        response: { 200: S.MigrationsView, ...S.problems(401, 403, 429) },
+      },
+    },
+    (request) => operations.migrations(false, by(request, undefined)),
+  );
+  app.post(
+    '/admin/migrations',
+    {
+      onRequest: admin,
+      schema: {
+        tags: TAGS,
+        summary: 'Apply the pending migrations (escrow migrate); {"dryRun": true} only lists them; audited',
+        headers: S.IdempotencyHeaders,
+        body: S.MigrationsBody,
+        response: { 200: S.MigrationsView, ...S.problems(400, 401, 403, 429) },
+      },
+    },
+    (request) => operations.migrations(!request.body.dryRun, by(request, request.body.reason)),
+  );
+}
+
+function sandboxRoutes(app: Api, deps: RouteDeps): void {
+  app.post(
+    '/admin/sandbox/payments',
+    {
+      onRequest: deps.authenticate(['admin']),
+      schema: {
+        tags: TAGS,
+        summary: 'Simulate the buyer paying on the SANDBOX rail, by escrow id or reference (escrow sandbox pay)',
+        description: 'A signed sandbox webhook through the webhook intake; `amount`/`currency` test mismatches.',
+        headers: S.IdempotencyHeaders,
+        body: S.SandboxPaymentBody,
+        response: { 200: S.WebhookOutcomeView, ...S.problems(400, 401, 403, 404, 409, 429) },
+      },
+    },
+    async (request) => {
+      const simulator = deps.deps.simulator;
+      if (!simulator) throw new HttpError(409, 'SANDBOX_DISABLED', 'the SANDBOX rail is not enabled (ESCROW_RAILS)');
+      const { target, outcome = 'succeed', amount, currency, reason } = request.body;
+      const action = { ...by(request, reason), action: 'sandbox.pay', details: { target, outcome } };
+      const paid = await deps.deps.operations.audited(action, () =>
+        simulator.pay(target, { outcome, ...(amount ? { amount } : {}), ...(currency ? { currency } : {}) }),
+      );
+      return paid.outcome;
     },
   );
 }

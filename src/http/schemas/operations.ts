@@ -125,3 +125,140 @@ export const WebhookBody = Type.Object(
     ],
   },
 );
+
+// The operator routes the CLI goes through while the embedded server owns its data directory (docs/operations.md).
+
+const Reason = Type.String({ minLength: 1, maxLength: 500, description: 'why (kept in the audit row)' });
+const ESCROW = '0190f0c8-0000-7000-8000-00000000000a';
+
+export const VerifyResult = Type.Object(
+  {
+    ok: Type.Boolean(),
+    escrowsChecked: Type.Integer(),
+    violations: Type.Array(Type.Object({ escrowId: Nullable(Type.String()), problem: Type.String() })),
+  },
+  {
+    description: 'Every ledger and event invariant (what `escrow verify` prints).',
+    examples: [
+      { ok: true, escrowsChecked: 42, violations: [] },
+      {
+        ok: false,
+        escrowsChecked: 42,
+        violations: [{ escrowId: ESCROW, problem: 'holding 10000 exceeds funded 0' }],
+      },
+    ],
+  },
+);
+
+export const OutboxStatusView = Type.Object(
+  {
+    status: Type.Union([Type.Literal('ok'), Type.Literal('degraded')]),
+    unpublished: Type.Integer(),
+    oldestAgeSeconds: Type.Number(),
+    deadLetters: Type.Integer(),
+  },
+  { examples: [{ status: 'ok', unpublished: 0, oldestAgeSeconds: 0, deadLetters: 1 }] },
+);
+
+export const DeadLetterQuery = Type.Object(
+  { limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })) },
+  { additionalProperties: false },
+);
+
+export const DeadLetterList = Type.Array(
+  Type.Object({
+    id: Type.String({ description: 'the outbox row id (what replay takes)' }),
+    eventId: Uuid,
+    escrowId: Uuid,
+    eventType: Type.String(),
+    sequence: Type.Integer(),
+    attempts: Type.Integer(),
+    lastError: Nullable(Type.String()),
+    deadLetteredAt: Type.String(),
+  }),
+  {
+    examples: [
+      [
+        {
+          id: '42',
+          eventId: '0190f0c8-0000-7000-8000-0000000000e1',
+          escrowId: ESCROW,
+          eventType: 'EscrowFundsHeld',
+          sequence: 2,
+          attempts: 10,
+          lastError: 'broker unavailable',
+          deadLetteredAt: '2026-11-23T10:00:00.000Z',
+        },
+      ],
+    ],
+  },
+);
+
+export const OutboxReplayBody = Type.Object(
+  {
+    all: Type.Optional(Type.Literal(true, { description: 'every dead letter' })),
+    ids: Type.Optional(Type.Array(Type.String({ pattern: '^[0-9]{1,19}$' }), { minItems: 1, maxItems: 1000 })),
+    escrowId: Type.Optional(Uuid),
+    reason: Reason,
+    dryRun: Type.Optional(Type.Boolean({ description: 'count what would be queued and change nothing' })),
+  },
+  {
+    additionalProperties: false,
+    description: 'Exactly one of all, ids (dead letters by outbox id) or escrowId (re-publish its every event).',
+    examples: [
+      { all: true, reason: 'broker back after the outage', dryRun: true },
+      { ids: ['42', '43'], reason: 'consumer fixed' },
+    ],
+  },
+);
+
+export const OutboxReplayResult = Type.Object(
+  { queued: Type.Integer(), dryRun: Type.Optional(Type.Literal(true)) },
+  { examples: [{ queued: 2 }, { queued: 2, dryRun: true }] },
+);
+
+export const MigrationsBody = Type.Object(
+  { reason: Type.Optional(Reason), dryRun: Type.Optional(Type.Boolean()) },
+  { additionalProperties: false, examples: [{ dryRun: true }, { reason: 'upgrade to 0.2' }] },
+);
+
+export const MigrationsView = Type.Object(
+  {
+    applied: Type.Array(Type.String(), { description: 'applied by this call' }),
+    installed: Type.Array(Type.String()),
+    pending: Type.Array(Type.String()),
+  },
+  {
+    examples: [
+      { applied: [], installed: ['001_schema', '002_escrow_commit'], pending: [] },
+      { applied: ['002_escrow_commit'], installed: ['001_schema', '002_escrow_commit'], pending: [] },
+    ],
+  },
+);
+
+export const SandboxPaymentBody = Type.Object(
+  {
+    target: Type.String({ minLength: 1, maxLength: 100, description: "the escrow's id or its payment reference" }),
+    outcome: Type.Optional(Type.Union([Type.Literal('succeed'), Type.Literal('fail')], { default: 'succeed' })),
+    amount: Type.Optional(Type.String({ pattern: '^[0-9]{1,30}$', description: 'pay this instead (minor units)' })),
+    currency: Type.Optional(Type.String({ pattern: '^[A-Z]{3,5}$' })),
+    reason: Type.Optional(Reason),
+  },
+  {
+    additionalProperties: false,
+    examples: [{ target: ESCROW }, { target: 'sbx_0190f0c800007000800000000000000a', outcome: 'fail' }],
+  },
+);
+
+export const WebhookOutcomeView = Type.Object(
+  {
+    status: Type.Union([Type.Literal('processed'), Type.Literal('duplicate'), Type.Literal('failed')]),
+    outcome: Type.Optional(Type.String()),
+    escrowId: Type.Optional(Nullable(Type.String())),
+    error: Type.Optional(Type.String()),
+  },
+  {
+    description: "The webhook intake's outcome (what `escrow sandbox pay` prints).",
+    examples: [{ status: 'processed', outcome: 'FUNDS_HELD', escrowId: ESCROW }],
+  },
+);

@@ -1,0 +1,91 @@
+import type { DataDirHolder } from '../adapters/db/dataDirLock.js';
+import { DataDirLockedError } from '../adapters/db/dataDirLock.js';
+import type { Config } from '../config/index.js';
+import { dataDirSecret, mintToken } from '../http/auth.js';
+import type { Backend } from './backend.js';
+import { CliFailure } from './exitCodes.js';
+
+/** The HS256 secret tokens are signed with: JWT_SECRET, or the embedded data directory's own secret. */
+export const signingSecret = (config: Config): string | null =>
+  config.http.jwtSecret ?? (config.database.mode === 'pglite' ? dataDirSecret(config.database.dataDir) : null);
+
+/**
+ * The embedded server that holds the data directory, through its admin API at the address in the lock's holder
+ * record, with a short-lived admin token the CLI mints from the same secret the server verifies.
+ */
+export async function serverBackend(config: Config, holder: DataDirHolder, sub: string): Promise<Backend> {
+  const dataDir = config.database.mode === 'pglite' ? config.database.dataDir : '';
+  if (!holder.url) {
+    throw new CliFailure(
+      `${new DataDirLockedError(dataDir, holder).message} It does not serve the API (yet), so this command cannot ` +
+        'go through it: wait until it listens, or stop it, or start it with the api role.',
+    );
+  }
+  const secret = signingSecret(config);
+  if (!secret || config.http.jwksUrl) {
+    throw new CliFailure(
+      `the server (pid ${holder.pid}) holds ${dataDir} and verifies tokens with JWT_JWKS_URL: the CLI cannot mint ` +
+        'a token for it. Run the command with the server stopped.',
+    );
+  }
+  const token = await mintToken(secret, { sub, role: 'admin' }, '5m');
+  const call = callServer(holder.url, token, holder.pid);
+  return {
+    via: 'server',
+    migrate: () => call('POST', '/api/admin/migrations', { reason: 'escrow migrate' }),
+    sandboxPay: (target, opts) => call('POST', '/api/admin/sandbox/payments', { target, ...opts }),
+    timeouts: (dryRun) => call('POST', '/api/admin/process-timeouts', { dryRun }),
+    verify: () => call('GET', '/api/admin/verify'),
+    outboxStatus: () => call('GET', '/api/admin/outbox'),
+    deadLetters: (limit) => call('GET', `/api/admin/outbox/dead-letters?limit=${limit}`),
+    replay: (what, reason, dryRun) => {
+      const selection = 'allDead' in what ? { all: true } : 'ids' in what ? { ids: what.ids } : what;
+      return call('POST', '/api/admin/outbox/replay', { ...selection, reason, dryRun });
+    },
+  };
+}
+
+interface Problem {
+  code?: string;
+  title?: string;
+  detail?: string;
+}
+
+function callServer(base: string, token: string, pid: number) {
+  return async <T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> => {
+    let res: Response;
+    try {
+      res = await fetch(new URL(path, base), {
+        method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        signal: AbortSignal.timeout(120_000),
+      });
+    } catch (err) {
+      const why = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
+      throw new CliFailure(
+        `the server holding the data directory (pid ${pid}) does not answer at ${base} (${why}); ` +
+          'if it is shutting down, run the command again once it has stopped',
+      );
+    }
+    const text = await res.text();
+    if (res.ok) return JSON.parse(text) as T;
+    let problem: Problem = {};
+    try {
+      problem = JSON.parse(text) as Problem;
+    } catch {
+      // not problem+json: the status says it all
+    }
+    const hint =
+      res.status === 401
+        ? ' (the server verifies tokens with another secret: run the CLI with the JWT_SECRET the server has)'
+        : '';
+    throw new CliFailure(
+      `${problem.code ?? `HTTP ${res.status}`}: ${problem.detail ?? problem.title ?? text} ` +
+        `(from the server at ${base}, pid ${pid})${hint}`,
+    );
+  };
+}
