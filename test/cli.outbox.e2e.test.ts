@@ -1,20 +1,17 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import { pino } from 'pino';
 import { loadConfig } from '../src/config/index.js';
 import { createEngine, type Engine } from '../src/main.js';
 import { freshPostgresDatabase, runCli } from './processHarness.js';
+import { suite } from './services.js';
 import type { Database } from '../src/adapters/db/database.js';
 
 /** `escrow outbox status | dlq | replay` against a database with published and dead-lettered events. */
 
 const SECRET = 'cli-outbox-secret-'.padEnd(80, 'x');
-const skip = process.env.TEST_DATABASE_URL
-  ? false
-  : 'needs PostgreSQL (TEST_DATABASE_URL): the CLI opens its own connection';
-
-describe('escrow outbox', { skip }, () => {
+suite('escrow outbox', ['postgres'], () => {
   let database: { url: string; db: Database; drop: () => Promise<void> };
   let engine: Engine;
   let env: Record<string, string>;

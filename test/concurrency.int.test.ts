@@ -9,6 +9,7 @@ import type { Engine } from '../src/main.js';
 import type { TimeoutRunSummary } from '../src/app/ports/index.js';
 import type { SettlementRunSummary } from '../src/workers/settlementWorker.js';
 import { SqlTimeoutStore } from '../src/adapters/db/timeoutStore.js';
+import { suite } from './services.js';
 import {
   FakeClock,
   actors,
@@ -24,7 +25,6 @@ import {
 } from './harness.js';
 
 // Row locks, SKIP LOCKED and several pools only exist on a real server; PGlite is one serialised connection.
-const needsPostgres = { skip: process.env.TEST_DATABASE_URL ? false : 'needs PostgreSQL: set TEST_DATABASE_URL' };
 
 type AnyCommand = Exclude<CommandType, 'CreateEscrow'>;
 interface Submission {
@@ -116,7 +116,7 @@ async function teardown(testDb: TestDb | undefined, ...engines: (TestEngine | un
   }
 }
 
-describe('concurrency on PostgreSQL', needsPostgres, () => {
+suite('concurrency on PostgreSQL', ['postgres'], () => {
   describe('conflicting commands on one escrow', () => {
     let testDb: TestDb;
     let t: TestEngine;

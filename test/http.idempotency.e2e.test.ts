@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { SqlIdempotencyStore } from '../src/adapters/db/idempotencyStore.js';
 import { RedisIdempotencyStore } from '../src/adapters/redis/idempotencyStore.js';
@@ -15,6 +15,7 @@ import {
   escrowInput,
 } from './harness.js';
 import { testServer, type HttpResult, type TestServer } from './httpHarness.js';
+import { suite, type Service } from './services.js';
 
 /**
  * Idempotency-Key over HTTP (SPEC §5): the same POST with the same key has one effect however often and however
@@ -66,14 +67,13 @@ function assertAllSame(results: HttpResult<unknown>[], status: number): void {
 
 const TTL_HOURS = 24;
 const LOCK_SECONDS = 30;
-const setups: { kind: EngineKind; storage: 'postgres' | 'redis' }[] = ENGINE_KINDS.map((kind) => ({
-  kind,
-  storage: 'postgres',
-}));
-if (process.env.TEST_REDIS_URL) setups.push({ kind: ENGINE_KINDS.at(-1)!, storage: 'redis' });
+const setups: { kind: EngineKind; storage: 'postgres' | 'redis'; needs: Service[] }[] = [
+  ...ENGINE_KINDS.map((kind) => ({ kind, storage: 'postgres' as const, needs: [] })),
+  { kind: ENGINE_KINDS.at(-1)!, storage: 'redis', needs: ['redis'] },
+];
 
-for (const { kind, storage } of setups) {
-  describe(`HTTP Idempotency-Key on ${kind}, responses stored in ${storage}`, () => {
+for (const { kind, storage, needs } of setups) {
+  suite(`HTTP Idempotency-Key on ${kind}, responses stored in ${storage}`, needs, () => {
     let s: TestServer;
     let buyer: string;
     let seller: string;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import {
   ENGINE_KINDS,
   RELEASED_LIFECYCLE,
@@ -12,6 +12,7 @@ import {
 } from './harness.js';
 import { assertEventsOnTopic, kafkaEnv } from './kafkaHarness.js';
 import { testServer, type HttpResult, type TestServer } from './httpHarness.js';
+import { suite, type Service } from './services.js';
 
 /**
  * Every lifecycle of lifecycle.int.test.ts and workers.int.test.ts, driven only through the HTTP API, the sandbox
@@ -276,17 +277,18 @@ async function finish(s: TestServer): Promise<void> {
  * Every database; and the last one again in Kafka mode as deployed: the API here, the worker and the outbox publisher
  * each in a process of their own (commands through the commands topic, events to the events topic).
  */
-const SETUPS: { kind: EngineKind; label: string; env: () => Promise<Record<string, string>> }[] = [
-  ...ENGINE_KINDS.map((kind) => ({ kind, label: kind, env: () => Promise.resolve({}) })),
+const SETUPS: { kind: EngineKind; label: string; env: () => Promise<Record<string, string>>; needs: Service[] }[] = [
+  ...ENGINE_KINDS.map((kind) => ({ kind, label: kind, env: () => Promise.resolve({}), needs: [] })),
   {
-    kind: ENGINE_KINDS.at(-1)!,
-    label: `${ENGINE_KINDS.at(-1)!} over Kafka (api, worker, outbox processes)`,
+    kind: 'postgres',
+    label: 'postgres over Kafka (api, worker, outbox processes)',
     env: () => kafkaEnv('lifecycle'),
+    needs: ['postgres', 'kafka'],
   },
 ];
 
-for (const { kind, label, env } of SETUPS) {
-  describe(`HTTP lifecycles on ${label}`, () => {
+for (const { kind, label, env, needs } of SETUPS) {
+  suite(`HTTP lifecycles on ${label}`, needs, () => {
     let s: TestServer;
     let t: Callers;
     let api: ReturnType<typeof client>;
@@ -658,7 +660,7 @@ for (const { kind, label, env } of SETUPS) {
     });
   });
 
-  describe(`HTTP list and pagination on ${label}`, () => {
+  suite(`HTTP list and pagination on ${label}`, needs, () => {
     let s: TestServer;
     let t: Callers;
     let api: ReturnType<typeof client>;
@@ -779,7 +781,7 @@ for (const { kind, label, env } of SETUPS) {
   });
 
   for (const action of ['REFUND', 'RELEASE'] as const) {
-    describe(`HTTP delivery timeout with ESCROW_DELIVERED_TIMEOUT_ACTION=${action} on ${label}`, () => {
+    suite(`HTTP delivery timeout with ESCROW_DELIVERED_TIMEOUT_ACTION=${action} on ${label}`, needs, () => {
       let s: TestServer;
       let api: ReturnType<typeof client>;
       before(async () => {
@@ -812,7 +814,7 @@ for (const { kind, label, env } of SETUPS) {
     });
   }
 
-  describe(`HTTP settlements on ${label}`, () => {
+  suite(`HTTP settlements on ${label}`, needs, () => {
     let s: TestServer;
     let t: Callers;
     let api: ReturnType<typeof client>;

@@ -7,6 +7,7 @@ import { mintToken } from '../src/http/auth.js';
 import { createEngine, type Engine } from '../src/main.js';
 import { assertDatabaseVerifies } from './harness.js';
 import { TEST_JWT_SECRET, testServer, type TestServer } from './httpHarness.js';
+import { suite, type Service } from './services.js';
 
 /** The per-user window is a calendar minute: start well inside one so a test's requests share it. */
 async function insideOneMinute(): Promise<void> {
@@ -14,11 +15,13 @@ async function insideOneMinute(): Promise<void> {
   if (intoMinute > 45_000) await new Promise((r) => setTimeout(r, 60_500 - intoMinute));
 }
 
-const stores: [string, Record<string, string>][] = [['in-process counters', {}]];
-if (process.env.TEST_REDIS_URL) stores.push(['Redis counters', { REDIS_URL: process.env.TEST_REDIS_URL }]);
+const stores: [string, Record<string, string>, Service[]][] = [
+  ['in-process counters', {}, []],
+  ['Redis counters', { REDIS_URL: process.env.TEST_REDIS_URL ?? '' }, ['redis']],
+];
 
-for (const [name, env] of stores) {
-  describe(`rate limits with ${name}`, () => {
+for (const [name, env, needs] of stores) {
+  suite(`rate limits with ${name}`, needs, () => {
     let s: TestServer;
     before(async () => {
       s = await testServer('pglite', {
