@@ -3,6 +3,7 @@ import type { Database } from '../adapters/db/database.js';
 import { migrate } from '../adapters/db/migrate.js';
 import { openPglite } from '../adapters/db/pglite.js';
 import { openPostgres } from '../adapters/db/postgres.js';
+import { withSlowQueryLog } from '../adapters/db/slowQueries.js';
 import type { Config } from '../config/index.js';
 
 /** PostgreSQL when DATABASE_URL is set, else the embedded PGlite data directory. */
@@ -13,9 +14,27 @@ export async function openDatabase(config: Config, schema?: string): Promise<Dat
         url: config.database.url,
         poolSize: config.database.poolSize,
         connectionTimeoutMs: config.database.timeoutMs,
+        statementTimeoutMs: config.env.DATABASE_STATEMENT_TIMEOUT_MS,
         ...(s ? { schema: s } : {}),
       })
     : openPglite(config.database.dataDir);
+}
+
+/**
+ * The engine's view of its database: statements over SLOW_QUERY_MS logged at warn as "slow query" (duration and
+ * first words, never parameters), and one line when the database stops answering and one when it is back (instead
+ * of a stack per request or per worker tick).
+ */
+export function observedDatabase(db: Database, config: Config, logger: Logger): Database {
+  db.onAvailability?.((change) => {
+    if (!change.available) {
+      logger.error({ error: change.error }, 'database unavailable: answering 503 and retrying until it is back');
+      return;
+    }
+    logger.warn({ outage_ms: change.outageMs }, 'database available again');
+  });
+  const threshold = config.env.SLOW_QUERY_MS;
+  return threshold > 0 ? withSlowQueryLog(db, threshold, (q) => logger.warn(q, 'slow query')) : db;
 }
 
 /** Applies pending migrations, logging which. */

@@ -31,10 +31,18 @@ export async function startApi(
       ...config.http,
       ...(redis ? { redis } : {}),
       idempotency: { store: idempotencyStore, ttlMs, lockMs },
+      timeouts: {
+        requestMs: config.env.HTTP_REQUEST_TIMEOUT_MS,
+        headersMs: config.env.HTTP_HEADERS_TIMEOUT_MS,
+        keepAliveMs: config.env.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      },
       ...(config.http.jwtSecret || config.http.jwksUrl ? {} : { jwtSecret: jwtSecret() }),
       version: VERSION,
     });
-    await app.listen({ port: config.port, host: config.host });
+    // Past HTTP_MAX_CONNECTIONS a new connection is closed at once (never queued); the accept queue holds a burst of
+    // new connections until they are accepted (a small one makes clients wait out SYN retransmits, seconds each).
+    app.server.maxConnections = config.env.HTTP_MAX_CONNECTIONS;
+    await app.listen({ port: config.port, host: config.host, backlog: config.env.HTTP_LISTEN_BACKLOG });
   } catch (err) {
     // A port in use, a bad JWKS URL...: nothing this role opened may outlive the failure.
     await close().catch(() => undefined);

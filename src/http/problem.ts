@@ -2,6 +2,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, type DomainErrorCode, type FieldError } from '../domain/index.js';
 import { WebhookPayloadError, WebhookSignatureError } from '../app/ports/index.js';
 import { CommandPending } from '../app/remoteCommands.js';
+import { DatabaseUnavailableError } from '../app/ports/databaseUnavailable.js';
 
 /** HTTP-level errors that are not domain decisions. */
 export class HttpError extends Error {
@@ -100,6 +101,10 @@ export function errorHandler(err: FastifyError | Error, request: FastifyRequest,
       problem(err.status, err.code, err.message, instance, err.errors ? { errors: err.errors } : {}),
       err.headers,
     );
+  }
+  if (err instanceof DatabaseUnavailableError) {
+    // Logged once per outage by the engine, not per request; the client retries (issue 10 §3).
+    return send(problem(503, 'DATABASE_UNAVAILABLE', `${err.message}; retry later`, instance), { 'retry-after': '5' });
   }
   if (err instanceof WebhookSignatureError) {
     return send(problem(400, 'INVALID_SIGNATURE', err.message, instance));

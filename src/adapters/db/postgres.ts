@@ -1,71 +1,134 @@
 import pg from 'pg';
+import { Availability } from './availability.js';
 import type { Database, Queryable } from './database.js';
+import { PgListener } from './pgListener.js';
 
 export interface PostgresOptions {
   url: string;
   poolSize: number;
-  /** How long a caller waits for a free connection, in ms. */
+  /** How long a caller waits for a free connection (and a new connection to open), in ms. */
   connectionTimeoutMs: number;
+  /** statement_timeout of every pooled connection, in ms (0: none). */
+  statementTimeoutMs?: number;
   /** Sets search_path on every connection (tests isolate each file in its own schema). */
   schema?: string;
   applicationName?: string;
 }
 
-const wrap = (q: pg.Pool | pg.PoolClient): Queryable => ({
-  async query<T>(sql: string, params: readonly unknown[] = []) {
-    const r = await q.query(sql, params as unknown[]);
-    return { rows: r.rows as T[], rowCount: r.rowCount ?? 0 };
+/** A database that cannot be opened at start, told in one line an operator can act on (printed without a stack). */
+export class DatabaseStartupError extends Error {
+  override readonly name = 'DatabaseStartupError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.stack = message;
+  }
+}
+
+const wrap = (q: pg.Pool | pg.PoolClient, availability: Availability): Queryable => ({
+  query<T>(sql: string, params: readonly unknown[] = []) {
+    return availability.track(async () => {
+      const r = await q.query(sql, params as unknown[]);
+      return { rows: r.rows as T[], rowCount: r.rowCount ?? 0 };
+    });
   },
   async exec(sql: string) {
-    await q.query(sql);
+    await availability.track(() => q.query(sql));
   },
 });
 
-export async function openPostgres(opts: PostgresOptions): Promise<Database> {
-  const options = [`-c TimeZone=UTC`, opts.schema ? `-c search_path=${opts.schema}` : ''].filter(Boolean).join(' ');
-  const pool = new pg.Pool({
+function clientConfig(opts: PostgresOptions): pg.ClientConfig {
+  const options = [
+    `-c TimeZone=UTC`,
+    opts.schema ? `-c search_path=${opts.schema}` : '',
+    opts.statementTimeoutMs ? `-c statement_timeout=${opts.statementTimeoutMs}` : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
+  return {
     connectionString: opts.url,
-    max: opts.poolSize,
     connectionTimeoutMillis: opts.connectionTimeoutMs,
-    idleTimeoutMillis: 30_000,
+    // A peer that vanished without closing the socket (a failover, a network partition) is noticed.
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
     application_name: opts.applicationName ?? 'escrow-services',
     options,
-  });
+  };
+}
+
+export async function openPostgres(opts: PostgresOptions): Promise<Database> {
+  const config = clientConfig(opts);
+  const pool = new pg.Pool({ ...config, max: opts.poolSize, idleTimeoutMillis: 30_000 });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
-  await pool.query('SELECT 1');
-  const base = wrap(pool);
+  try {
+    await pool.query('SELECT 1');
+  } catch (err) {
+    await pool.end().catch(() => undefined);
+    throw startupError(opts.url, err);
+  }
+  const availability = new Availability();
   return {
     kind: 'postgres',
-    ...base,
-    async transaction(fn) {
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
-        const out = await fn(wrap(client));
-        await client.query('COMMIT');
-        return out;
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      } finally {
-        client.release();
-      }
-    },
-    async listen(channel, onNotify) {
-      const client = await pool.connect();
-      const handler = (m: pg.Notification) => {
-        if (m.channel === channel) onNotify(m.payload ?? '');
-      };
-      client.on('notification', handler);
-      await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
-      return async () => {
-        client.off('notification', handler);
-        await client.query(`UNLISTEN ${pg.escapeIdentifier(channel)}`).catch(() => undefined);
-        client.release();
-      };
+    ...wrap(pool, availability),
+    transaction: (fn) => transaction(pool, availability, fn),
+    async listen(channel, onNotify, listenOpts = {}) {
+      const listener = new PgListener(config, channel, onNotify, listenOpts, availability);
+      await listener.start();
+      return () => listener.close();
     },
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+    onAvailability: (listener) => availability.subscribe(listener),
     close: () => pool.end(),
   };
+}
+
+/**
+ * BEGIN … COMMIT on one pooled connection. While it is checked out the connection has an 'error' listener (the pool
+ * only listens on idle ones): a connection lost mid-transaction fails the transaction, not the process, and is
+ * destroyed instead of going back to the pool.
+ */
+async function transaction<T>(pool: pg.Pool, availability: Availability, fn: (tx: Queryable) => Promise<T>) {
+  const client = await availability.track(() => pool.connect());
+  let broken: Error | undefined;
+  const onError = (err: Error) => (broken = err);
+  client.on('error', onError);
+  const tx = wrap(client, availability);
+  try {
+    await tx.exec('BEGIN');
+    const out = await fn(tx);
+    await tx.exec('COMMIT');
+    return out;
+  } catch (err) {
+    await client.query('ROLLBACK').catch((e: Error) => (broken ??= e));
+    throw err;
+  } finally {
+    client.off('error', onError);
+    client.release(broken);
+  }
+}
+
+/** "cannot open PostgreSQL at host:port, database "x": why — what to check", from the URL without its password. */
+function startupError(url: string, err: unknown): DatabaseStartupError {
+  let where = 'the DATABASE_URL server';
+  let database = '';
+  let user = '';
+  try {
+    const u = new URL(url);
+    where = `${u.hostname || 'localhost'}:${u.port || '5432'}`;
+    database = decodeURIComponent(u.pathname.replace(/^\//, '')) || decodeURIComponent(u.username);
+    user = decodeURIComponent(u.username);
+  } catch {
+    // an unparsable URL: pg already said why in its error
+  }
+  const code = (err as { code?: string }).code;
+  const said = err instanceof Error ? err.message : String(err);
+  const why =
+    code === '3D000'
+      ? `database "${database}" does not exist — create it (createdb ${database}) or check DATABASE_URL`
+      : code === '28P01' || code === '28000'
+        ? `${said} — check the user${user ? ` "${user}"` : ''} and password in DATABASE_URL`
+        : `${said || code || 'no answer'} — is PostgreSQL running and reachable there? check DATABASE_URL`;
+  return new DatabaseStartupError(`cannot open PostgreSQL at ${where}, database "${database}": ${why}`, {
+    cause: err,
+  });
 }

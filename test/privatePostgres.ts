@@ -1,0 +1,77 @@
+/**
+ * A PostgreSQL 15 server of the test's own (initdb + pg_ctl in a temporary directory, on a free port), for tests that
+ * stop, restart or break the database: the shared server at TEST_DATABASE_URL is everyone's and is never touched.
+ * As root the binaries run as the `postgres` user (PostgreSQL refuses to run as root).
+ */
+import { execFile } from 'node:child_process';
+import { chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { freePort } from './processHarness.js';
+
+const run = promisify(execFile);
+const BIN = process.env.TEST_PG_BIN ?? '/usr/lib/postgresql/15/bin';
+const isRoot = userInfo().uid === 0;
+
+/** Why a private server cannot be started here (the tests that need one skip with it), or null. */
+export function privatePostgresUnavailable(): string | null {
+  if (!existsSync(join(BIN, 'initdb')) || !existsSync(join(BIN, 'pg_ctl'))) {
+    return `PostgreSQL 15 binaries not found in ${BIN} (set TEST_PG_BIN)`;
+  }
+  if (isRoot && !existsSync('/usr/sbin/runuser') && !existsSync('/sbin/runuser')) {
+    return 'running as root without runuser to start PostgreSQL as the postgres user';
+  }
+  return null;
+}
+
+export interface PrivatePostgres {
+  /** postgres://postgres@127.0.0.1:<port>/postgres */
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  /** Stops the server and removes its directory. */
+  destroy(): Promise<void>;
+}
+
+async function asPostgres(cmd: string, args: string[]): Promise<void> {
+  const [file, argv] = isRoot ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args];
+  await run(file, argv, { timeout: 60_000 });
+}
+
+/** initdb and start a throwaway server; resolves once it accepts connections. */
+export async function startPrivatePostgres(): Promise<PrivatePostgres> {
+  const dir = mkdtempSync(join(tmpdir(), 'escrow-pg-'));
+  const data = join(dir, 'data');
+  if (isRoot) {
+    const { stdout } = await run('id', ['-u', 'postgres']);
+    const { stdout: gid } = await run('id', ['-g', 'postgres']);
+    chownSync(dir, Number(stdout.trim()), Number(gid.trim()));
+  }
+  const port = await freePort();
+  await asPostgres(join(BIN, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
+  const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=100`;
+  const ctl = (action: string, extra: string[] = []) =>
+    asPostgres(join(BIN, 'pg_ctl'), [action, '-D', data, '-w', '-t', '60', ...extra]);
+  const start = () => ctl('start', ['-o', opts, '-l', join(dir, 'server.log')]);
+  const stop = () => ctl('stop', ['-m', 'fast']);
+  await start();
+  let running = true;
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    port,
+    async start() {
+      await start();
+      running = true;
+    },
+    async stop() {
+      await stop();
+      running = false;
+    },
+    async destroy() {
+      if (running) await stop().catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
