@@ -136,7 +136,12 @@ suite('concurrency on PostgreSQL', ['postgres'], () => {
           ? {
               type: 'ConfirmPayment',
               actor: actors.admin,
-              payload: { transactionId: `wire-${i}`, evidence: `bank statement line ${i}` },
+              payload: {
+                transactionId: `wire-${i}`,
+                evidence: `bank statement line ${i}`,
+                amount: '10000',
+                currency: 'USD',
+              },
             }
           : { type: 'CancelEscrow', actor: cancellers[i % 3]!, payload: { reason: `attempt ${i}` } },
       );
@@ -253,7 +258,7 @@ suite('concurrency on PostgreSQL', ['postgres'], () => {
             'ConfirmPayment',
             id,
             actors.admin,
-            { transactionId: 'wire-once', evidence: 'bank statement' },
+            { transactionId: 'wire-once', evidence: 'bank statement', amount: '10000', currency: 'USD' },
             { commandId },
           ),
         ),

@@ -196,15 +196,23 @@ for (const kind of ENGINE_KINDS) {
       const events = await engine.readModel.events(id);
       assert.deepEqual(
         events.map((x) => x.type),
-        ['EscrowCreated', 'PaymentMismatchRecorded', 'PaymentMismatchRecorded'],
+        // each mismatched payment is booked to suspense (issue 10 §5)
+        ['EscrowCreated', 'PaymentMismatchRecorded', 'SuspenseBooked', 'PaymentMismatchRecorded', 'SuspenseBooked'],
       );
       await assert.rejects(
-        engine.service.execute('ConfirmPayment', id, actors.buyer, { transactionId: 'tx', evidence: 'trust me' }),
+        engine.service.execute('ConfirmPayment', id, actors.buyer, {
+          transactionId: 'tx',
+          evidence: 'trust me',
+          amount: '5000',
+          currency: 'USD',
+        }),
         rejects('FORBIDDEN'),
       );
       const confirmed = await engine.service.execute('ConfirmPayment', id, actors.admin, {
         transactionId: 'bank-transfer-881',
         evidence: 'Wire received, statement line 14',
+        amount: '5000',
+        currency: 'USD',
       });
       assert.equal(confirmed.escrow.status, 'FUNDS_HELD');
       e = await engine.readModel.getEscrow(id);

@@ -1,7 +1,15 @@
 import { DomainError, PAGE_SIZE, fold, invalid, type Actor, type Escrow, type LedgerEntry } from '../domain/index.js';
 import type { HandledCommand } from './ports/index.js';
 import { isUuid } from './ids.js';
-import type { AuditEntry, CommandOutcomes, EscrowFilter, EscrowReadModel, StoredEvent } from './ports/index.js';
+import type {
+  AuditEntry,
+  CommandOutcomes,
+  EscrowFilter,
+  EscrowReadModel,
+  StoredEvent,
+  SuspenseEntry,
+  SuspenseFilter,
+} from './ports/index.js';
 import { toDomainEvent } from './verify.js';
 
 export interface EscrowDetails {
@@ -59,6 +67,9 @@ export class EscrowQueryService {
     cursor: string | null = null,
   ): Promise<{ data: Escrow[]; nextCursor: string | null }> {
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) throw invalid('limit', `must be 1-${MAX_PAGE}`);
+    if (filter.flagged !== undefined && actor.role !== 'admin') {
+      throw new DomainError('FORBIDDEN', 'only admins may list escrows by their review flag');
+    }
     const f: EscrowFilter = { ...filter, ...(actor.role === 'user' ? { partyId: actor.id } : {}) };
     if (filter.createdFrom !== undefined) f.createdFrom = instant(filter.createdFrom, 'createdFrom');
     if (filter.createdTo !== undefined) f.createdTo = instant(filter.createdTo, 'createdTo');
@@ -66,6 +77,40 @@ export class EscrowQueryService {
     const page = rows.slice(0, limit);
     const last = page.at(-1);
     return { data: page, nextCursor: rows.length > limit && last ? encodeCursor(last) : null };
+  }
+
+  /** Money in suspense, for admins: newest first, with what the suspense account holds per currency. */
+  async suspense(
+    actor: Actor,
+    filter: SuspenseFilter,
+    limit: number = PAGE_SIZE.default,
+    cursor: string | null = null,
+  ): Promise<{
+    data: SuspenseEntry[];
+    nextCursor: string | null;
+    openTotals: { currency: string; amount: bigint; items: number }[];
+  }> {
+    if (actor.role !== 'admin') throw new DomainError('FORBIDDEN', 'only admins may list money in suspense');
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) throw invalid('limit', `must be 1-${MAX_PAGE}`);
+    if (filter.escrowId !== undefined && !isUuid(filter.escrowId)) throw invalid('escrowId', 'must be a UUID');
+    const after = cursor ? decodeCursor(cursor) : null;
+    const rm = this.deps.readModel;
+    const [rows, openTotals] = await Promise.all([
+      rm.listSuspense(filter, limit + 1, after && { receivedAt: after.createdAt, id: after.id }),
+      rm.openSuspenseTotals(),
+    ]);
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    const nextCursor = rows.length > limit && last ? encodeCursor({ createdAt: last.receivedAt, id: last.id }) : null;
+    return { data: page, nextCursor, openTotals };
+  }
+
+  /** The escrow a suspense item belongs to (admins only); SUSPENSE items unknown are a 404-like refusal. */
+  async escrowOfSuspense(actor: Actor, suspenseId: string): Promise<string> {
+    if (actor.role !== 'admin') throw new DomainError('FORBIDDEN', 'only admins may act on money in suspense');
+    const escrowId = await this.deps.readModel.escrowOfSuspense(suspenseId);
+    if (!escrowId) throw new DomainError('ESCROW_NOT_FOUND', `no suspense item ${String(suspenseId)}`);
+    return escrowId;
   }
 
   /** The escrow as it was right after the command: a replay answers exactly what the first request got. */
@@ -118,7 +163,8 @@ function instant(value: string, field: string): string {
   return new Date(ms).toISOString();
 }
 
-const encodeCursor = (e: Escrow): string => Buffer.from(JSON.stringify([e.createdAt, e.id])).toString('base64url');
+const encodeCursor = (e: Pick<Escrow, 'createdAt' | 'id'>): string =>
+  Buffer.from(JSON.stringify([e.createdAt, e.id])).toString('base64url');
 
 function decodeCursor(cursor: string): { createdAt: string; id: string } {
   try {

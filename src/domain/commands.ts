@@ -22,7 +22,7 @@ export type EscrowCommand =
       payment?: PaymentInstructions;
     }
   | { type: 'CancelEscrow'; reason?: string }
-  | { type: 'ConfirmPayment'; transactionId: string; evidence: string }
+  | { type: 'ConfirmPayment'; transactionId: string; evidence: string; amount: string; currency: string }
   | { type: 'ReceivePayment'; providerEventId: string; transactionId: string; amount: string; currency: string }
   | { type: 'RecordPaymentFailure'; providerEventId: string; transactionId?: string; reason: string }
   | { type: 'MarkDelivered'; title: string; description?: string; evidence?: string[] }
@@ -41,7 +41,10 @@ export type EscrowCommand =
       providerReference?: string;
       reason?: string;
     }
-  | { type: 'RetrySettlement'; settlementId: string };
+  | { type: 'RetrySettlement'; settlementId: string }
+  | { type: 'RefundSuspense'; suspenseId: string; reason: string }
+  | { type: 'ApplySuspense'; suspenseIds: string[]; reason: string }
+  | { type: 'ClearReviewFlag'; reason: string };
 
 export type CommandType = EscrowCommand['type'];
 
@@ -62,6 +65,9 @@ export const COMMAND_TYPES: readonly CommandType[] = [
   'ApplyDeliveryTimeout',
   'RecordSettlementResult',
   'RetrySettlement',
+  'RefundSuspense',
+  'ApplySuspense',
+  'ClearReviewFlag',
 ];
 
 export interface EscrowPolicy {

@@ -10,6 +10,7 @@ import { openDispute, resolveDispute, startDisputeReview } from './decider/dispu
 import { confirmPayment, receivePayment, recordPaymentFailure } from './decider/payment.js';
 import { refundEscrow, releaseEscrow } from './decider/releaseRefund.js';
 import { recordSettlementResult, retrySettlement } from './decider/settlements.js';
+import { applySuspense, clearReviewFlag, refundSuspense } from './decider/suspense.js';
 import { applyDeliveryTimeout, expireEscrow } from './decider/timeouts.js';
 
 export { addDays } from './decider/deadlines.js';
@@ -88,6 +89,12 @@ function decideExisting(
       return recordSettlementResult(c, e, ctx);
     case 'RetrySettlement':
       return retrySettlement(c, e, ctx);
+    case 'RefundSuspense':
+      return refundSuspense(c, e, ctx);
+    case 'ApplySuspense':
+      return applySuspense(c, e, ctx);
+    case 'ClearReviewFlag':
+      return clearReviewFlag(c, e, ctx);
     default: {
       const _exhaustive: never = c;
       throw invalid('type', `unknown command ${String((_exhaustive as { type: unknown }).type)}`);

@@ -7,7 +7,7 @@ import type { DomainErrorCode } from './errors.js';
 import type { EventType } from './events.js';
 import { DEFAULT_POLICY } from './policy.js';
 import { STATUSES, type EscrowStatus } from './types.js';
-import { inStatus, LATE, validFor } from './decider/decider.kit.js';
+import { inStatus, LATE, stateFor, validFor } from './decider/decider.kit.js';
 
 // decide() as a whole: every command from every status and every kind of caller, and the helpers it exports.
 // Each command family's own cases are beside its handler, in ./decider/*.unit.test.ts.
@@ -15,12 +15,14 @@ import { inStatus, LATE, validFor } from './decider/decider.kit.js';
 /** Event types emitted, [] for "accepted, nothing changes", or the error code. */
 type Outcome = readonly EventType[] | DomainErrorCode;
 const IST = 'INVALID_STATE_TRANSITION';
+const SUSPENDED: Outcome = ['SuspenseBooked', 'EscrowFlaggedForReview'];
 
 const EXPECTED: Record<CommandType, { from: Partial<Record<EscrowStatus, Outcome>>; otherwise: Outcome }> = {
   CreateEscrow: { from: {}, otherwise: 'ESCROW_ALREADY_EXISTS' },
   CancelEscrow: { from: { AWAIT_FUNDS: ['EscrowCancelled'] }, otherwise: IST },
+  // an admin's confirm is refused past funding; the provider's payment is booked to suspense and flagged
   ConfirmPayment: { from: { AWAIT_FUNDS: ['EscrowFundsHeld'] }, otherwise: IST },
-  ReceivePayment: { from: { AWAIT_FUNDS: ['EscrowFundsHeld'] }, otherwise: ['EscrowFlaggedForReview'] },
+  ReceivePayment: { from: { AWAIT_FUNDS: ['EscrowFundsHeld'] }, otherwise: SUSPENDED },
   RecordPaymentFailure: { from: { AWAIT_FUNDS: ['PaymentFailed'] }, otherwise: [] },
   MarkDelivered: { from: { FUNDS_HELD: ['EscrowDelivered'] }, otherwise: IST },
   ConfirmDelivery: { from: { DELIVERED: ['DeliveryConfirmed', 'EscrowReleased'] }, otherwise: IST },
@@ -43,6 +45,10 @@ const EXPECTED: Record<CommandType, { from: Partial<Record<EscrowStatus, Outcome
     otherwise: 'SETTLEMENT_NOT_FOUND',
   },
   RetrySettlement: { from: { RELEASED: ['SettlementRetried'], REFUNDED: IST }, otherwise: 'SETTLEMENT_NOT_FOUND' },
+  // given an OPEN suspense item (stateFor): refunded from any status, applied only while awaiting funds
+  RefundSuspense: { from: {}, otherwise: ['SuspenseRefunded'] },
+  ApplySuspense: { from: { AWAIT_FUNDS: ['SuspenseApplied'] }, otherwise: IST },
+  ClearReviewFlag: { from: {}, otherwise: ['ReviewFlagCleared'] },
 };
 
 /** SPEC §3.1: where each status may lead (a status may also stay as it is). */
@@ -67,6 +73,7 @@ const STATUS_GUARDED: ReadonlySet<CommandType> = new Set([
   'OpenDispute',
   'ExpireEscrow',
   'ApplyDeliveryTimeout',
+  'ApplySuspense',
 ]);
 
 void describe('transition table: every status × every command', () => {
@@ -76,7 +83,7 @@ void describe('transition table: every status × every command', () => {
         const expected = EXPECTED[type].from[status] ?? EXPECTED[type].otherwise;
         const label = typeof expected === 'string' ? expected : `[${expected.join(', ')}]`;
         void it(`${type} → ${label}`, () => {
-          const before = inStatus(status);
+          const before = stateFor(type, status);
           const { actor, command, now } = validFor(type, before);
           const run = () => when(before, command, { actor: actors[actor], now: now ?? NOW });
           if (typeof expected === 'string') {
@@ -109,7 +116,7 @@ void describe('actor table: each command in a state that allows it, from every k
     for (const name of callers) {
       const may = allowed.includes(name);
       void it(`${type} by ${name} → ${may ? 'accepted' : 'FORBIDDEN'}`, () => {
-        const before = home === null ? null : inStatus(home);
+        const before = home === null ? null : stateFor(type, home);
         const { command, now } = validFor(type, before);
         const run = () => when(before, command, { actor: actors[name], now: now ?? NOW });
         if (may) assert.ok(run().length > 0);

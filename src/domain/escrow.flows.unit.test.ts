@@ -44,7 +44,13 @@ void describe('flows with the ledger', () => {
   void it('partial refund: both settlements succeed and every account but fees ends at zero', () => {
     const run = new EscrowRun();
     step(run, 'service', createCommand());
-    step(run, 'admin', { type: 'ConfirmPayment', transactionId: 'wire-1', evidence: 'statement' });
+    step(run, 'admin', {
+      type: 'ConfirmPayment',
+      transactionId: 'wire-1',
+      evidence: 'statement',
+      amount: '10320',
+      currency: 'USD',
+    });
     step(run, 'admin', { type: 'RefundEscrow', refundAmount: '9500', reason: 'partly delivered' });
     for (const s of run.escrow.settlements) {
       step(run, 'system', { type: 'RecordSettlementResult', settlementId: s.id, outcome: 'SUCCEEDED' });

@@ -14,6 +14,7 @@ const AMOUNT_CHOICES = [
   'principal',
   'principal+1',
   'half',
+  'rest', // what is due after 'half' was paid: the two together fund the escrow
   'one',
   '0',
   '-1',
@@ -33,6 +34,7 @@ const RELATIVE: Partial<Record<AmountChoice, (amount: bigint, paid: bigint) => b
   principal: (amount) => amount,
   'principal+1': (amount) => amount + 1n,
   half: (amount) => amount / 2n,
+  rest: (amount, paid) => paid - amount / 2n,
   one: () => 1n,
 };
 
@@ -59,7 +61,7 @@ export type Spec =
       hugeMetadata: boolean;
     }
   | { type: 'CancelEscrow'; reason?: string }
-  | { type: 'ConfirmPayment'; tx: string; evidence: string }
+  | { type: 'ConfirmPayment'; tx: string; evidence: string; amount: AmountChoice; currency: 'same' | 'EUR' }
   | { type: 'ReceivePayment'; tx: string; amount: AmountChoice; currency: 'same' | 'EUR' | 'USDC' }
   | { type: 'RecordPaymentFailure'; tx?: string; reason: string }
   | { type: 'MarkDelivered'; title: string; evidenceCount: number }
@@ -78,7 +80,10 @@ export type Spec =
   | { type: 'ExpireEscrow' }
   | { type: 'ApplyDeliveryTimeout'; action: 'REFUND' | 'RELEASE' | 'NOTHING' }
   | { type: 'RecordSettlementResult'; settlement: number; outcome: 'SUCCEEDED' | 'FAILED'; reason?: string }
-  | { type: 'RetrySettlement'; settlement: number };
+  | { type: 'RetrySettlement'; settlement: number }
+  | { type: 'RefundSuspense'; item: number; reason: string }
+  | { type: 'ApplySuspense'; items: number[]; reason: string }
+  | { type: 'ClearReviewFlag'; reason: string };
 
 const amountChoice = fc.oneof(
   { weight: 4, arbitrary: fc.constantFrom<AmountChoice>('paid', 'principal', 'half') },
@@ -154,6 +159,8 @@ export const specArb: fc.Arbitrary<Spec> = fc.oneof(
       type: fc.constant('ConfirmPayment' as const),
       tx: fc.constantFrom(...TX),
       evidence: fc.constantFrom('', 'bank statement'),
+      amount: amountChoice,
+      currency: fc.constantFrom<'same' | 'EUR'>('same', 'same', 'same', 'EUR'),
     }),
   },
   {
@@ -233,4 +240,28 @@ export const specArb: fc.Arbitrary<Spec> = fc.oneof(
     }),
   },
   { weight: 2, arbitrary: fc.record({ type: fc.constant('RetrySettlement' as const), settlement: settlementRef }) },
+  // suspense items by index on the escrow (7: none such)
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      type: fc.constant('RefundSuspense' as const),
+      item: fc.constantFrom(0, 0, 1, 7),
+      reason: fc.constantFrom('paid twice', 'paid twice', ''),
+    }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      type: fc.constant('ApplySuspense' as const),
+      items: fc.constantFrom<number[]>([0], [0], [0, 1], [1], [7], []),
+      reason: fc.constantFrom('topped up', 'topped up', ''),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      type: fc.constant('ClearReviewFlag' as const),
+      reason: fc.constantFrom('reviewed', 'reviewed', ''),
+    }),
+  },
 );

@@ -24,6 +24,9 @@ const USUAL: Record<Spec['type'], readonly ActorName[]> = {
   ApplyDeliveryTimeout: ['system', 'admin'],
   RecordSettlementResult: ['system'],
   RetrySettlement: ['admin'],
+  RefundSuspense: ['admin'],
+  ApplySuspense: ['admin'],
+  ClearReviewFlag: ['admin'],
 };
 const ALL_ACTORS = Object.keys(actors) as ActorName[];
 
@@ -48,7 +51,11 @@ const PROGRESS: Record<EscrowStatus | 'NONE', readonly [ActorName, Spec][]> = {
   AWAIT_FUNDS: [
     ['system', { type: 'ReceivePayment', tx: 'tx-1', amount: 'paid', currency: 'same' }],
     ['system', { type: 'ReceivePayment', tx: 'tx-2', amount: 'paid', currency: 'same' }],
-    ['admin', { type: 'ConfirmPayment', tx: 'tx-3', evidence: 'bank statement' }],
+    ['admin', { type: 'ConfirmPayment', tx: 'tx-3', evidence: 'bank statement', amount: 'paid', currency: 'same' }],
+    ['admin', { type: 'ConfirmPayment', tx: 'tx-2', evidence: 'bank statement', amount: 'half', currency: 'same' }],
+    ['system', { type: 'ReceivePayment', tx: 'tx-1', amount: 'rest', currency: 'same' }],
+    ['admin', { type: 'ApplySuspense', items: [0, 1], reason: 'the buyer topped up' }],
+    ['admin', { type: 'ApplySuspense', items: [0, 1], reason: 'the buyer topped up' }],
     ['system', { type: 'ReceivePayment', tx: 'tx-1', amount: 'principal', currency: 'same' }],
     ['buyer', { type: 'CancelEscrow' }],
     ['system', { type: 'ExpireEscrow' }],
@@ -60,6 +67,8 @@ const PROGRESS: Record<EscrowStatus | 'NONE', readonly [ActorName, Spec][]> = {
     ['seller', { type: 'RefundEscrow', reason: 'cannot deliver' }],
     ['buyer', { type: 'OpenDispute', reason: 'late' }],
     ['system', { type: 'ReceivePayment', tx: 'tx-2', amount: 'paid', currency: 'same' }],
+    ['admin', { type: 'RefundSuspense', item: 0, reason: 'paid twice' }],
+    ['admin', { type: 'ClearReviewFlag', reason: 'reviewed' }],
   ],
   DELIVERED: [
     ['buyer', { type: 'ConfirmDelivery' }],
@@ -77,7 +86,10 @@ const PROGRESS: Record<EscrowStatus | 'NONE', readonly [ActorName, Spec][]> = {
   ],
   RELEASED: [],
   REFUNDED: [],
-  CANCELLED: [['system', { type: 'ReceivePayment', tx: 'tx-3', amount: 'paid', currency: 'same' }]],
+  CANCELLED: [
+    ['system', { type: 'ReceivePayment', tx: 'tx-3', amount: 'paid', currency: 'same' }],
+    ['admin', { type: 'RefundSuspense', item: 0, reason: 'paid after cancelling' }],
+  ],
 };
 const SETTLING: readonly [ActorName, Spec][] = [
   ['system', { type: 'RecordSettlementResult', settlement: 0, outcome: 'SUCCEEDED' }],
@@ -127,6 +139,7 @@ export function toCommand(spec: Spec, s: Escrow | null): EscrowCommand {
   const disputeId = (ref: 'last' | 'first' | 'nope') =>
     ref === 'nope' ? 'no-such-dispute' : ((ref === 'last' ? s?.disputes.at(-1) : s?.disputes[0])?.id ?? 'none-yet');
   const settlementId = (i: number) => s?.settlements[i]?.id ?? `no-such-settlement-${i}`;
+  const suspenseId = (i: number) => s?.suspense[i]?.id ?? `no-such-suspense-${i}`;
   switch (spec.type) {
     case 'CreateEscrow':
       return {
@@ -146,7 +159,13 @@ export function toCommand(spec: Spec, s: Escrow | null): EscrowCommand {
     case 'ReleaseEscrow':
       return spec.reason === undefined ? { type: spec.type } : { type: spec.type, reason: spec.reason };
     case 'ConfirmPayment':
-      return { type: 'ConfirmPayment', transactionId: spec.tx, evidence: spec.evidence };
+      return {
+        type: 'ConfirmPayment',
+        transactionId: spec.tx,
+        evidence: spec.evidence,
+        amount: amountFor(spec.amount, s),
+        currency: spec.currency === 'same' ? (s?.currency ?? 'USD') : spec.currency,
+      };
     case 'ReceivePayment':
       return {
         type: 'ReceivePayment',
@@ -193,6 +212,12 @@ export function toCommand(spec: Spec, s: Escrow | null): EscrowCommand {
       };
     case 'RetrySettlement':
       return { type: 'RetrySettlement', settlementId: settlementId(spec.settlement) };
+    case 'RefundSuspense':
+      return { type: 'RefundSuspense', suspenseId: suspenseId(spec.item), reason: spec.reason };
+    case 'ApplySuspense':
+      return { type: 'ApplySuspense', suspenseIds: spec.items.map(suspenseId), reason: spec.reason };
+    case 'ClearReviewFlag':
+      return { type: 'ClearReviewFlag', reason: spec.reason };
     default: {
       const _exhaustive: never = spec;
       throw new Error(`unknown spec ${JSON.stringify(_exhaustive)}`);

@@ -36,8 +36,11 @@ function checkMoney(s: Escrow): void {
   );
   if (s.status === 'AWAIT_FUNDS' || s.status === 'CANCELLED') assert.equal(s.fundedAmount, 0n);
   if (TERMINAL.has(s.status)) assert.equal(holding, 0n, `terminal ${s.status} still holds ${holding}`);
+  // a refund out of suspense is settled too, but its money never was in holding
+  const fromSuspense = new Set(s.suspense.map((x) => x.settlementId));
+  for (const x of s.suspense) assert.equal(x.status === 'REFUNDED', x.settlementId !== null);
   if (s.status === 'RELEASED' || s.status === 'REFUNDED') {
-    const settled = s.settlements.reduce((a, x) => a + x.amount, 0n);
+    const settled = s.settlements.filter((x) => !fromSuspense.has(x.id)).reduce((a, x) => a + x.amount, 0n);
     assert.equal(settled, s.releasedAmount + s.refundedAmount, 'settlements pay out exactly what left holding');
   }
 }
@@ -119,6 +122,10 @@ void describe('escrow decider properties', () => {
       'SettlementRetried',
       'PaymentMismatchRecorded',
       'EscrowFlaggedForReview',
+      'SuspenseBooked',
+      'SuspenseRefunded',
+      'SuspenseApplied',
+      'ReviewFlagCleared',
     ] as const) {
       assert.ok(seen.events.has(t), `no ${t} in any run`);
     }

@@ -6,6 +6,7 @@ import type {
   RefundType,
   Resolution,
   SettlementKind,
+  SuspenseReason,
 } from './types.js';
 
 /** Amounts inside events are digit strings (minor units), exactly as they travel on the wire. */
@@ -112,7 +113,31 @@ export type EventPayload =
     }
   | { type: 'SettlementFailed'; data: { settlementId: string; kind: SettlementKind; amount: Minor; reason: string } }
   | { type: 'SettlementRetried'; data: { settlementId: string } }
-  | { type: 'EscrowFlaggedForReview'; data: { reason: string; detail: string | null } };
+  | { type: 'EscrowFlaggedForReview'; data: { reason: string; detail: string | null } }
+  | {
+      /** Money received that funds nothing: external → suspense, in the currency received. */
+      type: 'SuspenseBooked';
+      data: {
+        suspenseId: string;
+        amount: Minor;
+        currency: string;
+        transactionId: string;
+        providerEventId: string | null;
+        source: 'WEBHOOK' | 'MANUAL';
+        reason: SuspenseReason;
+      };
+    }
+  | {
+      /** Suspense → buyer refundable, paid out by the REFUND settlement it creates. */
+      type: 'SuspenseRefunded';
+      data: { suspenseId: string; amount: Minor; currency: string; reason: string; settlement: SettlementData };
+    }
+  | {
+      /** Suspense → holding: the items fund the escrow (their sum is what the buyer owes). */
+      type: 'SuspenseApplied';
+      data: { suspenseIds: string[]; amount: Minor; currency: string; transactionId: string; reason: string };
+    }
+  | { type: 'ReviewFlagCleared'; data: { reason: string } };
 
 export type EventType = EventPayload['type'];
 

@@ -1,5 +1,5 @@
 import type { DomainEvent, EventPayload, SettlementData } from './events.js';
-import type { Escrow, Settlement } from './types.js';
+import type { Escrow, Settlement, SuspenseItem } from './types.js';
 
 type Applied<T extends EventPayload['type']> = Extract<DomainEvent, { type: T }> & { escrowId: string };
 
@@ -65,6 +65,12 @@ export function evolve(state: Escrow | null, event: DomainEvent & { escrowId: st
       return settlementUpdated(e, event);
     case 'EscrowFlaggedForReview':
       return { ...e, flaggedForReview: true };
+    case 'ReviewFlagCleared':
+      return { ...e, flaggedForReview: false };
+    case 'SuspenseBooked':
+    case 'SuspenseRefunded':
+    case 'SuspenseApplied':
+      return suspenseUpdated(e, event);
     default: {
       const _exhaustive: never = event;
       throw new Error(`unknown event ${(_exhaustive as { type: string }).type}`);
@@ -111,6 +117,7 @@ function created(event: Applied<'EscrowCreated'>): Escrow {
     deliveries: [],
     disputes: [],
     settlements: [],
+    suspense: [],
   };
 }
 
@@ -218,4 +225,57 @@ function settlementUpdated(
     }
   };
   return { ...e, settlements: e.settlements.map((s) => (s.id === event.data.settlementId ? next(s) : s)) };
+}
+
+/** Money in suspense: booked as an OPEN item, then refunded (with its REFUND settlement) or applied (funding). */
+function suspenseUpdated(
+  e: Escrow,
+  event: Applied<'SuspenseBooked'> | Applied<'SuspenseRefunded'> | Applied<'SuspenseApplied'>,
+): Escrow {
+  const at = event.occurredAt;
+  const resolve = (ids: readonly string[], status: SuspenseItem['status'], settlementId: string | null) =>
+    e.suspense.map((s) =>
+      ids.includes(s.id)
+        ? { ...s, status, resolvedAt: at, resolvedBy: event.actorId, resolutionReason: event.data.reason, settlementId }
+        : s,
+    );
+  switch (event.type) {
+    case 'SuspenseBooked': {
+      const d = event.data;
+      const item: SuspenseItem = {
+        id: d.suspenseId,
+        amount: BigInt(d.amount),
+        currency: d.currency,
+        transactionId: d.transactionId,
+        providerEventId: d.providerEventId,
+        source: d.source,
+        reason: d.reason,
+        status: 'OPEN',
+        receivedAt: at,
+        resolvedAt: null,
+        resolvedBy: null,
+        resolutionReason: null,
+        settlementId: null,
+      };
+      return { ...e, suspense: [...e.suspense, item] };
+    }
+    case 'SuspenseRefunded':
+      return {
+        ...e,
+        suspense: resolve([event.data.suspenseId], 'REFUNDED', event.data.settlement.id),
+        settlements: [...e.settlements, settlement(event.data.settlement, at)],
+      };
+    case 'SuspenseApplied':
+      return {
+        ...e,
+        status: 'FUNDS_HELD',
+        fundedAmount: BigInt(event.data.amount),
+        fundingTransactionId: event.data.transactionId,
+        suspense: resolve(event.data.suspenseIds, 'APPLIED', null),
+      };
+    default: {
+      const _exhaustive: never = event;
+      throw new Error(`not a suspense event: ${(_exhaustive as { type: string }).type}`);
+    }
+  }
 }

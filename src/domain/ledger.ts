@@ -11,13 +11,16 @@ export const accounts = {
   sellerPayable: (escrowId: string) => `escrow:${escrowId}:seller_payable`,
   buyerRefundable: (escrowId: string) => `escrow:${escrowId}:buyer_refundable`,
   feeRevenue: 'platform:fee_revenue',
+  /** Money received that funds nothing (one account; its balance is kept per currency). */
+  suspense: 'platform:suspense',
 } as const;
 
-export type AccountKind = 'EXTERNAL' | 'HOLDING' | 'SELLER_PAYABLE' | 'BUYER_REFUNDABLE' | 'FEE_REVENUE';
+export type AccountKind = 'EXTERNAL' | 'HOLDING' | 'SELLER_PAYABLE' | 'BUYER_REFUNDABLE' | 'FEE_REVENUE' | 'SUSPENSE';
 
 export function accountKind(account: string): AccountKind {
   if (account.startsWith('external:')) return 'EXTERNAL';
   if (account === accounts.feeRevenue) return 'FEE_REVENUE';
+  if (account === accounts.suspense) return 'SUSPENSE';
   if (account.endsWith(':holding')) return 'HOLDING';
   if (account.endsWith(':seller_payable')) return 'SELLER_PAYABLE';
   if (account.endsWith(':buyer_refundable')) return 'BUYER_REFUNDABLE';
@@ -58,8 +61,14 @@ export function postingsFor(escrow: Escrow, event: DomainEvent): Posting[] {
     case 'SettlementSucceeded': {
       const amount = BigInt(event.data.amount);
       const from = event.data.kind === 'PAYOUT' ? accounts.sellerPayable(id) : accounts.buyerRefundable(id);
-      return nonZero([p(from, -amount), p(accounts.external(rail), amount)]);
+      // a refund from suspense may be in another currency than the escrow's
+      const cur = escrow.settlements.find((s) => s.id === event.data.settlementId)?.currency ?? currency;
+      return nonZero([in_(cur, from, -amount), in_(cur, accounts.external(rail), amount)]);
     }
+    case 'SuspenseBooked':
+    case 'SuspenseRefunded':
+    case 'SuspenseApplied':
+      return nonZero(suspensePostings(escrow, event));
     case 'EscrowCreated':
     case 'PaymentMismatchRecorded':
     case 'PaymentFailed':
@@ -72,12 +81,32 @@ export function postingsFor(escrow: Escrow, event: DomainEvent): Posting[] {
     case 'SettlementFailed':
     case 'SettlementRetried':
     case 'EscrowFlaggedForReview':
+    case 'ReviewFlagCleared':
       return [];
     default: {
       const _exhaustive: never = event;
       throw new Error(`unknown event ${(_exhaustive as { type: string }).type}`);
     }
   }
+}
+
+const in_ = (currency: string, account: string, amount: bigint): Posting => ({ account, amount, currency });
+
+/** Into suspense from the outside world, out of it to the buyer (refund) or into holding (applied). */
+function suspensePostings(
+  escrow: Escrow,
+  event: Extract<DomainEvent, { type: 'SuspenseBooked' | 'SuspenseRefunded' | 'SuspenseApplied' }>,
+): Posting[] {
+  const { currency } = event.data;
+  const amount = BigInt(event.data.amount);
+  const to =
+    event.type === 'SuspenseBooked'
+      ? accounts.external(escrow.rail)
+      : event.type === 'SuspenseRefunded'
+        ? accounts.buyerRefundable(escrow.id)
+        : accounts.holding(escrow.id);
+  const sign = event.type === 'SuspenseBooked' ? 1n : -1n;
+  return [in_(currency, accounts.suspense, sign * amount), in_(currency, to, -sign * amount)];
 }
 
 export interface LedgerEntry extends Posting {
@@ -88,21 +117,46 @@ export interface LedgerEntry extends Posting {
  * Checks the SPEC §2 invariants for one escrow against its ledger entries and returns every violation found
  * (empty = healthy): each transaction balances per currency; holding is never negative and never above what was
  * funded; holding is zero once terminal; payables are zero once every settlement succeeded; released + refunded +
- * fees = funded once terminal.
+ * fees = funded once terminal; the escrow's suspense balance is its open suspense items, per currency.
  */
 export function ledgerViolations(escrow: Escrow, entries: readonly LedgerEntry[]): string[] {
   const problems: string[] = [];
   const byTx = new Map<string, bigint>();
   const balance = new Map<string, bigint>();
+  const suspenseCurrencies = new Set(escrow.suspense.map((s) => s.currency));
   for (const e of entries) {
     const key = `${e.transactionId}/${e.currency}`;
     byTx.set(key, (byTx.get(key) ?? 0n) + e.amount);
-    balance.set(e.account, (balance.get(e.account) ?? 0n) + e.amount);
-    if (e.currency !== escrow.currency) problems.push(`entry in ${e.currency} on a ${escrow.currency} escrow`);
+    balance.set(`${e.account}/${e.currency}`, (balance.get(`${e.account}/${e.currency}`) ?? 0n) + e.amount);
+    const foreignOk = suspenseCurrencies.has(e.currency) && accountKind(e.account) !== 'HOLDING';
+    if (e.currency !== escrow.currency && !foreignOk) {
+      problems.push(`entry in ${e.currency} on a ${escrow.currency} escrow`);
+    }
   }
   for (const [key, sum] of byTx) if (sum !== 0n) problems.push(`transaction ${key} does not balance (sum ${sum})`);
-  const bal = (a: string) => balance.get(a) ?? 0n;
-  const holding = bal(accounts.holding(escrow.id));
+  const bal = (a: string, currency = escrow.currency) => balance.get(`${a}/${currency}`) ?? 0n;
+  problems.push(...holdingViolations(escrow, bal(accounts.holding(escrow.id))));
+  const pendingPayout = sumSettlements(escrow, 'PAYOUT', escrow.currency);
+  if (bal(accounts.sellerPayable(escrow.id)) !== pendingPayout) {
+    problems.push(`seller payable ${bal(accounts.sellerPayable(escrow.id))} != unsettled payouts ${pendingPayout}`);
+  }
+  for (const cur of new Set([escrow.currency, ...suspenseCurrencies])) {
+    const unit = cur === escrow.currency ? '' : ` ${cur}`;
+    const pendingRefund = sumSettlements(escrow, 'REFUND', cur);
+    const refundable = bal(accounts.buyerRefundable(escrow.id), cur);
+    if (refundable !== pendingRefund) {
+      problems.push(`buyer refundable ${refundable}${unit} != unsettled refunds ${pendingRefund}${unit}`);
+    }
+    const open = escrow.suspense.filter((s) => s.status === 'OPEN' && s.currency === cur);
+    const held = bal(accounts.suspense, cur);
+    const due = open.reduce((a, s) => a + s.amount, 0n);
+    if (held !== due) problems.push(`suspense holds ${held} ${cur} but the open suspense items add up to ${due}`);
+  }
+  return problems;
+}
+
+function holdingViolations(escrow: Escrow, holding: bigint): string[] {
+  const problems: string[] = [];
   if (holding < 0n) problems.push(`holding is negative (${holding})`);
   if (holding > escrow.fundedAmount) problems.push(`holding ${holding} exceeds funded ${escrow.fundedAmount}`);
   const expectedHolding = escrow.fundedAmount - escrow.releasedAmount - escrow.refundedAmount - escrow.feeAmount;
@@ -116,19 +170,11 @@ export function ledgerViolations(escrow: Escrow, entries: readonly LedgerEntry[]
       );
     }
   }
-  const pendingPayout = sumSettlements(escrow, 'PAYOUT');
-  const pendingRefund = sumSettlements(escrow, 'REFUND');
-  if (bal(accounts.sellerPayable(escrow.id)) !== pendingPayout) {
-    problems.push(`seller payable ${bal(accounts.sellerPayable(escrow.id))} != unsettled payouts ${pendingPayout}`);
-  }
-  if (bal(accounts.buyerRefundable(escrow.id)) !== pendingRefund) {
-    problems.push(`buyer refundable ${bal(accounts.buyerRefundable(escrow.id))} != unsettled refunds ${pendingRefund}`);
-  }
   return problems;
 }
 
-function sumSettlements(escrow: Escrow, kind: 'PAYOUT' | 'REFUND'): bigint {
+function sumSettlements(escrow: Escrow, kind: 'PAYOUT' | 'REFUND', currency: string): bigint {
   return escrow.settlements
-    .filter((s) => s.kind === kind && s.status !== 'SUCCEEDED')
+    .filter((s) => s.kind === kind && s.status !== 'SUCCEEDED' && s.currency === currency)
     .reduce((a, s) => a + s.amount, 0n);
 }

@@ -72,7 +72,33 @@ export interface Settlement {
   completedAt: string | null;
 }
 
-/** The escrow aggregate: the row plus its deliveries, disputes and settlements. Amounts are minor units. */
+/** Why a payment funds nothing: a wrong amount or currency, an escrow past funding, or a second payment. */
+export type SuspenseReason =
+  'AMOUNT_MISMATCH' | 'CURRENCY_MISMATCH' | 'ESCROW_CANCELLED' | 'ESCROW_EXPIRED' | 'DUPLICATE_PAYMENT';
+export type SuspenseStatus = 'OPEN' | 'REFUNDED' | 'APPLIED';
+
+/**
+ * Money received for this escrow that funds nothing, held in the suspense account until an admin refunds it to the
+ * buyer (through a REFUND settlement) or applies it to the escrow.
+ */
+export interface SuspenseItem {
+  id: string;
+  amount: bigint;
+  currency: string;
+  transactionId: string;
+  providerEventId: string | null;
+  source: 'WEBHOOK' | 'MANUAL';
+  reason: SuspenseReason;
+  status: SuspenseStatus;
+  receivedAt: string;
+  resolvedAt: string | null;
+  resolvedBy: string | null;
+  resolutionReason: string | null;
+  /** The REFUND settlement that returns it to the buyer. */
+  settlementId: string | null;
+}
+
+/** The escrow aggregate: the row plus its deliveries, disputes, settlements and suspense. Amounts are minor units. */
 export interface Escrow {
   id: string;
   offerId: string;
@@ -105,4 +131,5 @@ export interface Escrow {
   deliveries: Delivery[];
   disputes: Dispute[];
   settlements: Settlement[];
+  suspense: SuspenseItem[];
 }

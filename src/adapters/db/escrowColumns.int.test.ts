@@ -13,9 +13,9 @@ import { migrate } from './migrate.js';
 import { openPglite } from './pglite.js';
 
 // ESCROW_COLUMNS against the SQL it describes: the live table (001), escrow_aggregate (003) and the UPDATE of
-// escrow_commit (002), and every Escrow field written by the command path and read back unchanged.
+// escrow_commit (002; since 008 escrow_commit_core, which escrow_commit wraps), and every Escrow field written by the command path and read back unchanged.
 
-const CHILDREN = ['deliveries', 'disputes', 'settlements'];
+const CHILDREN = ['deliveries', 'disputes', 'settlements', 'suspense'];
 const T0 = '2025-03-01T10:00:00.000Z';
 const T1 = '2025-03-02T11:30:00.250Z';
 
@@ -53,9 +53,42 @@ function everyFieldSet(): Escrow {
   };
 }
 
-/** Deliveries, disputes and settlements with every field set. */
-function children(): Pick<Escrow, 'deliveries' | 'disputes' | 'settlements'> {
+/** Deliveries, disputes, settlements and suspense items with every field set. */
+function children(): Pick<Escrow, 'deliveries' | 'disputes' | 'settlements' | 'suspense'> {
+  const refundId = randomUUID();
   return {
+    suspense: [
+      {
+        id: randomUUID(),
+        amount: 777n,
+        currency: 'USD',
+        transactionId: 'tx-stray-1',
+        providerEventId: 'evt-stray-1',
+        source: 'WEBHOOK',
+        reason: 'CURRENCY_MISMATCH',
+        status: 'REFUNDED',
+        receivedAt: T0,
+        resolvedAt: T1,
+        resolvedBy: 'admin-1',
+        resolutionReason: 'wrong currency',
+        settlementId: refundId,
+      },
+      {
+        id: randomUUID(),
+        amount: 5n,
+        currency: 'NGN',
+        transactionId: 'tx-stray-2',
+        providerEventId: null,
+        source: 'MANUAL',
+        reason: 'DUPLICATE_PAYMENT',
+        status: 'OPEN',
+        receivedAt: T1,
+        resolvedAt: null,
+        resolvedBy: null,
+        resolutionReason: null,
+        settlementId: null,
+      },
+    ],
     deliveries: [
       {
         id: randomUUID(),
@@ -123,6 +156,7 @@ function folded(history: keyof typeof histories): Escrow {
     deliveries: e.deliveries.map((d) => ({ ...d, id: randomUUID() })),
     disputes: e.disputes.map((d) => ({ ...d, id: randomUUID() })),
     settlements: e.settlements.map((s) => ({ ...s, id: randomUUID() })),
+    suspense: e.suspense.map((s) => ({ ...s, id: randomUUID() })),
   };
 }
 
@@ -223,7 +257,7 @@ describe('ESCROW_COLUMNS against the SQL it describes (PGlite)', () => {
 
   it("marks as updated exactly the columns escrow_commit's UPDATE sets", async () => {
     const { rows } = await db.query<{ src: string }>(
-      `SELECT prosrc AS src FROM pg_proc WHERE proname = 'escrow_commit'`,
+      `SELECT prosrc AS src FROM pg_proc WHERE proname = 'escrow_commit_core'`,
     );
     assert.equal(rows.length, 1);
     const set = /UPDATE\s+escrows\s+e\s+SET\s+([\s\S]+?)\s+FROM\s+jsonb_populate_record/.exec(rows[0]!.src)?.[1];
@@ -271,6 +305,7 @@ describe('every Escrow field through the command path and back (PGlite)', () => 
       deliveries: [],
       disputes: [],
       settlements: [],
+      suspense: [],
     };
     await store.commit(commitOf(null, a));
     // every field differs from a; the table's CHECKs hold for the row the UPDATE leaves (a's amount and fees)

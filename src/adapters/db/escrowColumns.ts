@@ -8,8 +8,8 @@ import type { Escrow } from '../../domain/index.js';
  * generated.
  */
 
-/** The escrow's own fields; deliveries, disputes and settlements have tables of their own. */
-export type EscrowScalars = Omit<Escrow, 'deliveries' | 'disputes' | 'settlements'>;
+/** The escrow's own fields; deliveries, disputes, settlements and suspense items have tables of their own. */
+export type EscrowScalars = Omit<Escrow, 'deliveries' | 'disputes' | 'settlements' | 'suspense'>;
 
 /** Types as the migrations spell them. */
 export type SqlType = 'uuid' | 'text' | 'bigint' | 'integer' | 'boolean' | 'jsonb' | 'timestamptz';

@@ -1,7 +1,15 @@
 import type { Escrow, LedgerEntry, Rail } from '../../domain/index.js';
 import type { CommandResult } from '../../app/envelope.js';
 import { isUuid } from '../../app/ids.js';
-import type { AuditEntry, EscrowFilter, EscrowReadModel, PaymentTarget, StoredEvent } from '../../app/ports/index.js';
+import type {
+  AuditEntry,
+  EscrowFilter,
+  EscrowReadModel,
+  PaymentTarget,
+  StoredEvent,
+  SuspenseEntry,
+  SuspenseFilter,
+} from '../../app/ports/index.js';
 import type { Database } from './database.js';
 import { escrowFromJson, type EscrowJson } from './escrowRows.js';
 
@@ -23,6 +31,16 @@ const AUDIT = `
     FROM audit_logs WHERE escrow_id = $1 ORDER BY id`;
 
 const COMMAND_RESULT = `SELECT result, actor ->> 'id' AS actor_id FROM processed_commands WHERE command_id = $1`;
+
+const SUSPENSE_COLUMNS = `
+  s.id, s.escrow_id AS "escrowId", e.status AS "escrowStatus", e.rail, e.buyer_id AS "buyerId", s.amount::text AS amount,
+  s.currency, s.transaction_id AS "transactionId", s.provider_event_id AS "providerEventId", s.source, s.reason,
+  s.status, iso(s.received_at) AS "receivedAt", iso(s.resolved_at) AS "resolvedAt", s.resolved_by AS "resolvedBy",
+  s.resolution_reason AS "resolutionReason", s.settlement_id AS "settlementId"`;
+
+const OPEN_SUSPENSE_TOTALS = `
+  SELECT currency, sum(amount)::text AS amount, count(*)::int AS items
+    FROM suspense_items WHERE status = 'OPEN' GROUP BY currency ORDER BY currency`;
 
 /** The read model over PostgreSQL or PGlite: escrows as escrow_aggregate() builds them, and their history. */
 export class SqlEscrowQueries implements EscrowReadModel {
@@ -83,6 +101,47 @@ export class SqlEscrowQueries implements EscrowReadModel {
       : this.paymentTargetWhere('payment_reference = $1', idOrReference);
   }
 
+  async listSuspense(
+    f: SuspenseFilter,
+    limit: number,
+    after: { receivedAt: string; id: string } | null,
+  ): Promise<SuspenseEntry[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const add = (sql: string, v: unknown) => {
+      params.push(v);
+      where.push(sql.replace('?', `$${params.length}`));
+    };
+    if (f.status) add('s.status = ?', f.status);
+    if (f.escrowId) add('s.escrow_id = ?::uuid', f.escrowId);
+    if (f.currency) add('s.currency = ?', f.currency);
+    if (after) {
+      params.push(after.receivedAt, after.id);
+      where.push(`(s.received_at, s.id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
+    }
+    params.push(limit);
+    const { rows } = await this.db.query<Omit<SuspenseEntry, 'amount'> & { amount: string }>(
+      `SELECT ${SUSPENSE_COLUMNS} FROM suspense_items s JOIN escrows e ON e.id = s.escrow_id
+        ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+        ORDER BY s.received_at DESC, s.id DESC LIMIT $${params.length}`,
+      params,
+    );
+    return rows.map((r) => ({ ...r, amount: BigInt(r.amount) }));
+  }
+
+  async escrowOfSuspense(suspenseId: string): Promise<string | null> {
+    if (!isUuid(suspenseId)) return null;
+    const { rows } = await this.db.query<{ escrow_id: string }>('SELECT escrow_id FROM suspense_items WHERE id = $1', [
+      suspenseId,
+    ]);
+    return rows[0]?.escrow_id ?? null;
+  }
+
+  async openSuspenseTotals(): Promise<{ currency: string; amount: bigint; items: number }[]> {
+    const { rows } = await this.db.query<{ currency: string; amount: string; items: number }>(OPEN_SUSPENSE_TOTALS);
+    return rows.map((r) => ({ ...r, amount: BigInt(r.amount) }));
+  }
+
   private async paymentTargetWhere(where: string, value: string): Promise<PaymentTarget | null> {
     const { rows } = await this.db.query<{
       id: string;
@@ -119,6 +178,7 @@ function listEscrowsQuery(
   if (f.sellerId) add('e.seller_id = ?', f.sellerId);
   if (f.createdFrom) add('e.created_at >= ?', f.createdFrom);
   if (f.createdTo) add('e.created_at < ?', f.createdTo);
+  if (f.flagged !== undefined) add('e.flagged_for_review = ?', f.flagged);
   if (f.partyId) {
     params.push(f.partyId);
     where.push(`(e.buyer_id = $${params.length} OR e.seller_id = $${params.length})`);

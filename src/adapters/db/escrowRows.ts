@@ -1,13 +1,14 @@
-import type { Delivery, Dispute, Escrow, Settlement } from '../../domain/index.js';
+import type { Delivery, Dispute, Escrow, Settlement, SuspenseItem } from '../../domain/index.js';
 import { ESCROW_COLUMNS, ESCROW_FIELD_COLUMNS, type EscrowScalars } from './escrowColumns.js';
 
 /** JSON as escrow_aggregate() returns it: amounts are digit strings. */
 type Json<T> = {
   [K in keyof T]: T[K] extends bigint ? string : T[K] extends bigint | null ? string | null : T[K];
 };
-export type EscrowJson = Omit<Json<Escrow>, 'disputes' | 'settlements'> & {
+export type EscrowJson = Omit<Json<Escrow>, 'disputes' | 'settlements' | 'suspense'> & {
   disputes: Json<Dispute>[];
   settlements: Json<Settlement>[];
+  suspense: Json<SuspenseItem>[];
 };
 
 /** The aggregate from escrow_aggregate()'s JSON: the escrow's own fields as ESCROW_COLUMNS decodes them. */
@@ -20,6 +21,7 @@ export function escrowFromJson(j: EscrowJson): Escrow {
     deliveries: j.deliveries,
     disputes: j.disputes.map((d) => ({ ...d, buyerAmount: d.buyerAmount === null ? null : BigInt(d.buyerAmount) })),
     settlements: j.settlements.map((s) => ({ ...s, amount: BigInt(s.amount) })),
+    suspense: j.suspense.map((s) => ({ ...s, amount: BigInt(s.amount) })),
   };
 }
 
@@ -68,6 +70,23 @@ export const settlementRow = (escrowId: string, s: Settlement) => ({
   failure_reason: s.failureReason,
   created_at: s.createdAt,
   completed_at: s.completedAt,
+});
+
+export const suspenseRow = (escrowId: string, s: SuspenseItem) => ({
+  id: s.id,
+  escrow_id: escrowId,
+  amount: s.amount.toString(),
+  currency: s.currency,
+  transaction_id: s.transactionId,
+  provider_event_id: s.providerEventId,
+  source: s.source,
+  reason: s.reason,
+  status: s.status,
+  received_at: s.receivedAt,
+  resolved_at: s.resolvedAt,
+  resolved_by: s.resolvedBy,
+  resolution_reason: s.resolutionReason,
+  settlement_id: s.settlementId,
 });
 
 /** Items of `after` that are new or differ from `before` (by id), so only changed side rows are written. */

@@ -16,6 +16,7 @@ import {
   escrowFromJson,
   escrowRow,
   settlementRow,
+  suspenseRow,
   type EscrowJson,
 } from './escrowRows.js';
 
@@ -125,6 +126,8 @@ function commitInput(req: CommitRequest) {
     deliveries: changed(before?.deliveries ?? [], after.deliveries).map((d) => deliveryRow(after.id, d)),
     disputes: changed(before?.disputes ?? [], after.disputes).map((d) => disputeRow(after.id, d)),
     settlements: changed(before?.settlements ?? [], after.settlements).map((s) => settlementRow(after.id, s)),
+    // written by escrow_commit's wrapper of migration 008
+    suspense: changed(before?.suspense ?? [], after.suspense).map((s) => suspenseRow(after.id, s)),
     audit: {
       escrow_id: after.id,
       actor_id: env.actor.id,

@@ -1,4 +1,4 @@
-import type { Escrow, LedgerEntry, Rail } from '../../domain/index.js';
+import type { Escrow, EscrowStatus, LedgerEntry, Rail, SuspenseItem, SuspenseStatus } from '../../domain/index.js';
 import type { CommandResult } from '../envelope.js';
 import type { StoredEvent } from './storedEvent.js';
 
@@ -9,6 +9,8 @@ export interface EscrowFilter {
   sellerId?: string;
   createdFrom?: string;
   createdTo?: string;
+  /** Only escrows flagged (true) or not flagged (false) for review. */
+  flagged?: boolean;
   /** Restricts to escrows this user is a party of. */
   partyId?: string;
 }
@@ -36,6 +38,20 @@ export interface PaymentTarget {
   currency: string;
 }
 
+/** A suspense item with its escrow, as operators list it. */
+export interface SuspenseEntry extends SuspenseItem {
+  escrowId: string;
+  escrowStatus: EscrowStatus;
+  rail: Rail;
+  buyerId: string;
+}
+
+export interface SuspenseFilter {
+  status?: SuspenseStatus;
+  escrowId?: string;
+  currency?: string;
+}
+
 export interface EscrowReadModel {
   getEscrow(escrowId: string): Promise<Escrow | null>;
   listEscrows(filter: EscrowFilter, limit: number, after: { createdAt: string; id: string } | null): Promise<Escrow[]>;
@@ -46,4 +62,14 @@ export interface EscrowReadModel {
   findByPaymentReference(reference: string): Promise<PaymentTarget | null>;
   /** The payment side of an escrow by id or payment reference (what a payer needs), without the full aggregate. */
   paymentTarget(idOrReference: string): Promise<PaymentTarget | null>;
+  /** Suspense items, newest first, keyset-paginated on (receivedAt, id). */
+  listSuspense(
+    filter: SuspenseFilter,
+    limit: number,
+    after: { receivedAt: string; id: string } | null,
+  ): Promise<SuspenseEntry[]>;
+  /** The escrow a suspense item belongs to. */
+  escrowOfSuspense(suspenseId: string): Promise<string | null>;
+  /** Open suspense per currency (what the suspense account should hold). */
+  openSuspenseTotals(): Promise<{ currency: string; amount: bigint; items: number }[]>;
 }

@@ -13,6 +13,7 @@ import {
 import type { CommandType, EscrowCommand } from '../commands.js';
 import { addDays } from '../decider.js';
 import type { SettlementData } from '../events.js';
+import { evolve } from '../evolve.js';
 import type { Escrow, EscrowStatus } from '../types.js';
 
 /** For inputs the types forbid but the wire can carry. */
@@ -20,6 +21,37 @@ export const untyped = <T>(value: unknown): T => value as T;
 export type CreateOverrides = Parameters<typeof createCommand>[0];
 
 export const inStatus = (status: EscrowStatus): Escrow => givenEscrow(histories[status]());
+
+/** The suspense item stateFor() books: exactly what the fixture escrow is owed (amount + buyer fee). */
+export const SUSPENSE_ID = '0190f0c8-0000-7000-8000-0000000005a1';
+
+/**
+ * The escrow in `status` as a command of `type` needs it: suspense commands find an OPEN suspense item (a payment
+ * of exactly what is due, booked as a second transaction) and ClearReviewFlag a flagged escrow.
+ */
+export function stateFor(type: CommandType, status: EscrowStatus): Escrow {
+  const e = inStatus(status);
+  const at = { occurredAt: NOW, actorId: 'webhook:sandbox', escrowId: e.id };
+  if (type === 'RefundSuspense' || type === 'ApplySuspense') {
+    return evolve(e, {
+      ...at,
+      type: 'SuspenseBooked',
+      data: {
+        suspenseId: SUSPENSE_ID,
+        amount: (e.amount + e.buyerFee).toString(),
+        currency: e.currency,
+        transactionId: 'stray-tx-1',
+        providerEventId: 'evt-stray-1',
+        source: 'WEBHOOK',
+        reason: 'AMOUNT_MISMATCH',
+      },
+    });
+  }
+  if (type === 'ClearReviewFlag') {
+    return evolve(e, { ...at, type: 'EscrowFlaggedForReview', data: { reason: 'RISK', detail: null } });
+  }
+  return e;
+}
 export const LATE = addDays(NOW, 30);
 
 export const payoutData = (amount: string, id = '1-settlement:payout'): SettlementData => ({
@@ -51,7 +83,7 @@ export interface ValidCommand {
 }
 
 /** A valid command of each type; settlement commands name the escrow's first settlement. */
-const VALID: { [T in CommandType]: (settlementId: string) => ValidCommand } = {
+const VALID: { [T in CommandType]: (settlementId: string, suspenseId: string) => ValidCommand } = {
   CreateEscrow: () => ({
     actor: 'buyer',
     command: createCommand(),
@@ -66,7 +98,13 @@ const VALID: { [T in CommandType]: (settlementId: string) => ValidCommand } = {
   }),
   ConfirmPayment: () => ({
     actor: 'admin',
-    command: { type: 'ConfirmPayment', transactionId: 'manual-1', evidence: 'bank statement' },
+    command: {
+      type: 'ConfirmPayment',
+      transactionId: 'manual-1',
+      evidence: 'bank statement',
+      amount: '10320',
+      currency: 'USD',
+    },
     home: 'AWAIT_FUNDS',
     allowed: ['admin'],
   }),
@@ -151,8 +189,26 @@ const VALID: { [T in CommandType]: (settlementId: string) => ValidCommand } = {
     home: 'RELEASED',
     allowed: ['admin'],
   }),
+  RefundSuspense: (_s, suspenseId) => ({
+    actor: 'admin',
+    command: { type: 'RefundSuspense', suspenseId, reason: 'paid twice' },
+    home: 'FUNDS_HELD',
+    allowed: ['admin'],
+  }),
+  ApplySuspense: (_s, suspenseId) => ({
+    actor: 'admin',
+    command: { type: 'ApplySuspense', suspenseIds: [suspenseId], reason: 'the amount was right' },
+    home: 'AWAIT_FUNDS',
+    allowed: ['admin'],
+  }),
+  ClearReviewFlag: () => ({
+    actor: 'admin',
+    command: { type: 'ClearReviewFlag', reason: 'reviewed' },
+    home: 'FUNDS_HELD',
+    allowed: ['admin'],
+  }),
 };
 
 export function validFor(type: CommandType, s: Escrow | null): ValidCommand {
-  return VALID[type](s?.settlements[0]?.id ?? 'no-settlement');
+  return VALID[type](s?.settlements[0]?.id ?? 'no-settlement', s?.suspense[0]?.id ?? 'no-suspense');
 }

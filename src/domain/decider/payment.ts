@@ -1,80 +1,134 @@
 import type { DecideContext } from '../commands.js';
+import { invalid } from '../errors.js';
 import type { EventPayload } from '../events.js';
 import { TEXT_MAX_LENGTH } from '../limits.js';
-import { parseMinor } from '../money.js';
-import type { Escrow } from '../types.js';
+import { parseMinor, parsePositiveMinor } from '../money.js';
+import type { Escrow, SuspenseReason } from '../types.js';
 import { assertActor, assertStatus } from './actors.js';
 import type { CommandOf } from './command.js';
 import { text } from './guards.js';
 
-// Funding: an admin confirms a payment by hand, or a verified provider webhook reports one (or its failure).
+// Funding: an admin confirms a payment by hand, or a verified provider webhook reports one (or its failure). Both
+// go through paymentReceived(): the money has moved either way, so what funds nothing is booked to suspense.
+
+/** A payment as received, whoever reports it. */
+export interface ReceivedPayment {
+  amount: bigint;
+  currency: string;
+  transactionId: string;
+  source: 'WEBHOOK' | 'MANUAL';
+  providerEventId: string | null;
+  evidence: string | null;
+}
+
+const CURRENCY = /^[A-Z]{3,5}$/;
 
 export function confirmPayment(c: CommandOf<'ConfirmPayment'>, e: Escrow, ctx: DecideContext): EventPayload[] {
   assertActor(e, ctx, ['admin'], 'confirm a payment');
+  // An admin's confirmation is a decision to fund: refused once the escrow is past funding (a double click, or a race
+  // with a cancel, must not book money twice). A webhook, the provider's word, is never refused.
   assertStatus(e, ['AWAIT_FUNDS'], 'confirm payment');
-  return [
-    {
-      type: 'EscrowFundsHeld',
-      data: {
-        amount: (e.amount + e.buyerFee).toString(),
-        currency: e.currency,
-        transactionId: text(c.transactionId, 'transactionId', 1, TEXT_MAX_LENGTH.transactionId),
-        source: 'MANUAL',
-        providerEventId: null,
-        evidence: text(c.evidence, 'evidence', 1, TEXT_MAX_LENGTH.paymentEvidence),
-      },
-    },
-  ];
+  const transactionId = text(c.transactionId, 'transactionId', 1, TEXT_MAX_LENGTH.transactionId);
+  const evidence = text(c.evidence, 'evidence', 1, TEXT_MAX_LENGTH.paymentEvidence);
+  if (c.amount === undefined) throw invalid('amount', 'is required: the amount received, in minor units');
+  const amount = parsePositiveMinor(c.amount, 'amount');
+  if (typeof c.currency !== 'string' || !CURRENCY.test(c.currency)) {
+    throw invalid('currency', 'is required: the currency received, e.g. "USD"');
+  }
+  return paymentReceived(e, ctx, {
+    amount,
+    currency: c.currency,
+    transactionId,
+    source: 'MANUAL',
+    providerEventId: null,
+    evidence,
+  });
+}
+
+/** A provider's payment notice (a verified webhook). */
+export function receivePayment(c: CommandOf<'ReceivePayment'>, e: Escrow, ctx: DecideContext): EventPayload[] {
+  assertActor(e, ctx, ['system'], 'report a provider payment');
+  return paymentReceived(e, ctx, {
+    amount: parseMinor(c.amount, 'amount'),
+    currency: c.currency,
+    transactionId: c.transactionId,
+    source: 'WEBHOOK',
+    providerEventId: c.providerEventId,
+    evidence: null,
+  });
 }
 
 /**
- * A provider's payment notice. A payment that does not fit (wrong amount or currency, or an escrow past funding) is
- * recorded for review rather than refused: the money has moved either way.
+ * The one set of rules for money received: a payment of exactly amount + buyerFee in the escrow's currency funds an
+ * escrow awaiting funds; anything else (a mismatch, a payment after CANCELLED, a second payment) is booked to
+ * suspense and flagged. Another notice of a transaction already applied or booked changes nothing.
  */
-export function receivePayment(c: CommandOf<'ReceivePayment'>, e: Escrow, ctx: DecideContext): EventPayload[] {
-  assertActor(e, ctx, ['system'], 'report a provider payment');
-  const paid = parseMinor(c.amount, 'amount');
-  if (e.fundingTransactionId === c.transactionId) return []; // another notice of the payment already applied
+export function paymentReceived(e: Escrow, ctx: DecideContext, p: ReceivedPayment): EventPayload[] {
+  if (e.fundingTransactionId === p.transactionId) return [];
+  if (e.suspense.some((s) => s.transactionId === p.transactionId)) return [];
   if (e.status !== 'AWAIT_FUNDS') {
+    const reason: SuspenseReason =
+      e.status !== 'CANCELLED'
+        ? 'DUPLICATE_PAYMENT'
+        : e.cancelReason === 'TIMEOUT'
+          ? 'ESCROW_EXPIRED'
+          : 'ESCROW_CANCELLED';
     return [
+      suspended(ctx, p, reason),
       {
         type: 'EscrowFlaggedForReview',
         data: {
           reason: 'PAYMENT_IN_UNEXPECTED_STATE',
-          detail: `payment ${c.transactionId} of ${paid} ${c.currency} arrived while ${e.status}`,
+          detail: `payment ${p.transactionId} of ${p.amount} ${p.currency} arrived while ${e.status}; booked to suspense`,
         },
       },
     ];
   }
   const expected = e.amount + e.buyerFee;
-  if (paid !== expected || c.currency !== e.currency) {
+  if (p.amount !== expected || p.currency !== e.currency) {
     return [
       {
         type: 'PaymentMismatchRecorded',
         data: {
           expectedAmount: expected.toString(),
           expectedCurrency: e.currency,
-          paidAmount: paid.toString(),
-          paidCurrency: c.currency,
-          transactionId: c.transactionId,
-          providerEventId: c.providerEventId,
+          paidAmount: p.amount.toString(),
+          paidCurrency: p.currency,
+          transactionId: p.transactionId,
+          providerEventId: p.providerEventId,
         },
       },
+      suspended(ctx, p, p.currency !== e.currency ? 'CURRENCY_MISMATCH' : 'AMOUNT_MISMATCH'),
     ];
   }
   return [
     {
       type: 'EscrowFundsHeld',
       data: {
-        amount: paid.toString(),
-        currency: c.currency,
-        transactionId: c.transactionId,
-        source: 'WEBHOOK',
-        providerEventId: c.providerEventId,
-        evidence: null,
+        amount: p.amount.toString(),
+        currency: p.currency,
+        transactionId: p.transactionId,
+        source: p.source,
+        providerEventId: p.providerEventId,
+        evidence: p.evidence,
       },
     },
   ];
+}
+
+function suspended(ctx: DecideContext, p: ReceivedPayment, reason: SuspenseReason): EventPayload {
+  return {
+    type: 'SuspenseBooked',
+    data: {
+      suspenseId: ctx.newId(`suspense:${p.transactionId}`),
+      amount: p.amount.toString(),
+      currency: p.currency,
+      transactionId: p.transactionId,
+      providerEventId: p.providerEventId,
+      source: p.source,
+      reason,
+    },
+  };
 }
 
 export function recordPaymentFailure(

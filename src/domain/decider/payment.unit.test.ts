@@ -10,10 +10,16 @@ import {
   thenThrows,
   when,
 } from '../../../test/domainFixtures.js';
-import { inStatus } from './decider.kit.js';
+import { inStatus, untyped } from './decider.kit.js';
 
 void describe('ConfirmPayment (manual)', () => {
-  const confirm = { type: 'ConfirmPayment', transactionId: 'bank-77', evidence: 'statement line 4' } as const;
+  const confirm = {
+    type: 'ConfirmPayment',
+    transactionId: 'bank-77',
+    evidence: 'statement line 4',
+    amount: '10320',
+    currency: 'USD',
+  } as const;
 
   void it('by an admin holds amount + buyer fee', () => {
     const before = inStatus('AWAIT_FUNDS');
@@ -48,14 +54,63 @@ void describe('ConfirmPayment (manual)', () => {
     thenThrows(() => when(inStatus('AWAIT_FUNDS'), confirm, { actor: { id: BUYER_ID, role: 'admin' } }), 'FORBIDDEN');
   });
 
-  void it('requires a transaction id and evidence', () => {
+  void it('requires a transaction id, evidence, and the amount and currency received', () => {
     const s = inStatus('AWAIT_FUNDS');
-    thenThrows(() => when(s, { ...confirm, transactionId: ' ' }, { actor: actors.admin }), 'VALIDATION_ERROR');
-    thenThrows(() => when(s, { ...confirm, evidence: '' }, { actor: actors.admin }), 'VALIDATION_ERROR');
+    const admin = { actor: actors.admin };
+    thenThrows(() => when(s, { ...confirm, transactionId: ' ' }, admin), 'VALIDATION_ERROR');
+    thenThrows(() => when(s, { ...confirm, evidence: '' }, admin), 'VALIDATION_ERROR');
+    const { amount: _a, ...noAmount } = confirm;
+    const { currency: _c, ...noCurrency } = confirm;
+    thenThrows(() => when(s, untyped(noAmount), admin), 'VALIDATION_ERROR');
+    thenThrows(() => when(s, untyped(noCurrency), admin), 'VALIDATION_ERROR');
+    thenThrows(() => when(s, { ...confirm, amount: '103.20' }, admin), 'INVALID_AMOUNT');
+    thenThrows(() => when(s, { ...confirm, amount: '0' }, admin), 'INVALID_AMOUNT');
+    thenThrows(() => when(s, { ...confirm, currency: 'usd' }, admin), 'VALIDATION_ERROR');
   });
 
-  void it('is refused once funded', () => {
-    thenThrows(() => when(inStatus('FUNDS_HELD'), confirm, { actor: actors.admin }), 'INVALID_STATE_TRANSITION');
+  // issue 10 §5: the admin's word on what arrived goes through the webhook's rules, never amount + fee regardless
+  void it('of a short amount records the mismatch and books the money to suspense, without funding', () => {
+    const before = inStatus('AWAIT_FUNDS');
+    const events = when(before, { ...confirm, amount: '9000' }, { actor: actors.admin });
+    then(events, [
+      {
+        type: 'PaymentMismatchRecorded',
+        data: {
+          expectedAmount: '10320',
+          expectedCurrency: 'USD',
+          paidAmount: '9000',
+          paidCurrency: 'USD',
+          transactionId: 'bank-77',
+          providerEventId: null,
+        },
+      },
+      {
+        type: 'SuspenseBooked',
+        data: {
+          suspenseId: '1-suspense:bank-77',
+          amount: '9000',
+          currency: 'USD',
+          transactionId: 'bank-77',
+          providerEventId: null,
+          source: 'MANUAL',
+          reason: 'AMOUNT_MISMATCH',
+        },
+      },
+    ]);
+    const after = applyAll(before, events);
+    assert.equal(after?.status, 'AWAIT_FUNDS');
+    assert.equal(after?.fundedAmount, 0n);
+    assert.equal(after?.flaggedForReview, true);
+    assert.deepEqual(
+      after?.suspense.map((x) => [x.amount, x.status]),
+      [[9000n, 'OPEN']],
+    );
+  });
+
+  void it('is refused once funded or cancelled (a double click or a race with a cancel books nothing)', () => {
+    for (const status of ['FUNDS_HELD', 'CANCELLED'] as const) {
+      thenThrows(() => when(inStatus(status), confirm, { actor: actors.admin }), 'INVALID_STATE_TRANSITION');
+    }
   });
 
   void it('a later webhook for the same transaction changes nothing', () => {
@@ -111,7 +166,7 @@ void describe('ReceivePayment (verified webhook)', () => {
     ['wrong currency', '10320', 'EUR'],
   ];
   for (const [label, amount, currency] of mismatches) {
-    void it(`records a mismatch and flags on ${label}, without funding`, () => {
+    void it(`records a mismatch, books suspense and flags on ${label}, without funding`, () => {
       const before = inStatus('AWAIT_FUNDS');
       const events = when(before, receive(amount, currency), sys);
       then(events, [
@@ -126,8 +181,21 @@ void describe('ReceivePayment (verified webhook)', () => {
             providerEventId: 'evt-1',
           },
         },
+        {
+          type: 'SuspenseBooked',
+          data: {
+            suspenseId: '1-suspense:tx-1',
+            amount,
+            currency,
+            transactionId: 'tx-1',
+            providerEventId: 'evt-1',
+            source: 'WEBHOOK',
+            reason: currency === 'USD' ? 'AMOUNT_MISMATCH' : 'CURRENCY_MISMATCH',
+          },
+        },
       ]);
       const after = applyAll(before, events);
+      assert.equal(after?.suspense[0]?.status, 'OPEN');
       assert.equal(after?.status, 'AWAIT_FUNDS');
       assert.equal(after?.flaggedForReview, true);
       assert.equal(after?.fundedAmount, 0n);
@@ -141,13 +209,28 @@ void describe('ReceivePayment (verified webhook)', () => {
     }
   });
 
-  void it('a different payment on a funded escrow is flagged for review', () => {
+  void it('a different payment on a funded escrow is booked to suspense and flagged for review', () => {
     const before = inStatus('FUNDS_HELD');
     const events = when(before, receive('10320', 'USD', 'tx-2'), sys);
     then(events, [
       {
+        type: 'SuspenseBooked',
+        data: {
+          suspenseId: '1-suspense:tx-2',
+          amount: '10320',
+          currency: 'USD',
+          transactionId: 'tx-2',
+          providerEventId: 'evt-1',
+          source: 'WEBHOOK',
+          reason: 'DUPLICATE_PAYMENT',
+        },
+      },
+      {
         type: 'EscrowFlaggedForReview',
-        data: { reason: 'PAYMENT_IN_UNEXPECTED_STATE', detail: 'payment tx-2 of 10320 USD arrived while FUNDS_HELD' },
+        data: {
+          reason: 'PAYMENT_IN_UNEXPECTED_STATE',
+          detail: 'payment tx-2 of 10320 USD arrived while FUNDS_HELD; booked to suspense',
+        },
       },
     ]);
     const after = applyAll(before, events);
@@ -156,13 +239,17 @@ void describe('ReceivePayment (verified webhook)', () => {
     assert.equal(after?.fundedAmount, 10_320n);
   });
 
-  void it('a payment on a cancelled escrow is flagged, not applied', () => {
+  void it('a payment on a cancelled escrow is booked to suspense and flagged, not applied', () => {
     const events = when(inStatus('CANCELLED'), receive('10320'), sys);
     assert.deepEqual(
       events.map((e) => e.type),
-      ['EscrowFlaggedForReview'],
+      ['SuspenseBooked', 'EscrowFlaggedForReview'],
     );
-    assert.equal(applyAll(inStatus('CANCELLED'), events)?.status, 'CANCELLED');
+    const after = applyAll(inStatus('CANCELLED'), events);
+    assert.equal(after?.status, 'CANCELLED');
+    assert.equal(after?.suspense[0]?.reason, 'ESCROW_CANCELLED');
+    // the provider's redelivery of the transaction books nothing more
+    then(when(after, { ...receive('10320'), providerEventId: 'evt-again' }, sys), []);
   });
 
   for (const name of ['buyer', 'seller', 'service', 'admin'] as const) {
