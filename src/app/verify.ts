@@ -46,7 +46,7 @@ function firstDifference(a: unknown, b: unknown): string {
   return 'unknown';
 }
 
-/** `escrow verify`: every invariant of SPEC §2 and §4 over the live database. */
+/** `escrow verify`: every invariant of SPEC §2 (suspense included) and §4 over the live database. */
 export async function verifyAll(
   readModel: EscrowReadModel,
   integrity: IntegrityStore,
@@ -60,6 +60,7 @@ export async function verifyAll(
     });
   }
   for (const p of await integrity.crossReferenceErrors()) violations.push({ escrowId: null, problem: p });
+  for (const p of await integrity.suspenseProblems()) violations.push({ escrowId: null, problem: p });
   let checked = 0;
   let after: string | null = null;
   for (;;) {

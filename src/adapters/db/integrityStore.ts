@@ -1,6 +1,25 @@
 import type { IntegrityStore } from '../../app/ports/index.js';
 import type { Database } from './database.js';
 
+const SUSPENSE_PROBLEMS = `
+  WITH held AS (SELECT currency, sum(amount) AS amount FROM ledger_postings
+                 WHERE account_id = 'platform:suspense' GROUP BY currency),
+       open AS (SELECT currency, sum(amount) AS amount FROM suspense_items WHERE status = 'OPEN' GROUP BY currency),
+       resolutions AS (
+         SELECT data ->> 'suspenseId' AS id FROM escrow_events WHERE type = 'SuspenseRefunded'
+         UNION ALL
+         SELECT jsonb_array_elements_text(data -> 'suspenseIds') FROM escrow_events WHERE type = 'SuspenseApplied')
+  SELECT 'suspense account holds ' || COALESCE(h.amount, 0) || ' ' || COALESCE(h.currency, o.currency) ||
+         ' but the open suspense items add up to ' || COALESCE(o.amount, 0) AS problem
+    FROM held h FULL JOIN open o ON o.currency = h.currency
+   WHERE COALESCE(h.amount, 0) <> COALESCE(o.amount, 0)
+  UNION ALL
+  SELECT 'suspense account is negative in ' || currency || ' (' || amount || ')' FROM held WHERE amount < 0
+  UNION ALL
+  SELECT 'suspense item ' || id || ' was resolved ' || count(*) || ' times' FROM resolutions GROUP BY id
+  HAVING count(*) > 1
+  LIMIT 1000`;
+
 /** The integrity queries behind `escrow verify`. */
 export class SqlIntegrityStore implements IntegrityStore {
   constructor(private readonly db: Database) {}
@@ -19,6 +38,11 @@ export class SqlIntegrityStore implements IntegrityStore {
          FROM ledger_postings GROUP BY transaction_id, currency HAVING sum(amount) <> 0`,
     );
     return rows;
+  }
+
+  async suspenseProblems(): Promise<string[]> {
+    const { rows } = await this.db.query<{ problem: string }>(SUSPENSE_PROBLEMS);
+    return rows.map((r) => r.problem);
   }
 
   async crossReferenceErrors(): Promise<string[]> {

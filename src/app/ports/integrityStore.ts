@@ -5,4 +5,9 @@ export interface IntegrityStore {
   unbalancedTransactions(): Promise<{ transactionId: string; currency: string; sum: string }[]>;
   /** Rows that point at another escrow than their event/command says (postings, outbox, processed commands). */
   crossReferenceErrors(): Promise<string[]>;
+  /**
+   * The suspense account's invariants: per currency its balance is the sum of the open suspense items and never
+   * negative, and each item is resolved (refunded or applied) at most once.
+   */
+  suspenseProblems(): Promise<string[]>;
 }
