@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { WebhookSignatureError } from '../src/app/ports/index.js';
-import { DomainError } from '../src/domain/index.js';
+import { DomainError, JSON_MAX_DEPTH, METADATA_MAX_DEPTH } from '../src/domain/index.js';
 import {
   ENGINE_KINDS,
   actors,
@@ -12,6 +12,13 @@ import {
   testEngine,
   type TestEngine,
 } from './harness.js';
+
+/** `{"a":{"a":…}}`, `levels` objects deep, built without recursion. */
+function nested(levels: number): Record<string, unknown> {
+  let v: Record<string, unknown> = {};
+  for (let i = 1; i < levels; i++) v = { a: v };
+  return v;
+}
 
 for (const kind of ENGINE_KINDS) {
   describe(`bad input writes nothing on ${kind}`, () => {
@@ -125,6 +132,42 @@ for (const kind of ENGINE_KINDS) {
         () => t.engine.service.execute('ConfirmDelivery', funded, actors.buyer, {}),
       ],
       [
+        'metadata nested 20,000 levels deep',
+        'VALIDATION_ERROR',
+        (x) => x.engine.service.create(actors.buyer, escrowInput({ metadata: nested(20_000) })),
+      ],
+      [
+        'metadata nested past the metadata limit',
+        'VALIDATION_ERROR',
+        (x) => x.engine.service.create(actors.buyer, escrowInput({ metadata: nested(METADATA_MAX_DEPTH + 1) })),
+      ],
+      [
+        'a NUL in a metadata value',
+        'VALIDATION_ERROR',
+        (x) => x.engine.service.create(actors.buyer, escrowInput({ metadata: { note: 'a\u0000b' } })),
+      ],
+      [
+        'a lone surrogate in a metadata key',
+        'VALIDATION_ERROR',
+        (x) => x.engine.service.create(actors.buyer, escrowInput({ metadata: { ['\ud800']: 'x' } })),
+      ],
+      [
+        'a NUL in a cancel reason',
+        'VALIDATION_ERROR',
+        () => t.engine.service.execute('CancelEscrow', funded, actors.admin, { reason: 'oops\u0000' }),
+      ],
+      [
+        'a lone surrogate in a delivery title',
+        'VALIDATION_ERROR',
+        () => t.engine.service.execute('MarkDelivered', funded, actors.seller, { title: 'box \udc00' }),
+      ],
+      [
+        'a NUL in delivery evidence',
+        'VALIDATION_ERROR',
+        () =>
+          t.engine.service.execute('MarkDelivered', funded, actors.seller, { title: 'ok', evidence: ['x', '\u0000'] }),
+      ],
+      [
         'a malformed command id',
         'VALIDATION_ERROR',
         () => t.engine.service.execute('MarkDelivered', funded, actors.seller, { title: 'ok' }, { commandId: 'abc' }),
@@ -142,6 +185,61 @@ for (const kind of ENGINE_KINDS) {
         assert.deepEqual(await tableCounts(t.db), before);
       });
     }
+
+    it('text the database cannot store is refused naming its field, the limit or the rule', async () => {
+      const refusal = async (run: () => Promise<unknown>) => {
+        try {
+          await run();
+        } catch (err) {
+          assert.ok(err instanceof DomainError, String(err));
+          return err.message;
+        }
+        assert.fail('accepted');
+      };
+      assert.equal(
+        await refusal(() => t.engine.service.create(actors.buyer, escrowInput({ metadata: { note: 'a\u0000b' } }))),
+        'metadata.note: must not contain NUL (\\u0000) or unpaired surrogate characters',
+      );
+      assert.equal(
+        await refusal(() => t.engine.service.create(actors.buyer, escrowInput({ metadata: nested(20_000) }))),
+        `metadata: must not be nested more than ${JSON_MAX_DEPTH} levels deep`,
+      );
+      assert.equal(
+        await refusal(() => t.engine.service.create(actors.buyer, escrowInput({ metadata: nested(17) }))),
+        `metadata: must not be nested more than ${METADATA_MAX_DEPTH} levels deep`,
+      );
+      assert.equal(
+        await refusal(() =>
+          t.engine.service.execute('MarkDelivered', funded, actors.seller, { title: 'ok', evidence: ['x', '\ud800'] }),
+        ),
+        'evidence[1]: must not contain NUL (\\u0000) or unpaired surrogate characters',
+      );
+    });
+
+    it('a signed settlement result whose settlementId is not a UUID is recorded unmatched and acknowledged', async () => {
+      const body = JSON.stringify({
+        id: 'evt_settlement_not_uuid',
+        type: 'settlement.succeeded',
+        data: { settlementId: 'po_123-not-a-uuid', providerReference: 'po_123' },
+      });
+      const headers = { 'x-sandbox-signature': t.engine.sandbox.sign(body) };
+      const before = await tableCounts(t.db);
+      // Acknowledged (a provider retries anything else for days), stored as processed and unmatched, for operators.
+      assert.deepEqual(await t.engine.webhooks.receive('sandbox', body, headers), {
+        status: 'processed',
+        outcome: 'UNMATCHED',
+        escrowId: null,
+      });
+      const { rows } = await t.db.query<{ processed: boolean; outcome: string }>(
+        `SELECT processed_at IS NOT NULL AS processed, outcome FROM webhook_events
+          WHERE event_id = 'evt_settlement_not_uuid'`,
+      );
+      assert.deepEqual(rows, [{ processed: true, outcome: 'UNMATCHED' }]);
+      assert.deepEqual(await tableCounts(t.db), { ...before, webhook_events: before.webhook_events! + 1 });
+      // The provider's redelivery changes nothing.
+      assert.equal((await t.engine.webhooks.receive('sandbox', body, headers)).status, 'processed');
+      assert.deepEqual(await tableCounts(t.db), { ...before, webhook_events: before.webhook_events! + 1 });
+    });
 
     it('a webhook with a bad signature is refused and nothing is stored', async () => {
       const before = await tableCounts(t.db);

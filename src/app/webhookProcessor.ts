@@ -1,6 +1,7 @@
 import { DomainError } from '../domain/index.js';
 import type { CommandHandler } from './commandHandler.js';
 import { systemEnvelope, type CommandEnvelope } from './envelope.js';
+import { isUuid } from './ids.js';
 import type {
   Clock,
   EscrowReadModel,
@@ -99,6 +100,12 @@ export class WebhookProcessor implements WebhookIntake {
         }
         case 'settlement.succeeded':
         case 'settlement.failed': {
+          // Settlement ids are ours, UUIDs: any other id can never match (and must not reach a uuid column), so it is
+          // acknowledged and stored as unmatched for operators, not refused, which a provider would retry for days.
+          if (!isUuid(action.settlementId)) {
+            await webhooks.recordProcessed(provider, action.eventId, action.kind, payload, 'UNMATCHED');
+            return { status: 'processed', outcome: 'UNMATCHED', escrowId: null };
+          }
           const escrowId = await settlements.findEscrowOf(action.settlementId);
           if (!escrowId) return await fail(`UNKNOWN_SETTLEMENT: no settlement ${action.settlementId}`);
           const out = await handler.handle(
