@@ -30,6 +30,7 @@ import {
 import { derivedId, isUuid } from './ids.js';
 import {
   VersionConflict,
+  type AuditStore,
   type Clock,
   type CommandSink,
   type EscrowStore,
@@ -40,10 +41,14 @@ import {
 
 export interface CommandObserver {
   /** Called after a command committed (not for duplicates or rejections). */
-  committed?(handled: HandledCommand, durationMs: number): void;
+  committed?(handled: HandledCommand, durationMs: number, envelope: CommandEnvelope): void;
   rejected?(envelope: CommandEnvelope, error: DomainError, durationMs: number): void;
   /** Called when the command id had already been applied: answered with the first result, nothing written. */
   duplicate?(handled: HandledCommand, durationMs: number): void;
+  /** Called on each version conflict: someone else changed the escrow; `retrying` unless attempts ran out. */
+  conflict?(envelope: CommandEnvelope, attempt: number, retrying: boolean): void;
+  /** Called when a refusal's audit row could not be written (the refusal is answered all the same). */
+  auditFailed?(envelope: CommandEnvelope, error: unknown): void;
 }
 
 export interface CommandHandlerOptions {
@@ -57,6 +62,8 @@ export interface CommandHandlerOptions {
   cacheSize?: number;
   /** The enabled rails: a create's payment instructions come from its rail. */
   rails?: ReadonlyMap<Rail, PaymentRail>;
+  /** Where refusals are audited (an accepted command's audit row is part of its commit). */
+  audit?: AuditStore;
 }
 
 /** What decide() is told besides state and command; ids derive from the command id, so a retry decides the same. */
@@ -120,11 +127,14 @@ export class CommandHandler implements CommandSink {
           const ms = performance.now() - started;
           for (const o of this.observers) {
             if (out.duplicate) o.duplicate?.(out, ms);
-            else o.committed?.(out, ms);
+            else o.committed?.(out, ms, env);
           }
           return out;
         } catch (err) {
           this.cache.delete(env.escrowId);
+          if (err instanceof VersionConflict) {
+            for (const o of this.observers) o.conflict?.(env, attempt, optimistic || attempt < this.maxAttempts);
+          }
           if (err instanceof Reload || (err instanceof VersionConflict && optimistic)) {
             optimistic = false;
             continue;
@@ -145,6 +155,7 @@ export class CommandHandler implements CommandSink {
             this.opts.clock.now().toISOString(),
           );
         }
+        if (!replayedRefusals.has(err)) await this.auditRefusal(env, err);
         for (const o of this.observers) o.rejected?.(env, err, performance.now() - started);
       }
       throw err;
@@ -232,6 +243,20 @@ export class CommandHandler implements CommandSink {
     const rail = this.opts.rails?.get(pending.rail);
     if (!rail) throw railNotEnabled(pending.rail, this.opts.rails);
     return pending.complete(await paymentInstructions(rail, env.escrowId, pending));
+  }
+
+  /** The refusal's audit row; a failed write is reported to the observers, never to the caller. */
+  private async auditRefusal(env: CommandEnvelope, err: DomainError): Promise<void> {
+    const { audit, clock } = this.opts;
+    if (!audit) return;
+    const { commandId, type, escrowId, actor, payload, correlationId } = env;
+    const refusal = { code: err.code, message: err.message, details: { ...err.details } };
+    const at = clock.now().toISOString();
+    try {
+      await audit.recordRefusal({ commandId, type, escrowId, actor, payload, correlationId, at, ...refusal });
+    } catch (failure) {
+      for (const o of this.observers) o.auditFailed?.(env, failure);
+    }
   }
 
   private remember(e: Escrow): void {

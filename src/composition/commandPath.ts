@@ -1,8 +1,9 @@
 import type { Logger } from 'pino';
 import type { Database } from '../adapters/db/database.js';
-import { CommandHandler } from '../app/commandHandler.js';
+import { CommandHandler, type CommandObserver } from '../app/commandHandler.js';
 import type { OutcomeWaiter } from '../app/remoteCommands.js';
-import type { Clock, EscrowStore, PaymentRail } from '../app/ports/index.js';
+import type { CommandEnvelope } from '../app/envelope.js';
+import type { AuditStore, Clock, EscrowStore, PaymentRail } from '../app/ports/index.js';
 import type { Rail } from '../domain/index.js';
 import type { Config } from '../config/index.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -19,6 +20,8 @@ export function createCommandHandler(deps: {
   logger: Logger;
   metrics: Metrics;
   rails: ReadonlyMap<Rail, PaymentRail>;
+  /** Where refusals are audited. */
+  audit?: AuditStore;
 }): CommandHandler {
   const { logger, metrics } = deps;
   const handler = new CommandHandler({
@@ -26,22 +29,9 @@ export function createCommandHandler(deps: {
     clock: deps.clock,
     policy: deps.config.policy,
     rails: deps.rails,
+    ...(deps.audit ? { audit: deps.audit } : {}),
   });
-  handler.observe({
-    committed: (h, ms) =>
-      logger.info(
-        {
-          escrow_id: h.result.escrowId,
-          command: h.result.type,
-          from_state: h.result.fromStatus,
-          to_state: h.result.toStatus,
-          duration_ms: Math.round(ms * 10) / 10,
-        },
-        'command applied',
-      ),
-    rejected: (env, err) =>
-      logger.info({ escrow_id: env.escrowId, command: env.type, code: err.code }, 'command rejected'),
-  });
+  handler.observe(commandLog(logger));
   handler.observe({
     committed: (h, ms) => {
       metrics.commands.inc({ command: h.result.type, outcome: 'applied' });
@@ -54,6 +44,64 @@ export function createCommandHandler(deps: {
     duplicate: (h) => metrics.commands.inc({ command: h.result.type, outcome: 'duplicate' }),
   });
   return handler;
+}
+
+const actorOf = (env: CommandEnvelope) => ({ id: env.actor.id, role: env.actor.role });
+
+/**
+ * The command path's log, in the words the runbooks grep for: `State transition` for every accepted command,
+ * `InvalidStateTransitionError`, `EscrowNotFoundError` and `OptimisticLockError` (a version conflict, retried or
+ * given up) by name; any other refusal as `command rejected` with its code.
+ */
+export function commandLog(logger: Logger): CommandObserver {
+  return {
+    committed: (h, ms, env) => {
+      const { escrowId, type, fromStatus, toStatus, commandId, version } = h.result;
+      const from = fromStatus ?? 'NONE';
+      logger.info(
+        {
+          escrow_id: escrowId,
+          command: type,
+          command_id: commandId,
+          actor: actorOf(env),
+          from_status: from,
+          to_status: toStatus,
+          version,
+          duration_ms: Math.round(ms * 10) / 10,
+        },
+        `State transition ${from} -> ${toStatus} (${type})`,
+      );
+    },
+    rejected: (env, err) => {
+      const fields = {
+        escrow_id: env.escrowId,
+        command: env.type,
+        command_id: env.commandId,
+        actor: actorOf(env),
+        code: err.code,
+        reason: err.message,
+      };
+      if (err.code === 'INVALID_STATE_TRANSITION') {
+        const status = err.details.currentStatus ?? 'unknown';
+        logger.info({ ...fields, current_status: status }, `InvalidStateTransitionError: ${env.type} in ${status}`);
+      } else if (err.code === 'ESCROW_NOT_FOUND') {
+        logger.info(fields, `EscrowNotFoundError: ${env.type} on escrow ${env.escrowId}`);
+      } else if (err.code === 'VERSION_CONFLICT') {
+        logger.warn(fields, `OptimisticLockError: ${env.type} on escrow ${env.escrowId} gave up`);
+      } else logger.info(fields, 'command rejected');
+    },
+    conflict: (env, attempt, retrying) =>
+      logger[retrying ? 'info' : 'warn'](
+        { escrow_id: env.escrowId, command: env.type, command_id: env.commandId, attempt, retrying },
+        `OptimisticLockError: escrow ${env.escrowId} changed under ${env.type} (attempt ${attempt})` +
+          (retrying ? ', retrying' : ''),
+      ),
+    auditFailed: (env, err) =>
+      logger.error(
+        { err, escrow_id: env.escrowId, command: env.type, command_id: env.commandId },
+        'refused command not audited: its audit row could not be written',
+      ),
+  };
 }
 
 /**

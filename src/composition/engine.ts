@@ -109,7 +109,15 @@ async function createCore(config: Config, opts: EngineOptions): Promise<Core> {
   const metrics = new Metrics();
   const stores = createStores(db, clock);
   const rails = createRails(config.rails);
-  const handler = createCommandHandler({ config, store: stores.escrows, clock, logger, metrics, rails });
+  const handler = createCommandHandler({
+    config,
+    store: stores.escrows,
+    audit: stores.audit,
+    clock,
+    logger,
+    metrics,
+    rails,
+  });
   const kafka = config.kafka ? new KafkaRuntime(config.kafka, logger, metrics) : null;
   return {
     config,

@@ -1,3 +1,4 @@
+import { SqlAuditStore } from '../adapters/db/auditStore.js';
 import { SqlCommandOutcomes } from '../adapters/db/commandOutcomes.js';
 import type { Database } from '../adapters/db/database.js';
 import { SqlEscrowQueries } from '../adapters/db/escrowQueries.js';
@@ -14,6 +15,7 @@ import type { Clock } from '../app/ports/index.js';
 export function createStores(db: Database, clock: Clock) {
   return {
     escrows: new SqlEscrowStore(db),
+    audit: new SqlAuditStore(db),
     readModel: new SqlEscrowQueries(db),
     outcomes: new SqlCommandOutcomes(db),
     integrity: new SqlIntegrityStore(db),

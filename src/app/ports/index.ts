@@ -1,4 +1,5 @@
 // The application's ports: one file each; adapters implement them, the composition root picks the implementations.
+export * from './auditStore.js';
 export * from './clock.js';
 export * from './commandOutcomes.js';
 export * from './commandSink.js';
