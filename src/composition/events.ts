@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
-import { InProcessEventBus } from '../adapters/events/inProcessBus.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { InProcessEventBus, type EventSubscriber } from '../adapters/events/inProcessBus.js';
 import type { Reaction } from '../app/reactions/index.js';
 import type { Config } from '../config/index.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -21,7 +22,8 @@ export function createEventDelivery(deps: {
   reactions: readonly Reaction[];
 }) {
   const { config, logger, kafka, metrics } = deps;
-  const bus = new InProcessEventBus();
+  // embedded: the bus is the publication (a subscriber's failure is the outbox's to retry); Kafka: the topic is
+  const bus = kafka ? new AfterAckBus(logger) : new InProcessEventBus();
   for (const r of deps.reactions) bus.subscribe(r.name, (e) => r.handle(e));
   const observers: ((delaysMs: number[]) => void)[] = [];
   const kafkaEvents = kafka?.eventPublisher(bus, (d) => observers.forEach((o) => o(d))) ?? null;
@@ -42,5 +44,51 @@ export function createEventDelivery(deps: {
         );
     },
   });
-  return { bus, outbox, onOutboxPublished: (fn: (delaysMs: number[]) => void) => void observers.push(fn) };
+  return {
+    bus,
+    outbox,
+    onOutboxPublished: (fn: (delaysMs: number[]) => void) => void observers.push(fn),
+    /** Kafka mode: in-process subscriber failures that outlasted their retries. */
+    subscriberFailures: () => (bus instanceof AfterAckBus ? bus.failures : 0),
+  };
+}
+
+/** The pauses before an in-process subscriber is tried again on one event, in Kafka mode. */
+const SUBSCRIBER_RETRY_DELAYS_MS = [50, 200, 800];
+
+/**
+ * Kafka mode's bus: its subscribers (the reactions) see events the broker already acknowledged. Such an event is
+ * published (its outbox row is marked so) whatever a subscriber does: each subscriber is retried on its own, a few
+ * times, and a failure that remains is logged and counted — never thrown, or the outbox would send the event again
+ * and, after its attempts, dead-letter an event that is on the topic. Subscribers are idempotent by event id.
+ */
+class AfterAckBus extends InProcessEventBus {
+  failures = 0;
+
+  constructor(private readonly logger: Logger) {
+    super();
+  }
+
+  override subscribe(name: string, fn: EventSubscriber): () => void {
+    return super.subscribe(name, async (event) => {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await fn(event);
+        } catch (err) {
+          const delay = SUBSCRIBER_RETRY_DELAYS_MS[attempt];
+          const fields = { err, subscriber: name, event_id: event.eventId, escrow_id: event.escrowId };
+          if (delay === undefined) {
+            this.failures++;
+            this.logger.error(
+              { ...fields, attempts: attempt + 1 },
+              'event subscriber failed; the event stays published',
+            );
+            return;
+          }
+          this.logger.warn({ ...fields, attempt: attempt + 1 }, 'event subscriber failed; retrying it');
+          await sleep(delay);
+        }
+      }
+    });
+  }
 }

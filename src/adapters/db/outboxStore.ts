@@ -21,6 +21,7 @@ export class SqlOutboxStore implements OutboxStore {
   claim(limit: number, leaseMs: number, owner: string): Promise<OutboxMessage[]> {
     // Claims are serialised by a transaction-scoped advisory lock: the claim's snapshot then sees every lease
     // taken before it, so two publishers never hold messages of one escrow at the same time (per-escrow order).
+    // An escrow's events also wait behind its dead letter until it is replayed or skipped (`skip`).
     return this.db.transaction(async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock(7262532)');
       const { rows } = await tx.query<{
@@ -33,13 +34,16 @@ export class SqlOutboxStore implements OutboxStore {
         `WITH claimed AS (
            UPDATE outbox o SET locked_until = now() + make_interval(secs => $2::double precision / 1000), locked_by = $3
              FROM (SELECT c.id FROM outbox c
-                    WHERE c.published_at IS NULL AND c.dead_lettered_at IS NULL AND c.next_attempt_at <= now()
-                      AND (c.locked_until IS NULL OR c.locked_until < now())
+                    WHERE c.published_at IS NULL AND c.dead_lettered_at IS NULL AND c.skipped_at IS NULL
+                      AND c.next_attempt_at <= now() AND (c.locked_until IS NULL OR c.locked_until < now())
                       AND NOT EXISTS (
                         SELECT 1 FROM outbox p
                          WHERE p.escrow_id = c.escrow_id AND p.id < c.id
-                           AND p.published_at IS NULL AND p.dead_lettered_at IS NULL
+                           AND p.published_at IS NULL AND p.dead_lettered_at IS NULL AND p.skipped_at IS NULL
                            AND (p.locked_until >= now() OR p.next_attempt_at > now()))
+                      AND NOT EXISTS (
+                        SELECT 1 FROM outbox d
+                         WHERE d.escrow_id = c.escrow_id AND d.id < c.id AND d.dead_lettered_at IS NOT NULL)
                     ORDER BY c.id LIMIT $1 FOR UPDATE SKIP LOCKED) due
             WHERE o.id = due.id
             RETURNING o.id, o.event_id, o.escrow_id, o.attempts, o.created_at)
@@ -107,12 +111,13 @@ export class SqlOutboxStore implements OutboxStore {
   }
 
   /**
-   * Sends rows again: dead letters (all, or by id) get a fresh set of attempts; `escrow` re-publishes every event of
-   * one escrow, in order (consumers deduplicate by event id). Returns how many rows were queued.
+   * Sends rows again: dead letters (all, or by id) get a fresh set of attempts — a replayed one goes out before the
+   * events of its escrow that waited behind it; `escrow` re-publishes every event of one escrow, in order, skipped
+   * ones included (consumers deduplicate by event id). Returns how many rows were queued.
    */
   async replay(what: { ids?: readonly string[]; allDead?: boolean; escrowId?: string }): Promise<number> {
-    const reset = `published_at = NULL, dead_lettered_at = NULL, attempts = 0, next_attempt_at = now(),
-                   locked_until = NULL, locked_by = NULL, last_error = NULL`;
+    const reset = `published_at = NULL, dead_lettered_at = NULL, skipped_at = NULL, attempts = 0,
+                   next_attempt_at = now(), locked_until = NULL, locked_by = NULL, last_error = NULL`;
     if (what.escrowId) {
       const { rowCount } = await this.db.query(`UPDATE outbox SET ${reset} WHERE escrow_id = $1::uuid`, [
         what.escrowId,
@@ -131,11 +136,26 @@ export class SqlOutboxStore implements OutboxStore {
     return rowCount;
   }
 
+  /**
+   * Gives up on a dead letter for good (an operator's decision, audited by the caller): it is never published, and
+   * the events of its escrow waiting behind it go out. Null when `id` is not a dead letter.
+   */
+  async skip(id: string): Promise<{ escrowId: string; eventId: string } | null> {
+    const { rows } = await this.db.query<{ escrowId: string; eventId: string }>(
+      `UPDATE outbox SET dead_lettered_at = NULL, skipped_at = now(), locked_until = NULL, locked_by = NULL
+        WHERE id = $1::bigint AND dead_lettered_at IS NOT NULL
+        RETURNING escrow_id::text AS "escrowId", event_id::text AS "eventId"`,
+      [id],
+    );
+    return rows[0] ?? null;
+  }
+
   async stats() {
     const { rows } = await this.db.query<{ unpublished: number; oldest: number | null; dead: number }>(
-      `SELECT (SELECT count(*)::int FROM outbox WHERE published_at IS NULL AND dead_lettered_at IS NULL) AS unpublished,
+      `SELECT (SELECT count(*)::int FROM outbox
+                WHERE published_at IS NULL AND dead_lettered_at IS NULL AND skipped_at IS NULL) AS unpublished,
               (SELECT extract(epoch FROM now() - min(created_at))::float8 FROM outbox
-                WHERE published_at IS NULL AND dead_lettered_at IS NULL) AS oldest,
+                WHERE published_at IS NULL AND dead_lettered_at IS NULL AND skipped_at IS NULL) AS oldest,
               (SELECT count(*)::int FROM outbox WHERE dead_lettered_at IS NOT NULL) AS dead`,
     );
     const r = rows[0]!;
