@@ -78,6 +78,8 @@ export interface Maintenance {
   replay(what: OutboxReplay): Promise<number>;
   /** How many rows `replay` would queue (its dry run). */
   countReplay(what: OutboxReplay): Promise<number>;
+  /** Gives up on one dead letter (never published; its escrow's later events go out); null if `id` is not one. */
+  skipDeadLetter(id: string): Promise<{ escrowId: string; eventId: string } | null>;
   /** With `apply`, the pending migrations are applied first (and listed in `applied`). */
   migrations(apply: boolean): Promise<MigrationStatus>;
   audit(action: OperatorAction): Promise<void>;
@@ -122,6 +124,20 @@ export class OperationsService {
     if (dryRun) return { queued: await m.countReplay(what), dryRun: true as const };
     const action = { ...by, action: 'outbox.replay', details: { ...what } };
     return { queued: await this.audited(action, () => m.replay(what)) };
+  }
+
+  /**
+   * Skips a dead-lettered outbox row for good (audited as `outbox.skip` with who and why): an escrow's later events
+   * wait behind its dead letter, and go out once it is skipped — or replayed (`replayOutbox`), which sends it first.
+   */
+  async skipOutbox(
+    id: string,
+    by: Omit<OperatorAction, 'action'>,
+  ): Promise<{ skipped: true; escrowId: string; eventId: string } | { skipped: false }> {
+    const done = await this.maintenance().skipDeadLetter(id);
+    if (!done) return { skipped: false };
+    await this.maintenance().audit({ ...by, action: 'outbox.skip', escrowId: done.escrowId, details: { id, ...done } });
+    return { skipped: true, ...done };
   }
 
   /** The migration status; with `apply`, the pending ones applied first (audited when any were). */

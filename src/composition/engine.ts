@@ -95,6 +95,7 @@ function maintenanceOf({ db, stores }: Core): Maintenance {
     deadLetters: (limit) => stores.outbox.deadLetters(limit),
     replay: (what) => stores.outbox.replay(what),
     countReplay: (what) => store.countReplay(what),
+    skipDeadLetter: (id) => stores.outbox.skip(id),
     migrations: (apply) => store.migrations(apply),
     audit: (action) => store.audit(action),
   };
