@@ -106,7 +106,7 @@ function pushChildren(stack: Pending[], { value, path, depth, top }: Pending): J
   if (Array.isArray(value)) {
     for (let i = value.length - 1; i >= 0; i--) {
       const p = child(`[${i}]`);
-      stack.push({ value: value[i] as unknown, path: p, depth: depth + 1, top: depth === 1 ? p : top });
+      stack.push({ value: value[i] as unknown, path: p, depth: depth + 1, top: depth === 1 && path === '' ? p : top });
     }
     return null;
   }
@@ -119,7 +119,7 @@ function pushChildren(stack: Pending[], { value, path, depth, top }: Pending): J
     const v = (value as Record<string, unknown>)[k];
     if (omitted(v)) continue;
     const p = child(/^[A-Za-z_$][\w$]*$/.test(k) ? k : `[${JSON.stringify(k)}]`);
-    stack.push({ value: v, path: p, depth: depth + 1, top: depth === 1 ? p : top });
+    stack.push({ value: v, path: p, depth: depth + 1, top: depth === 1 && path === '' ? p : top });
   }
   return null;
 }
