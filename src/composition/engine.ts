@@ -18,7 +18,7 @@ import { Metrics } from '../observability/metrics.js';
 import { SettlementWorker } from '../workers/settlementWorker.js';
 import { TimeoutProcessor } from '../workers/timeoutProcessor.js';
 import { announceOutcomes, createCommandHandler, notifyCommits } from './commandPath.js';
-import { migrateOnStart, openDatabase } from './database.js';
+import { migrateOnStart, observedDatabase, openDatabase } from './database.js';
 import { createEventDelivery } from './events.js';
 import { KafkaRuntime } from './kafka.js';
 import { createLogger } from './logger.js';
@@ -68,6 +68,9 @@ export async function createEngine(config: Config, opts: EngineOptions = {}): Pr
     ...(kafka ? { broker: kafka.brokerStatus() } : {}),
     maintenance: maintenanceOf(core),
   });
+  // The database is back after an outage: every loop polls now instead of at the end of its backoff.
+  const unwatch = db.onAvailability?.((change) => change.available && roles.wakeLoops());
+  if (unwatch) roles.onStop(() => Promise.resolve(unwatch()));
   if (db.kind === 'postgres') roles.onStop(notifyCommits(handler, db));
   if (kafka) roles.onStop(announceOutcomes(handler, waiter, db));
 
@@ -105,7 +108,7 @@ function maintenanceOf({ db, stores }: Core): Maintenance {
 async function createCore(config: Config, opts: EngineOptions): Promise<Core> {
   const clock = opts.clock ?? systemClock;
   const logger = opts.logger ?? createLogger(config);
-  const db = opts.db ?? (await openDatabase(config));
+  const db = observedDatabase(opts.db ?? (await openDatabase(config)), config, logger);
   if (opts.migrate ?? config.database.mode === 'pglite') await migrateOnStart(db, logger);
   const metrics = new Metrics();
   const stores = createStores(db, clock);

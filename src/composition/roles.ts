@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Database } from '../adapters/db/database.js';
 import type { CommandHandler } from '../app/commandHandler.js';
+import { DatabaseUnavailableError } from '../app/ports/databaseUnavailable.js';
 import type { OutcomeWaiter } from '../app/remoteCommands.js';
 import type { Clock } from '../app/ports/index.js';
 import type { Config } from '../config/index.js';
@@ -44,6 +45,11 @@ export class Roles {
   /** When this process's timeouts role last completed a run. */
   lastTimeoutRunAt(): Date | null {
     return this.lastTimeoutRun;
+  }
+
+  /** Every loop of this process runs its tick now (the database is back after an outage). */
+  wakeLoops(): void {
+    for (const l of this.loops) l.wake();
   }
 
   /** Cleanups the engine registers for what it started itself (NOTIFY throttles, the outcome waiter). */
@@ -95,7 +101,13 @@ export class Roles {
   }
 
   private onError(name: string) {
-    return (err: unknown) => this.d.logger.error({ err, worker: name }, 'worker tick failed');
+    return (err: unknown) => {
+      // An outage is logged once where it is noticed (composition/database.ts), not once per tick of every loop.
+      if (err instanceof DatabaseUnavailableError) {
+        if (err.reason === 'unreachable') return;
+        this.d.logger.warn({ worker: name, reason: err.message }, 'worker tick postponed');
+      } else this.d.logger.error({ err, worker: name }, 'worker tick failed');
+    };
   }
 
   private async outboxLoop(): Promise<PollingLoop> {
@@ -107,7 +119,10 @@ export class Roles {
       this.onError('outbox'),
     );
     handler.observe({ committed: () => loop.wake() });
-    if (db.kind === 'postgres') this.cleanups.push(await db.listen(OUTBOX_CHANNEL, () => loop.wake()));
+    if (db.kind === 'postgres') {
+      const wake = () => loop.wake();
+      this.cleanups.push(await db.listen(OUTBOX_CHANNEL, wake, { onReconnect: wake }));
+    }
     return loop;
   }
 

@@ -74,12 +74,17 @@ function createServer(deps: HttpDeps, opts: HttpOptions): Api {
         .send(problem(status, 'BAD_REQUEST', error.message, request.url));
     },
     // Requests Node refuses before Fastify sees them (e.g. headers over 16 KB) still get a problem+json answer.
+    // A client too slow for HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS is told 408 as it is cut off.
     clientErrorHandler: (err: NodeJS.ErrnoException, socket) => {
-      const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
-      const body = JSON.stringify(problem(status, 'BAD_REQUEST', 'the request could not be parsed', '/'));
+      const timedOut = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+      const status = timedOut ? 408 : err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+      const p = timedOut
+        ? problem(408, 'REQUEST_TIMEOUT', 'the request did not arrive in time; the connection is closed', '/')
+        : problem(status, 'BAD_REQUEST', 'the request could not be parsed', '/');
+      const body = JSON.stringify(p);
       if (socket.writable) {
         socket.end(
-          `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
+          `HTTP/1.1 ${status} ${p.title}\r\n` +
             `content-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
             `x-request-id: ${randomUUID()}\r\nconnection: close\r\n\r\n${body}`,
         );
