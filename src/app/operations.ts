@@ -1,3 +1,4 @@
+import type { HeartbeatStore, RoleHeartbeat } from './ports/heartbeatStore.js';
 import type { Clock, OperationsQueries, OutboxStore } from './ports/index.js';
 import type { VerifyReport } from './verify.js';
 
@@ -35,7 +36,42 @@ export interface OperationsSnapshot {
   kafkaLag?: { topic: string; partitions: { partition: number; lag: number }[] };
   /** Set when the broker's lag could not be read (the rest of the snapshot stands). */
   kafkaLagError?: unknown;
+  /** Live instances per role, across every process on the database (absent without heartbeats). */
+  liveInstances?: Record<string, number>;
 }
+
+/** One live instance of a role, as /health lists it. */
+export interface RoleInstanceView {
+  instance_id: string;
+  host: string;
+  pid: number;
+  version: string;
+  started_at: string;
+  last_seen: string;
+  /** This very process. */
+  here: boolean;
+}
+
+/** Per role: whether some instance anywhere is alive (heartbeat within HEARTBEAT_STALE_SECONDS), and which. */
+export interface RoleLiveness {
+  alive: boolean;
+  instances: RoleInstanceView[];
+  /** When none is alive: when one was last seen (within the last day), if ever. */
+  last_seen?: string;
+}
+
+/** What the status service reads heartbeats with, and which roles a deployment is expected to run. */
+export interface HeartbeatView {
+  store: Pick<HeartbeatStore, 'recent'>;
+  staleMs: number;
+  /** This process's instance id. */
+  instanceId: string;
+  /** Roles some process must run (the worker only in Kafka mode). */
+  expected: readonly string[];
+}
+
+/** Heartbeats older than this are not listed at all (the store forgets them after a day). */
+const LAST_SEEN_WINDOW_MS = 86_400_000;
 
 /** A dead-lettered outbox row, as the admin API and `escrow outbox dlq` list it. */
 export interface DeadLetter {
@@ -100,6 +136,7 @@ export class OperationsService {
       timeoutPollIntervalMs: number;
       broker?: BrokerStatus;
       maintenance?: Maintenance;
+      heartbeats?: HeartbeatView;
     },
   ) {}
 
@@ -174,17 +211,27 @@ export class OperationsService {
     return { status: degraded ? 'degraded' : 'ok', ...o };
   }
 
-  /** Every check, and the overall status: error if any check errs, degraded if any is degraded. */
-  async health(): Promise<{ status: CheckStatus; checks: Record<string, Check> }> {
+  /**
+   * Every check, and the overall status: error if any check errs, degraded if any is degraded. `roles` says, per
+   * role, which instances are alive anywhere (from the heartbeats).
+   */
+  async health(): Promise<{
+    status: CheckStatus;
+    checks: Record<string, Check>;
+    roles?: Record<string, RoleLiveness>;
+  }> {
     const db = await this.database();
     const checks: Record<string, Check> = { database: db };
+    let roles: Record<string, RoleLiveness> | undefined;
     if (db.status === 'ok') {
       const o = await this.outboxStatus();
       checks.outbox = {
         status: o.status,
         detail: `${o.unpublished} unpublished, oldest ${Math.round(o.oldestAgeSeconds)} s, ${o.deadLetters} dead letters`,
       };
-      checks.timeouts = this.timeoutsCheck();
+      roles = await this.roles();
+      checks.timeouts = this.timeoutsCheck(roles?.timeouts);
+      if (roles) checks.roles = this.rolesCheck(roles);
     }
     if (this.deps.broker) {
       const k = await this.deps.broker.health();
@@ -192,14 +239,46 @@ export class OperationsService {
     }
     const statuses = Object.values(checks).map((c) => c.status);
     const status = statuses.includes('error') ? 'error' : statuses.includes('degraded') ? 'degraded' : 'ok';
-    return { status, checks };
+    return { status, checks, ...(roles ? { roles } : {}) };
   }
 
-  private timeoutsCheck(): Check {
+  /** Per expected role (and any other role seen): its live instances, from the heartbeats; undefined without them. */
+  async roles(): Promise<Record<string, RoleLiveness> | undefined> {
+    const hb = this.deps.heartbeats;
+    if (!hb) return undefined;
+    const seen = await hb.store.recent(LAST_SEEN_WINDOW_MS);
+    const names = [...new Set([...hb.expected, ...seen.map((h) => h.role)])];
+    return Object.fromEntries(
+      names.map((role) => {
+        const mine = seen.filter((h) => h.role === role);
+        const live = mine.filter((h) => h.ageSeconds * 1000 < hb.staleMs);
+        const last = mine[0]?.lastSeen;
+        const view: RoleLiveness = { alive: live.length > 0, instances: live.map((h) => instanceView(h, hb)) };
+        if (live.length === 0 && last) view.last_seen = last.toISOString();
+        return [role, view];
+      }),
+    );
+  }
+
+  private timeoutsCheck(liveness?: RoleLiveness): Check {
     const last = this.deps.lastTimeoutRun();
-    if (!last) return { status: 'ok', detail: 'not running in this process' };
-    const late = this.deps.clock.now().getTime() - last.getTime() > 3 * this.deps.timeoutPollIntervalMs;
-    return { status: late ? 'degraded' : 'ok', detail: `last run ${last.toISOString()}` };
+    if (last) {
+      const late = this.deps.clock.now().getTime() - last.getTime() > 3 * this.deps.timeoutPollIntervalMs;
+      return { status: late ? 'degraded' : 'ok', detail: `last run ${last.toISOString()}` };
+    }
+    if (!liveness) return { status: 'ok', detail: 'not running in this process' };
+    if (liveness.alive) return { status: 'ok', detail: `alive: ${liveness.instances.map(describe).join('; ')}` };
+    return { status: 'degraded', detail: missing('timeouts', liveness, this.deps.heartbeats!.staleMs) };
+  }
+
+  /** Degraded while an expected role has no live instance anywhere. */
+  private rolesCheck(roles: Record<string, RoleLiveness>): Check {
+    const hb = this.deps.heartbeats!;
+    const gone = hb.expected.filter((r) => !roles[r]?.alive);
+    const counts = Object.entries(roles).map(([r, l]) => `${r} ${l.instances.length}`);
+    if (gone.length === 0) return { status: 'ok', detail: `live instances: ${counts.join(', ')}` };
+    const why = gone.map((r) => missing(r, roles[r]!, hb.staleMs)).join('; ');
+    return { status: 'degraded', detail: `${why} (live instances: ${counts.join(', ')})` };
   }
 
   /** The database-backed gauges (and the broker's lag in Kafka mode), read in one go. */
@@ -216,6 +295,8 @@ export class OperationsService {
       outbox: { unpublished: o.unpublished, oldestAgeSeconds: o.oldestAgeSeconds },
       pool: queries.poolStats(),
     };
+    const roles = await this.roles();
+    if (roles) snap.liveInstances = Object.fromEntries(Object.entries(roles).map(([r, l]) => [r, l.instances.length]));
     if (broker) {
       try {
         snap.kafkaLag = { topic: broker.commandsTopic, partitions: await broker.lag() };
@@ -228,3 +309,20 @@ export class OperationsService {
 }
 
 const round2 = (ms: number) => Math.round(ms * 100) / 100;
+
+const instanceView = (h: RoleHeartbeat, hb: HeartbeatView): RoleInstanceView => ({
+  instance_id: h.instanceId,
+  host: h.host,
+  pid: h.pid,
+  version: h.version,
+  started_at: h.startedAt.toISOString(),
+  last_seen: h.lastSeen.toISOString(),
+  here: h.instanceId === hb.instanceId,
+});
+
+const describe = (i: RoleInstanceView) =>
+  `${i.here ? 'this process' : `${i.host} pid ${i.pid}`} (instance ${i.instance_id}, ${i.version})`;
+
+const missing = (role: string, l: RoleLiveness, staleMs: number) =>
+  `no live ${role} instance (none seen in the last ${Math.round(staleMs / 1000)} s` +
+  `${l.last_seen ? `; last seen ${l.last_seen}` : ''}): start one with escrow serve --roles ${role}`;

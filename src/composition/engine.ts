@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Database } from '../adapters/db/database.js';
+import { SqlHeartbeatStore } from '../adapters/db/heartbeatStore.js';
 import { SqlMaintenanceStore } from '../adapters/db/maintenanceStore.js';
 import { createRails } from '../adapters/rails/registry.js';
 import { SandboxPaymentSimulator, SandboxRail } from '../adapters/rails/sandbox/index.js';
@@ -9,6 +10,7 @@ import { EscrowService } from '../app/escrowService.js';
 import { OperationsService, type Maintenance } from '../app/operations.js';
 import { voidPaymentOnCancel } from '../app/reactions/index.js';
 import { OutcomeWaiter, RemoteCommandGateway } from '../app/remoteCommands.js';
+import type { ProcessInstance } from '../app/ports/heartbeatStore.js';
 import type { Clock, PaymentRail, WebhookIntake } from '../app/ports/index.js';
 import { verifyAll } from '../app/verify.js';
 import { WebhookProcessor } from '../app/webhookProcessor.js';
@@ -22,7 +24,7 @@ import { migrateOnStart, observedDatabase, openDatabase } from './database.js';
 import { createEventDelivery } from './events.js';
 import { KafkaRuntime } from './kafka.js';
 import { createLogger } from './logger.js';
-import { Roles } from './roles.js';
+import { Roles, expectedRoles, processInstance } from './roles.js';
 import { jwtSecretSource } from './secrets.js';
 import { createStores, type Stores } from './stores.js';
 import type { Engine, EngineOptions } from './types.js';
@@ -41,6 +43,9 @@ interface Core {
   handler: CommandHandler;
   kafka: KafkaRuntime | null;
   waiter: OutcomeWaiter;
+  /** This process (heartbeats, lock and lease holders) and the heartbeats of every process. */
+  instance: ProcessInstance;
+  heartbeats: SqlHeartbeatStore;
 }
 
 /** The composition root: the only place that picks concrete adapters and wires the services and roles. */
@@ -52,6 +57,7 @@ export async function createEngine(config: Config, opts: EngineOptions = {}): Pr
   const jwtSecret = jwtSecretSource(config);
   const roles: Roles = new Roles({
     ...{ config, db, clock, logger, metrics, handler, kafka, waiter, jwtSecret, ...workers },
+    ...{ instance: core.instance, heartbeats: core.heartbeats, operations: () => operations },
     http: () => ({
       ...{ commands: services.service, queries: services.queries, webhooks: services.webhooks },
       ...{ operations, timeouts: workers.timeouts, metrics, logger, clock },
@@ -67,6 +73,10 @@ export async function createEngine(config: Config, opts: EngineOptions = {}): Pr
     timeoutPollIntervalMs: config.timeouts.pollIntervalMs,
     ...(kafka ? { broker: kafka.brokerStatus() } : {}),
     maintenance: maintenanceOf(core),
+    heartbeats: {
+      ...{ store: core.heartbeats, staleMs: config.heartbeats.staleMs, instanceId: core.instance.instanceId },
+      expected: expectedRoles(config),
+    },
   });
   // The database is back after an outage: every loop polls now instead of at the end of its backoff.
   const unwatch = db.onAvailability?.((change) => change.available && roles.wakeLoops());
@@ -134,6 +144,8 @@ async function createCore(config: Config, opts: EngineOptions): Promise<Core> {
     handler,
     kafka,
     waiter: new OutcomeWaiter(stores.outcomes),
+    instance: processInstance(),
+    heartbeats: new SqlHeartbeatStore(db),
   };
 }
 
@@ -178,7 +190,7 @@ function createServices({ config, clock, logger, metrics, stores, rails, handler
 }
 
 /** The workers of the settlements, timeouts and outbox roles (started by Roles), and the event bus. */
-function createWorkers({ config, clock, logger, metrics, stores, rails, handler, kafka }: Core) {
+function createWorkers({ config, clock, logger, metrics, stores, rails, handler, kafka, instance }: Core) {
   const delivery = createEventDelivery({
     config,
     logger,
@@ -195,6 +207,7 @@ function createWorkers({ config, clock, logger, metrics, stores, rails, handler,
     maxRetries: config.settlements.maxRetries,
     retryDelayMs: config.settlements.retryDelayMs,
     batchSize: config.settlements.batchSize,
+    owner: { instanceId: instance.instanceId, staleMs: config.heartbeats.staleMs },
     log: (msg, fields) => logger.warn(fields, msg),
   });
   const timeouts = new TimeoutProcessor({

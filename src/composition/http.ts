@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import type { Database } from '../adapters/db/database.js';
 import { SqlIdempotencyStore } from '../adapters/db/idempotencyStore.js';
 import { RedisIdempotencyStore } from '../adapters/redis/idempotencyStore.js';
+import type { Liveness } from '../app/ports/heartbeatStore.js';
 import type { Config } from '../config/index.js';
 import type { HttpDeps } from '../http/deps.js';
 import { VERSION } from './version.js';
@@ -15,6 +16,7 @@ export async function startApi(
   db: Database,
   deps: HttpDeps,
   jwtSecret: () => string,
+  liveness?: Liveness,
 ): Promise<{ port: number; close: () => Promise<void> }> {
   const redis = config.http.redisUrl ? new Redis(config.http.redisUrl, { maxRetriesPerRequest: 2 }) : undefined;
   let app: Awaited<ReturnType<typeof import('../http/app.js').buildHttpApp>> | undefined;
@@ -30,7 +32,7 @@ export async function startApi(
     app = await buildHttpApp(deps, {
       ...config.http,
       ...(redis ? { redis } : {}),
-      idempotency: { store: idempotencyStore, ttlMs, lockMs },
+      idempotency: { store: idempotencyStore, ttlMs, lockMs, ...(liveness ? { liveness } : {}) },
       timeouts: {
         requestMs: config.env.HTTP_REQUEST_TIMEOUT_MS,
         headersMs: config.env.HTTP_HEADERS_TIMEOUT_MS,

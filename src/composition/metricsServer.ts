@@ -1,18 +1,29 @@
 import { createServer } from 'node:http';
+import type { OperationsSnapshot } from '../app/operations.js';
 import type { Metrics } from '../observability/metrics.js';
 
-/** Roles without the HTTP API still expose their own figures (publish delay, command durations, ...) on /metrics. */
+export interface MetricsServerOptions {
+  /** The database gauges, read on each scrape (the same snapshot the API's /metrics applies). */
+  snapshot?: () => Promise<OperationsSnapshot>;
+  warn?: (err: unknown, msg: string) => void;
+}
+
+/**
+ * Roles without the HTTP API still expose their own figures (publish delay, command durations, ...) and the same
+ * database gauges as the API's /metrics (escrows, settlements, outbox, live instances per role) on /metrics.
+ */
 export async function startMetricsServer(
   metrics: Metrics,
   port: number,
   host: string,
+  opts: MetricsServerOptions = {},
 ): Promise<{ port: number; close: () => Promise<void> }> {
   const server = createServer((req, res) => {
     if (req.url !== '/metrics') {
       res.writeHead(404).end();
       return;
     }
-    metrics.registry.metrics().then(
+    metrics.scrape(opts.snapshot, opts.warn).then(
       (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
       () => res.writeHead(500).end(),
     );

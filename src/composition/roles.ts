@@ -1,6 +1,10 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { Database } from '../adapters/db/database.js';
 import type { CommandHandler } from '../app/commandHandler.js';
+import type { OperationsService } from '../app/operations.js';
+import type { HeartbeatStore, Liveness, ProcessInstance } from '../app/ports/heartbeatStore.js';
 import { DatabaseUnavailableError } from '../app/ports/databaseUnavailable.js';
 import type { OutcomeWaiter } from '../app/remoteCommands.js';
 import type { Clock } from '../app/ports/index.js';
@@ -15,7 +19,8 @@ import { OUTBOX_CHANNEL, OUTCOMES_CHANNEL } from './commandPath.js';
 import { startApi } from './http.js';
 import type { KafkaRuntime } from './kafka.js';
 import { startMetricsServer } from './metricsServer.js';
-import type { RoleName, StartedRoles } from './types.js';
+import { ROLES, type RoleName, type StartedRoles } from './types.js';
+import { VERSION } from './version.js';
 
 export interface RoleDeps {
   config: Config;
@@ -31,7 +36,31 @@ export interface RoleDeps {
   waiter: OutcomeWaiter;
   http: () => HttpDeps;
   jwtSecret: () => string;
+  /** This process, as its heartbeats and the locks and leases it takes name it. */
+  instance: ProcessInstance;
+  heartbeats: HeartbeatStore;
+  /** The database gauges for a metrics server of roles without the API (the same ones the API's /metrics serves). */
+  operations: () => OperationsService;
 }
+
+/** A fresh identity for this process (one per engine). */
+export const processInstance = (): ProcessInstance => ({
+  instanceId: randomUUID(),
+  host: hostname(),
+  pid: process.pid,
+  version: VERSION,
+  startedAt: new Date(),
+});
+
+/** The roles some process of a deployment must run (the Kafka command worker only in Kafka mode). */
+export const expectedRoles = (config: Config): RoleName[] =>
+  ROLES.filter((r) => r !== 'worker' || config.kafka !== undefined);
+
+/** Whether the process holding a lock or lease still beats (any role), by HEARTBEAT_STALE_SECONDS. */
+export const livenessOf = (d: Pick<RoleDeps, 'instance' | 'heartbeats' | 'config'>): Liveness => ({
+  instanceId: d.instance.instanceId,
+  isAlive: (id) => d.heartbeats.isAlive(id, d.config.heartbeats.staleMs),
+});
 
 /** Starts and stops the roles of one process: worker loops, the Kafka worker, the API or a metrics server. */
 export class Roles {
@@ -39,6 +68,10 @@ export class Roles {
   private readonly cleanups: (() => Promise<void>)[] = [];
   private lastTimeoutRun: Date | null = null;
   private closeApi: (() => Promise<void>) | null = null;
+  /** The roles this process runs (its heartbeat rows). */
+  private readonly running = new Set<RoleName>();
+  private beatTimer: NodeJS.Timeout | null = null;
+  private beating: Promise<void> = Promise.resolve();
 
   constructor(private readonly d: RoleDeps) {}
 
@@ -57,7 +90,17 @@ export class Roles {
     this.cleanups.push(cleanup);
   }
 
+  /** The roles running in this process. */
+  runningHere(): RoleName[] {
+    return [...this.running];
+  }
+
   async start(roles: readonly RoleName[]): Promise<StartedRoles> {
+    // The heartbeat first: whatever this process locks or leases from now on belongs to a live instance.
+    const beats = roles.filter((r) => r !== 'worker' || this.d.kafka !== null);
+    for (const r of beats) this.running.add(r);
+    await this.beat();
+    this.scheduleBeat();
     const started: PollingLoop[] = [];
     if (roles.includes('outbox')) started.push(await this.outboxLoop());
     if (roles.includes('settlements')) started.push(this.settlementsLoop());
@@ -74,12 +117,15 @@ export class Roles {
     }
     const { config } = this.d;
     if (!roles.includes('api') && config.metricsPort !== undefined) {
-      const server = await startMetricsServer(this.d.metrics, config.metricsPort, config.host);
+      const server = await startMetricsServer(this.d.metrics, config.metricsPort, config.host, {
+        snapshot: () => this.d.operations().snapshot(),
+        warn: (err, msg) => this.d.logger.warn({ err }, msg),
+      });
       this.cleanups.push(server.close);
       return { metricsPort: server.port };
     }
     if (roles.includes('api')) {
-      const api = await startApi(config, db, this.d.http(), this.d.jwtSecret);
+      const api = await startApi(config, db, this.d.http(), this.d.jwtSecret, livenessOf(this.d));
       this.closeApi = api.close;
       return { port: api.port };
     }
@@ -96,8 +142,40 @@ export class Roles {
     this.closeApi = null;
     await closeApi?.();
     await this.d.kafka?.stopWorker();
+    await this.stopBeating();
     for (const c of this.cleanups.splice(0)) await c();
     await this.d.kafka?.close();
+  }
+
+  /** One row per running role, refreshed every HEARTBEAT_INTERVAL_SECONDS; a failed beat is retried at the next. */
+  private beat(): Promise<void> {
+    if (this.running.size === 0) return Promise.resolve();
+    this.beating = this.d.heartbeats
+      .beat(this.d.instance, [...this.running])
+      .catch((err: unknown) => this.d.logger.warn({ err }, 'heartbeat not recorded'));
+    return this.beating;
+  }
+
+  private scheduleBeat(): void {
+    if (this.beatTimer || this.running.size === 0) return;
+    const next = () => {
+      const ms = this.d.config.heartbeats.intervalMs;
+      this.beatTimer = setTimeout(() => void this.beat().then(() => this.beatTimer && next()), ms);
+    };
+    next();
+  }
+
+  /** After a clean stop nothing of this process is alive: its rows go at once (others need not wait them out). */
+  private async stopBeating(): Promise<void> {
+    const timer = this.beatTimer;
+    this.beatTimer = null;
+    if (timer) clearTimeout(timer);
+    await this.beating;
+    if (this.running.size === 0) return;
+    this.running.clear();
+    await this.d.heartbeats
+      .remove(this.d.instance.instanceId)
+      .catch((err: unknown) => this.d.logger.warn({ err }, 'heartbeat not removed'));
   }
 
   private onError(name: string) {

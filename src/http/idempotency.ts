@@ -5,13 +5,19 @@ import type { SubmitOptions } from '../app/escrowService.js';
 import { canonical } from '../app/verify.js';
 import { HttpError } from './problem.js';
 
-import type { IdempotencyStore, StoredResponse } from '../app/ports/index.js';
+import type { Liveness } from '../app/ports/heartbeatStore.js';
+import type { Claim, IdempotencyStore, StoredResponse } from '../app/ports/index.js';
 
 export interface IdempotencySettings {
   store: IdempotencyStore;
   ttlMs: number;
-  /** How long an in-flight request holds its key before a retry may take it over. */
+  /** How long an in-flight request of a live process holds its key before a retry may take it over. */
   lockMs: number;
+  /**
+   * This process's instance id (kept with its locks) and whether another process still beats: a key in flight for a
+   * process whose heartbeat stopped is taken over at once instead of after `lockMs`.
+   */
+  liveness?: Liveness;
 }
 
 /** The command id of a keyed request: one per (caller, key), so a key can apply at most once. */
@@ -101,6 +107,27 @@ export class IdempotencyGate {
     }
   }
 
+  /**
+   * Claims the key; a key in flight for a process whose heartbeat stopped (it died mid-request) is taken over at once
+   * rather than after its lock. Safe whatever the dead request did: the key is its command id, so the command still
+   * applies at most once, and a first request that committed is answered from its command record.
+   */
+  private async acquire(id: string, hash: string): Promise<Claim> {
+    const { store, lockMs, ttlMs, liveness } = this.settings;
+    const claim = await store.claim(id, hash, this.now(), lockMs, ttlMs, liveness?.instanceId);
+    if (claim.kind !== 'in-flight' || !liveness || !claim.owner || claim.owner === liveness.instanceId) return claim;
+    const deadOwner = claim.owner;
+    // A liveness that cannot be read (the database is away) respects the lock.
+    if (await liveness.isAlive(deadOwner).catch(() => true)) return claim;
+    const takeOver = { id, requestHash: hash, deadOwner, owner: liveness.instanceId, now: this.now(), lockMs, ttlMs };
+    if (await store.takeOver(takeOver)) {
+      this.warn(null, `idempotency key ${id} taken over from stopped process ${deadOwner}`);
+      return { kind: 'claimed' };
+    }
+    // The record changed meanwhile (completed, released, taken by another retry): what holds it now decides.
+    return store.claim(id, hash, this.now(), lockMs, ttlMs, liveness.instanceId);
+  }
+
   private async once(
     id: string,
     hash: string,
@@ -109,7 +136,7 @@ export class IdempotencyGate {
     requestUrl: string,
   ): Promise<Answer> {
     const s = this.settings;
-    const claim = await s.store.claim(id, hash, this.now(), s.lockMs, s.ttlMs);
+    const claim = await this.acquire(id, hash);
     if (claim.kind !== 'claimed') {
       if (claim.requestHash !== hash) throw reused();
       if (claim.kind === 'in-flight') {

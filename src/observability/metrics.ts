@@ -86,6 +86,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly roleInstances = new Gauge({
+    name: 'escrow_role_instances',
+    help: 'Live instances per role across every process on the database (heartbeat within HEARTBEAT_STALE_SECONDS)',
+    labelNames: ['role'] as const,
+    registers: [this.registry],
+  });
+
   readonly kafkaConsumerLag = new Gauge({
     name: 'kafka_consumer_lag',
     help: 'Commands not yet consumed by the worker group, per partition of the commands topic',
@@ -110,6 +117,26 @@ export class Metrics {
     collectDefaultMetrics({ register: this.registry });
   }
 
+  /**
+   * The exposition text for a scrape, the database gauges refreshed from `snapshot` first. Should the database not
+   * answer, the process's own figures are still served (and `warn` told): a scrape says this process is up.
+   */
+  async scrape(
+    snapshot?: () => Promise<OperationsSnapshot>,
+    warn: (err: unknown, msg: string) => void = () => undefined,
+  ): Promise<string> {
+    if (snapshot) {
+      try {
+        const s = await snapshot();
+        if (s.kafkaLagError) warn(s.kafkaLagError, 'kafka consumer lag unavailable');
+        this.applySnapshot(s);
+      } catch (err) {
+        warn(err, 'database gauges not refreshed');
+      }
+    }
+    return this.registry.metrics();
+  }
+
   /** Sets the gauges that come from the database and the broker (filled on scrape). */
   applySnapshot(s: OperationsSnapshot): void {
     this.escrows.reset();
@@ -123,6 +150,10 @@ export class Metrics {
       for (const p of s.kafkaLag.partitions) {
         this.kafkaConsumerLag.set({ topic: s.kafkaLag.topic, partition: String(p.partition) }, p.lag);
       }
+    }
+    if (s.liveInstances) {
+      this.roleInstances.reset();
+      for (const [role, n] of Object.entries(s.liveInstances)) this.roleInstances.set({ role }, n);
     }
     this.dbPool.set({ state: 'total' }, s.pool.total);
     this.dbPool.set({ state: 'idle' }, s.pool.idle);

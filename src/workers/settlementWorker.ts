@@ -1,7 +1,7 @@
 import type { CommandHandler } from '../app/commandHandler.js';
 import { systemEnvelope } from '../app/envelope.js';
 import type { Clock, PaymentRail } from '../app/ports/index.js';
-import type { ClaimedSettlement, SettlementStore } from '../app/ports/index.js';
+import type { ClaimedSettlement, LeaseOwner, SettlementStore } from '../app/ports/index.js';
 import type { Rail } from '../domain/index.js';
 
 export interface SettlementWorkerOptions {
@@ -13,6 +13,8 @@ export interface SettlementWorkerOptions {
   retryDelayMs: number;
   batchSize?: number;
   leaseMs?: number;
+  /** This process as a lease holder: a lease held by a process whose heartbeat stopped is taken over at once. */
+  owner?: LeaseOwner;
   log?: (msg: string, fields: Record<string, unknown>) => void;
 }
 
@@ -33,7 +35,7 @@ export class SettlementWorker {
   constructor(private readonly o: SettlementWorkerOptions) {}
 
   async runOnce(): Promise<SettlementRunSummary> {
-    const claimed = await this.o.store.claimDue(this.o.batchSize ?? 50, this.o.leaseMs ?? 60_000);
+    const claimed = await this.o.store.claimDue(this.o.batchSize ?? 50, this.o.leaseMs ?? 60_000, this.o.owner);
     const summary: SettlementRunSummary = { claimed: claimed.length, succeeded: 0, retrying: 0, failed: 0 };
     // Settlements are independent provider calls: run the batch concurrently (their commits then group).
     await Promise.all(

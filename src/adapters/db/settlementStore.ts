@@ -1,7 +1,16 @@
 import type { Rail, SettlementKind } from '../../domain/index.js';
-import type { ClaimedSettlement, SettlementStore } from '../../app/ports/index.js';
+import type { ClaimedSettlement, LeaseOwner, SettlementStore } from '../../app/ports/index.js';
 import { MAX_BACKOFF_MS } from './backoff.js';
 import type { Database } from './database.js';
+
+/**
+ * A lease whose holder stopped beating (heartbeats, migration 009) is over at once: the provider call is idempotent
+ * by settlement id and the result is recorded once, so a second executor costs nothing but the wait it saves.
+ * Judged by the database's clock, as the heartbeats are written; without an owner ($5 NULL) only the lease counts.
+ */
+const HOLDER_GONE = `($5::double precision IS NOT NULL AND t.locked_by IS NOT NULL AND NOT EXISTS (
+  SELECT 1 FROM process_heartbeats h
+   WHERE h.instance_id = t.locked_by AND h.last_seen > now() - make_interval(secs => $5::double precision / 1000)))`;
 
 /** The settlement worker's queue: PENDING settlements claimed with a lease, retried with capped backoff. */
 export class SqlSettlementStore implements SettlementStore {
@@ -10,7 +19,7 @@ export class SqlSettlementStore implements SettlementStore {
     private readonly now: () => Date,
   ) {}
 
-  async claimDue(limit: number, leaseMs: number): Promise<ClaimedSettlement[]> {
+  async claimDue(limit: number, leaseMs: number, owner?: LeaseOwner): Promise<ClaimedSettlement[]> {
     const { rows } = await this.db.query<{
       id: string;
       escrow_id: string;
@@ -24,14 +33,15 @@ export class SqlSettlementStore implements SettlementStore {
       failures: number;
     }>(
       `UPDATE settlements s SET locked_until = $3::timestamptz + make_interval(secs => $2::double precision / 1000),
-              attempts = s.attempts + 1
-         FROM (SELECT id FROM settlements
-                WHERE status = 'PENDING' AND next_attempt_at <= $3 AND (locked_until IS NULL OR locked_until < $3)
+              attempts = s.attempts + 1, locked_by = $4::uuid
+         FROM (SELECT id FROM settlements t
+                WHERE status = 'PENDING' AND next_attempt_at <= $3
+                  AND (locked_until IS NULL OR locked_until < $3 OR ${HOLDER_GONE})
                 ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED) due, escrows e
         WHERE s.id = due.id AND e.id = s.escrow_id
         RETURNING s.id, s.escrow_id, e.rail, s.kind, s.amount::text AS amount, s.currency, s.beneficiary_id,
                   e.payment_reference, s.attempts, s.failures`,
-      [limit, leaseMs, this.now().toISOString()],
+      [limit, leaseMs, this.now().toISOString(), owner?.instanceId ?? null, owner?.staleMs ?? null],
     );
     return rows.map((r) => ({
       id: r.id,
@@ -49,7 +59,7 @@ export class SqlSettlementStore implements SettlementStore {
 
   async scheduleRetry(id: string, error: string, baseDelayMs: number) {
     await this.db.query(
-      `UPDATE settlements SET failures = failures + 1, last_error = $2, locked_until = NULL,
+      `UPDATE settlements SET failures = failures + 1, last_error = $2, locked_until = NULL, locked_by = NULL,
               next_attempt_at = $4::timestamptz
                 + make_interval(secs => least($5::double precision, $3::double precision * 2 ^ failures) / 1000)
         WHERE id = $1 AND status = 'PENDING'`,
@@ -58,7 +68,7 @@ export class SqlSettlementStore implements SettlementStore {
   }
 
   async release(id: string) {
-    await this.db.query(`UPDATE settlements SET locked_until = NULL WHERE id = $1`, [id]);
+    await this.db.query(`UPDATE settlements SET locked_until = NULL, locked_by = NULL WHERE id = $1`, [id]);
   }
 
   async findEscrowOf(settlementId: string) {

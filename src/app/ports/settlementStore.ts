@@ -14,9 +14,18 @@ export interface ClaimedSettlement {
   failures: number;
 }
 
+/** Who takes a lease: this process's instance id, and how long a holder may go unseen before it counts as gone. */
+export interface LeaseOwner {
+  instanceId: string;
+  staleMs: number;
+}
+
 export interface SettlementStore {
-  /** Leases due PENDING settlements (FOR UPDATE SKIP LOCKED), counting the attempt. */
-  claimDue(limit: number, leaseMs: number): Promise<ClaimedSettlement[]>;
+  /**
+   * Leases due PENDING settlements (FOR UPDATE SKIP LOCKED), counting the attempt: those never leased, whose lease ran
+   * out, or — with `owner` — whose lease holder's heartbeat stopped (a crashed process), recording `owner` as holder.
+   */
+  claimDue(limit: number, leaseMs: number, owner?: LeaseOwner): Promise<ClaimedSettlement[]>;
   /** Records a failed attempt and schedules the next one after `delayMs × 2^(failures-1)`. */
   scheduleRetry(id: string, error: string, baseDelayMs: number): Promise<void>;
   /** Releases the lease without counting a failure (the result was recorded by a command). */
