@@ -49,6 +49,7 @@ interface Problem {
   code?: string;
   title?: string;
   detail?: string;
+  errors?: { field?: string; message?: string }[];
 }
 
 function callServer(base: string, token: string, pid: number) {
@@ -83,8 +84,9 @@ function callServer(base: string, token: string, pid: number) {
       res.status === 401
         ? ' (the server verifies tokens with another secret: run the CLI with the JWT_SECRET the server has)'
         : '';
+    const fields = (problem.errors ?? []).map((e) => `${e.field ?? '?'}: ${e.message ?? ''}`).join('; ');
     throw new CliFailure(
-      `${problem.code ?? `HTTP ${res.status}`}: ${problem.detail ?? problem.title ?? text} ` +
+      `${problem.code ?? `HTTP ${res.status}`}: ${problem.detail ?? problem.title ?? text}${fields ? ` (${fields})` : ''} ` +
         `(from the server at ${base}, pid ${pid})${hint}`,
     );
   };

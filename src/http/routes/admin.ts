@@ -105,7 +105,7 @@ function outboxRoutes(app: Api, deps: RouteDeps): void {
         response: { 200: S.DeadLetterList, ...S.problems(400, 401, 403, 429) },
       },
     },
-    (request) => operations.deadLetters(request.query.limit ?? 100),
+    (request) => operations.deadLetters(Number(request.query.limit ?? 100)),
   );
   app.post(
     '/admin/outbox/replay',

@@ -161,7 +161,15 @@ export const OutboxStatusView = Type.Object(
 );
 
 export const DeadLetterQuery = Type.Object(
-  { limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })) },
+  {
+    limit: Type.Optional(
+      Type.String({
+        pattern: '^[1-9][0-9]{0,5}$',
+        description: 'list at most this many (default 100)',
+        examples: ['20'],
+      }),
+    ),
+  },
   { additionalProperties: false },
 );
 
