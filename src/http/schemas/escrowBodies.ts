@@ -1,5 +1,10 @@
 import { Type, type Static } from 'typebox';
-import { TEXT_MAX_LENGTH as MAX, type Rail as RailName } from '../../domain/index.js';
+import {
+  METADATA_MAX_BYTES,
+  METADATA_MAX_DEPTH,
+  TEXT_MAX_LENGTH as MAX,
+  type Rail as RailName,
+} from '../../domain/index.js';
 import { Evidence, Id, Minor, Rail, Text, railOfNewEscrow, strict } from './common.js';
 
 // Request bodies of the escrow commands (POST /api/escrow and its actions).
@@ -24,7 +29,15 @@ export const CreateEscrowBody = Type.Object(
     amount: Minor,
     buyerFee: Type.Optional(Minor),
     sellerFee: Type.Optional(Minor),
-    metadata: Type.Optional(Type.Object({}, { additionalProperties: true })),
+    metadata: Type.Optional(
+      Type.Object(
+        {},
+        {
+          additionalProperties: true,
+          description: `any JSON object: at most ${METADATA_MAX_BYTES / 1024} KB as JSON and ${METADATA_MAX_DEPTH} levels deep`,
+        },
+      ),
+    ),
   },
   { additionalProperties: false, examples: [createExample] },
 );
