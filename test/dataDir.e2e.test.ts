@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { dataDirSecret, mintToken } from '../src/http/auth.js';
 import { escrowInput } from './harness.js';
+import { missing } from './services.js';
 
 /**
  * One owner per embedded data directory (issue 10 §1): the server and every CLI command on one directory at once.
@@ -248,7 +249,7 @@ describe('serve prints an admin token only in embedded development mode at a ter
     assert.match(server.output(), /escrow token --sub ID --role/);
   });
 
-  it('PostgreSQL mode, even at a terminal: no token', { skip: !process.env.TEST_DATABASE_URL }, async () => {
+  it('PostgreSQL mode, even at a terminal: no token', { skip: missing(['postgres']) }, async () => {
     const { freshPostgresDatabase } = await import('./processHarness.js');
     const database = await freshPostgresDatabase();
     try {
