@@ -168,6 +168,22 @@ for (const kind of ENGINE_KINDS) {
           t.engine.service.execute('MarkDelivered', funded, actors.seller, { title: 'ok', evidence: ['x', '\u0000'] }),
       ],
       [
+        'a NUL in the actor id of a command whose refusal is recorded',
+        'VALIDATION_ERROR',
+        (x) =>
+          x.engine.handler.handle({
+            commandId: '0190f0c8-0000-7000-8000-0000000000ab',
+            type: 'CancelEscrow',
+            escrowId: funded,
+            actor: { id: 'ops\u0000admin', role: 'admin' },
+            issuedAt: x.clock.now().toISOString(),
+            correlationId: 'nul-actor',
+            causationId: null,
+            payload: {},
+            recordRejection: true,
+          }),
+      ],
+      [
         'a malformed command id',
         'VALIDATION_ERROR',
         () => t.engine.service.execute('MarkDelivered', funded, actors.seller, { title: 'ok' }, { commandId: 'abc' }),

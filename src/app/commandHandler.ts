@@ -284,7 +284,11 @@ export class CommandHandler implements CommandSink {
 /** Refusals that are answers (kept as the command's outcome), as opposed to "try again" or "not yours". */
 const UNRECORDED: ReadonlySet<DomainErrorCode> = new Set(['VERSION_CONFLICT', 'IDEMPOTENCY_KEY_REUSED']);
 const isRecordable = (env: CommandEnvelope, err: DomainError) =>
-  !UNRECORDED.has(err.code) && isUuid(env.commandId) && isUuid(env.escrowId);
+  !UNRECORDED.has(err.code) &&
+  isUuid(env.commandId) &&
+  isUuid(env.escrowId) &&
+  typeof env.actor?.id === 'string' &&
+  isStorableText(env.actor.id);
 /** Refusals read back from the record: not recorded again. */
 const replayedRefusals = new WeakSet<DomainError>();
 /** The recorded refusal of a command, as the error its redelivery answers. */
