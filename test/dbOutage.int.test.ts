@@ -173,6 +173,52 @@ describe('database outage (a private PostgreSQL stopped and restarted)', () => {
   );
 
   it(
+    'PostgreSQL frozen (no answer, connections open): requests get 503 in bounded time, not a hang; it resumes after',
+    { skip, timeout: 120_000 },
+    async () => {
+      const pg = await startPrivatePostgres();
+      let serve: RoleProcess | undefined;
+      try {
+        assert.equal((await runCli(['migrate'], env(pg))).code, 0);
+        const port = await freePort();
+        const settings = { PORT: String(port), DATABASE_STATEMENT_TIMEOUT_MS: '1000' };
+        serve = await startRoles('serve', 'api,settlements,timeouts,outbox', env(pg, settings));
+        const base = `http://127.0.0.1:${port}`;
+        const token = await mintToken(TEST_JWT_SECRET, { sub: 'mkt', role: 'service' }, '1h');
+        const create = () =>
+          fetch(`${base}/api/escrow`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+            body: JSON.stringify(escrowInput()),
+            // Far beyond the statement timeout and its margin: only a hang reaches it.
+            signal: AbortSignal.timeout(30_000),
+          });
+        assert.equal((await create()).status, 201);
+        await pg.freeze();
+        try {
+          const frozen = await Promise.all([create(), create(), fetch(`${base}/health`)]);
+          assert.deepEqual(
+            frozen.map((r) => r.status),
+            [503, 503, 503],
+          );
+          const body = (await frozen[0].json()) as { code: string };
+          assert.equal(body.code, 'DATABASE_UNAVAILABLE');
+          assert.equal((await fetch(`${base}/health/live`)).status, 200);
+        } finally {
+          await pg.thaw();
+        }
+        await until('a create to succeed again', async () => ((await create()).status === 201 ? true : undefined));
+        assert.ok(alive(serve), 'the process is up');
+        const verify = await runCli(['verify'], env(pg));
+        assert.equal(verify.code, 0, verify.out);
+      } finally {
+        await serve?.stop();
+        await pg.destroy();
+      }
+    },
+  );
+
+  it(
     'the LISTEN connection terminated: the outbox process stays up and notifications resume',
     { skip, timeout: 120_000 },
     async () => {

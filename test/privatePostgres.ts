@@ -4,7 +4,7 @@
  * As root the binaries run as the `postgres` user (PostgreSQL refuses to run as root).
  */
 import { execFile } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -31,6 +31,10 @@ export interface PrivatePostgres {
   port: number;
   stop(): Promise<void>;
   start(): Promise<void>;
+  /** SIGSTOP to every server process: connections stay open and nothing answers (a hung server, a partition). */
+  freeze(): Promise<void>;
+  /** SIGCONT: the frozen server answers again. */
+  thaw(): Promise<void>;
   /** Stops the server and removes its directory. */
   destroy(): Promise<void>;
 }
@@ -38,6 +42,17 @@ export interface PrivatePostgres {
 async function asPostgres(cmd: string, args: string[]): Promise<void> {
   const [file, argv] = isRoot ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args];
   await run(file, argv, { timeout: 60_000 });
+}
+
+/** Sends `signal` to the postmaster (first line of postmaster.pid) and each of its children. */
+async function signalServer(data: string, signal: NodeJS.Signals): Promise<void> {
+  const postmaster = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  const { stdout } = await run('ps', ['-o', 'pid=', '--ppid', String(postmaster)]);
+  const children = stdout
+    .split('\n')
+    .map((l) => Number(l.trim()))
+    .filter((pid) => pid > 0);
+  for (const pid of [postmaster, ...children]) process.kill(pid, signal);
 }
 
 /** initdb and start a throwaway server; resolves once it accepts connections. */
@@ -69,8 +84,13 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
       await stop();
       running = false;
     },
+    freeze: () => signalServer(data, 'SIGSTOP'),
+    thaw: () => signalServer(data, 'SIGCONT'),
     async destroy() {
-      if (running) await stop().catch(() => undefined);
+      if (running) {
+        await signalServer(data, 'SIGCONT').catch(() => undefined);
+        await stop().catch(() => undefined);
+      }
       rmSync(dir, { recursive: true, force: true });
     },
   };

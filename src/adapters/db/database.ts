@@ -67,6 +67,8 @@ export function databaseUnavailability(err: unknown): 'unreachable' | 'busy' | '
   }
   const msg = err instanceof Error ? err.message : String(err);
   if (/timeout exceeded when trying to connect/i.test(msg)) return 'busy';
+  // node-postgres' query_timeout: the server did not answer at all (a statement timeout is the server's own 57014).
+  if (/query read timeout/i.test(msg)) return 'unreachable';
   if (/connect|connection|terminat/i.test(msg) && !code) return 'unreachable';
   return null;
 }

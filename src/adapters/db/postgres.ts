@@ -24,6 +24,9 @@ export class DatabaseStartupError extends Error {
   }
 }
 
+/** How much longer than statement_timeout the client waits for an answer before it gives up on the server. */
+const QUERY_TIMEOUT_MARGIN_MS = 2000;
+
 const wrap = (q: pg.Pool | pg.PoolClient, availability: Availability): Queryable => ({
   query<T>(sql: string, params: readonly unknown[] = []) {
     return availability.track(async () => {
@@ -50,6 +53,9 @@ function clientConfig(opts: PostgresOptions): pg.ClientConfig {
     // A peer that vanished without closing the socket (a failover, a network partition) is noticed.
     keepAlive: true,
     keepAliveInitialDelayMillis: 10_000,
+    // A server that stops answering without closing (frozen, partitioned) fails a statement soon after it would have
+    // timed out there, instead of holding the request for ever.
+    ...(opts.statementTimeoutMs ? { query_timeout: opts.statementTimeoutMs + QUERY_TIMEOUT_MARGIN_MS } : {}),
     application_name: opts.applicationName ?? 'escrow-services',
     options,
   };
