@@ -479,20 +479,34 @@ for (const { kind, label, env, needs } of SETUPS) {
       const wrongCurrency = await api.webhook(api.paymentBody(c, { currency: 'EUR' }));
       assert.equal(expectJson(wrongCurrency, 200).status, 'processed');
       e = await api.get(id, t.admin, 'events');
-      assert.deepEqual(api.types(e), ['EscrowCreated', 'PaymentMismatchRecorded', 'PaymentMismatchRecorded']);
+      // each mismatched payment is booked to suspense (issue 10 §5)
+      assert.deepEqual(api.types(e), [
+        'EscrowCreated',
+        'PaymentMismatchRecorded',
+        'SuspenseBooked',
+        'PaymentMismatchRecorded',
+        'SuspenseBooked',
+      ]);
       // a forged signature is refused and stores nothing
       const before = await tableCounts(s.testDb.db);
       const forged = await api.webhook(api.paymentBody(c), `t=${Math.floor(Date.now() / 1000)},v1=${'0'.repeat(64)}`);
       expectProblem(forged, 400, 'INVALID_SIGNATURE');
       assert.deepEqual(await tableCounts(s.testDb.db), before);
       expectProblem(
-        await api.post(id, 'confirm-payment', t.buyer, { transactionId: 'tx', evidence: 'trust me' }),
+        await api.post(id, 'confirm-payment', t.buyer, {
+          transactionId: 'tx',
+          evidence: 'trust me',
+          amount: '5000',
+          currency: 'USD',
+        }),
         403,
         'FORBIDDEN',
       );
       const confirmed = await api.act(id, 'confirm-payment', t.admin, {
         transactionId: 'bank-transfer-881',
         evidence: 'Wire received, statement line 14',
+        amount: '5000',
+        currency: 'USD',
       });
       assert.equal(confirmed.status, 'FUNDS_HELD');
       assert.equal(confirmed.fundedAmount, '5000');

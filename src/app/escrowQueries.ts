@@ -105,12 +105,10 @@ export class EscrowQueryService {
     return { data: page, nextCursor, openTotals };
   }
 
-  /** The escrow a suspense item belongs to (admins only); SUSPENSE items unknown are a 404-like refusal. */
-  async escrowOfSuspense(actor: Actor, suspenseId: string): Promise<string> {
+  /** The escrow a suspense item belongs to (admins only); null when there is no such item. */
+  async escrowOfSuspense(actor: Actor, suspenseId: string): Promise<string | null> {
     if (actor.role !== 'admin') throw new DomainError('FORBIDDEN', 'only admins may act on money in suspense');
-    const escrowId = await this.deps.readModel.escrowOfSuspense(suspenseId);
-    if (!escrowId) throw new DomainError('ESCROW_NOT_FOUND', `no suspense item ${String(suspenseId)}`);
-    return escrowId;
+    return this.deps.readModel.escrowOfSuspense(suspenseId);
   }
 
   /** The escrow as it was right after the command: a replay answers exactly what the first request got. */

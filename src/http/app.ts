@@ -14,6 +14,7 @@ import { adminRoutes } from './routes/admin.js';
 import { registerRateLimit } from './routes/userRateLimit.js';
 import { commandRoutes } from './routes/commands.js';
 import { escrowRoutes } from './routes/escrows.js';
+import { suspenseRoutes } from './routes/suspense.js';
 import { healthRoutes } from './routes/health.js';
 import { sandboxRoutes } from './routes/sandbox.js';
 import { webhookRoutes } from './routes/webhooks.js';
@@ -198,6 +199,7 @@ async function registerRoutes(
       escrowRoutes(api, ctx);
       commandRoutes(api, ctx);
       adminRoutes(api, ctx);
+      suspenseRoutes(api, ctx);
       sandboxRoutes(api, ctx);
       done();
     },

@@ -2,6 +2,7 @@
 export { Minor, Rail, Status, Uuid } from './schemas/common.js';
 export {
   CancelBody,
+  ClearFlagBody,
   ConfirmPaymentBody,
   CreateEscrowBody,
   createEscrowBodyFor,
@@ -11,9 +12,11 @@ export {
   RefundBody,
   ReleaseBody,
   ResolveBody,
+  SuspenseApplyBody,
+  SuspenseRefundBody,
   TimeoutsBody,
 } from './schemas/escrowBodies.js';
-export { DisputeView, EscrowDetailsView, EscrowList, EscrowView } from './schemas/escrowViews.js';
+export { DisputeView, EscrowDetailsView, EscrowList, EscrowView, SuspenseList } from './schemas/escrowViews.js';
 export {
   CommandAccepted,
   CommandView,
@@ -40,4 +43,6 @@ export {
   IdempotencyHeaders,
   ListQuery,
   SettlementParams,
+  SuspenseListQuery,
+  SuspenseParams,
 } from './schemas/requests.js';

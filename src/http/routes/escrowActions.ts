@@ -40,7 +40,7 @@ export function escrowActionRoutes(app: Api, deps: RouteDeps, kit: EscrowRouteKi
   );
   action(
     '/escrow/:id/confirm-payment',
-    'Confirm a payment manually (admin, audited)',
+    'Confirm a payment manually with the amount received (admin, audited; a mismatch is booked to suspense)',
     S.ConfirmPaymentBody,
     (r, a, o) => service.execute('ConfirmPayment', r.params.id, a, r.body as never, o),
   );
@@ -83,6 +83,12 @@ export function escrowActionRoutes(app: Api, deps: RouteDeps, kit: EscrowRouteKi
     S.EmptyBody,
     (r, a, o) => service.execute('RetrySettlement', r.params.id, a, { settlementId: r.params.settlementId! }, o),
     S.SettlementParams,
+  );
+  action(
+    '/escrow/:id/clear-flag',
+    'Clear the review flag, with a reason (admin, audited)',
+    S.ClearFlagBody,
+    (r, a, o) => service.execute('ClearReviewFlag', r.params.id, a, r.body as never, o),
   );
   disputeRoute(app, deps, kit);
 }

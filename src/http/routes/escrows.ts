@@ -36,16 +36,16 @@ export function escrowRoutes(app: Api, deps: RouteDeps): void {
       onRequest: authed,
       schema: {
         tags,
-        summary: 'List escrows (parties see their own)',
+        summary: 'List escrows (parties see their own); flagged=true: the review queue (admin)',
         querystring: S.ListQuery,
         response: { 200: S.EscrowList, ...commonErrors },
       },
     },
     async (request) => {
-      const { limit, cursor, ...filter } = request.query;
+      const { limit, cursor, flagged, ...filter } = request.query;
       const page = await queries.list(
         actorOf(request),
-        filter,
+        { ...filter, ...(flagged === undefined ? {} : { flagged: flagged === 'true' }) },
         limit ? Number(limit) : PAGE_SIZE.default,
         cursor ?? null,
       );

@@ -5,7 +5,7 @@ import {
   TEXT_MAX_LENGTH as MAX,
   type Rail as RailName,
 } from '../../domain/index.js';
-import { Evidence, Id, Minor, Rail, Text, railOfNewEscrow, strict } from './common.js';
+import { Evidence, Id, Minor, Rail, Text, Uuid, railOfNewEscrow, strict } from './common.js';
 
 // Request bodies of the escrow commands (POST /api/escrow and its actions).
 
@@ -54,9 +54,34 @@ export function createEscrowBodyFor(rails: readonly RailName[]) {
 }
 
 export const CancelBody = strict({ reason: Type.Optional(Text(MAX.reason)) }, { reason: 'Buyer changed their mind' });
+/** What the admin received: a match funds the escrow, anything else is booked to suspense (the webhook's rules). */
 export const ConfirmPaymentBody = strict(
-  { transactionId: Text(MAX.transactionId, 1), evidence: Text(MAX.paymentEvidence, 1) },
-  { transactionId: 'wire-2026-11-23-0042', evidence: 'Bank statement line 14' },
+  {
+    transactionId: Text(MAX.transactionId, 1),
+    evidence: Text(MAX.paymentEvidence, 1),
+    // the amount received: exactly amount + buyer fee funds the escrow
+    amount: Minor,
+    currency: Type.String({ pattern: '^[A-Z]{3,5}$', description: 'the currency received', examples: ['USD'] }),
+  },
+  { transactionId: 'wire-2026-11-23-0042', evidence: 'Bank statement line 14', amount: '10000', currency: 'USD' },
+);
+/** Why money leaves suspense, or the review flag is cleared: mandatory, kept in the event and the audit log. */
+export const SuspenseRefundBody = strict(
+  { reason: Text(MAX.reason, 1) },
+  { reason: 'Buyer paid in the wrong currency; refunded' },
+);
+export const SuspenseApplyBody = strict(
+  {
+    reason: Text(MAX.reason, 1),
+    alsoApply: Type.Optional(
+      Type.Array(Uuid, { maxItems: 20, description: 'other open suspense items of the same escrow (e.g. a top-up)' }),
+    ),
+  },
+  { reason: 'Buyer topped up; both transfers confirmed', alsoApply: ['0190f0c8-0000-7000-8000-0000000005a2'] },
+);
+export const ClearFlagBody = strict(
+  { reason: Text(MAX.reason, 1) },
+  { reason: 'Reviewed: the stray payment was refunded' },
 );
 export const MarkDeliveredBody = strict(
   {

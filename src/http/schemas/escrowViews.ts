@@ -75,6 +75,73 @@ const Payment = Type.Object(
   },
 );
 
+const SuspenseItemFields = {
+  id: Uuid,
+  amount: Minor,
+  currency: Type.String(),
+  transactionId: Type.String(),
+  providerEventId: Nullable(Type.String()),
+  source: Type.String({ examples: ['WEBHOOK'] }),
+  reason: Type.String({ examples: ['AMOUNT_MISMATCH'] }),
+  status: Type.String({ examples: ['OPEN'] }),
+  receivedAt: Iso,
+  resolvedAt: Nullable(Iso),
+  resolvedBy: Nullable(Type.String()),
+  resolutionReason: Nullable(Type.String()),
+  settlementId: Nullable(Uuid),
+};
+const suspenseExample = {
+  id: '0190f0c8-0000-7000-8000-0000000005a1',
+  amount: '9000',
+  currency: 'USD',
+  transactionId: 'sbx_txn_41',
+  providerEventId: 'evt_41',
+  source: 'WEBHOOK',
+  reason: 'AMOUNT_MISMATCH',
+  status: 'OPEN',
+  receivedAt: '2026-11-23T10:05:00.000Z',
+  resolvedAt: null,
+  resolvedBy: null,
+  resolutionReason: null,
+  settlementId: null,
+};
+/** Money received for the escrow that funds nothing, until refunded to the buyer or applied to the escrow. */
+const SuspenseItem = Type.Object(SuspenseItemFields, { examples: [suspenseExample] });
+
+/** GET /api/admin/suspense: items with their escrow, and what the suspense account holds per currency. */
+export const SuspenseList = Type.Object(
+  {
+    data: Type.Array(
+      Type.Object({
+        ...SuspenseItemFields,
+        escrowId: Uuid,
+        escrowStatus: Status,
+        rail: Rail,
+        buyerId: Type.String(),
+      }),
+    ),
+    nextCursor: Nullable(Type.String()),
+    openTotals: Type.Array(Type.Object({ currency: Type.String(), amount: Minor, items: Type.Integer() })),
+  },
+  {
+    examples: [
+      {
+        data: [
+          {
+            ...suspenseExample,
+            escrowId: '0190f0c8-0000-7000-8000-00000000000a',
+            escrowStatus: 'AWAIT_FUNDS',
+            rail: 'SANDBOX',
+            buyerId: 'buyer-1',
+          },
+        ],
+        nextCursor: null,
+        openTotals: [{ currency: 'USD', amount: '9000', items: 1 }],
+      },
+    ],
+  },
+);
+
 export const EscrowView = Type.Object(
   {
     id: Uuid,
@@ -106,6 +173,7 @@ export const EscrowView = Type.Object(
     deliveries: Type.Array(Delivery),
     disputes: Type.Array(DisputeView),
     settlements: Type.Array(Settlement),
+    suspense: Type.Array(SuspenseItem),
   },
   {
     examples: [
@@ -139,6 +207,7 @@ export const EscrowView = Type.Object(
         deliveries: [],
         disputes: [],
         settlements: [],
+        suspense: [],
       },
     ],
   },

@@ -7,6 +7,17 @@ import { Id, Iso, Rail, Status, Uuid } from './common.js';
 export const EscrowParams = Type.Object({ id: Uuid }, { additionalProperties: false });
 export const DisputeParams = Type.Object({ id: Uuid, disputeId: Uuid }, { additionalProperties: false });
 export const SettlementParams = Type.Object({ id: Uuid, settlementId: Uuid }, { additionalProperties: false });
+export const SuspenseParams = Type.Object({ suspenseId: Uuid }, { additionalProperties: false });
+export const SuspenseListQuery = Type.Object(
+  {
+    status: Type.Optional(Type.Union([Type.Literal('OPEN'), Type.Literal('REFUNDED'), Type.Literal('APPLIED')])),
+    escrowId: Type.Optional(Uuid),
+    currency: Type.Optional(Type.String({ pattern: '^[A-Z]{3,5}$', examples: ['USD'] })),
+    limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,3}$', examples: [String(PAGE_SIZE.default)] })),
+    cursor: Type.Optional(Type.String({ maxLength: 200 })),
+  },
+  { additionalProperties: false },
+);
 
 export const ListQuery = Type.Object(
   {
@@ -16,6 +27,9 @@ export const ListQuery = Type.Object(
     sellerId: Type.Optional(Id),
     createdFrom: Type.Optional(Iso),
     createdTo: Type.Optional(Iso),
+    flagged: Type.Optional(
+      Type.Union([Type.Literal('true'), Type.Literal('false')], { description: 'by review flag (admin only)' }),
+    ),
     // query values are strings; the range (1 to PAGE_SIZE.max, default PAGE_SIZE.default) is checked by the service
     limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,3}$', examples: [String(PAGE_SIZE.default)] })),
     cursor: Type.Optional(Type.String({ maxLength: 200 })),
