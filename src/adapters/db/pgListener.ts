@@ -48,8 +48,8 @@ export class PgListener {
     });
     c.on('end', () => {
       if (this.client !== c) return;
+      // Reconnect; an outage is reported by the attempts that fail (one dropped connection is not an outage).
       this.client = null;
-      this.availability.failed(this.availability.begin(), new Error('the LISTEN connection was terminated'));
       this.schedule();
     });
     try {

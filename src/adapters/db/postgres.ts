@@ -109,6 +109,8 @@ async function transaction<T>(pool: pg.Pool, availability: Availability, fn: (tx
     throw err;
   } finally {
     client.off('error', onError);
+    // A broken connection is destroyed; a late 'error' from it must find a listener too.
+    if (broken) client.on('error', () => undefined);
     client.release(broken);
   }
 }
