@@ -115,11 +115,8 @@ export function errorHandler(err: FastifyError | Error, request: FastifyRequest,
   }
   const fe = err as FastifyError;
   if (fe.validation) {
-    const errors = fe.validation.map((v) => ({
-      field: fieldOf(v.instancePath, v.params, fe.validationContext),
-      message: v.message ?? 'is invalid',
-    }));
-    return send(problem(400, 'VALIDATION_ERROR', 'the request does not match the schema', instance, { errors }));
+    const errors = fieldErrors(fe.validation, fe.validationContext);
+    return send(problem(400, 'VALIDATION_ERROR', summary(errors), instance, { errors }));
   }
   if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) {
     const code =
@@ -136,6 +133,103 @@ export function errorHandler(err: FastifyError | Error, request: FastifyRequest,
   return send(
     problem(500, 'INTERNAL_ERROR', 'an unexpected error occurred; it was logged with the request id', instance),
   );
+}
+
+// Schema errors (ajv, verbose) in words a person can act on. Schemas may say it themselves: `x-message` replaces any
+// failure of that schema, `x-required` names what a missing property is needed for (src/http/schemas/common.ts).
+
+interface SchemaError {
+  keyword: string;
+  instancePath: string;
+  schemaPath: string;
+  params: Record<string, unknown>;
+  message?: string;
+  parentSchema?: Record<string, unknown>;
+  data?: unknown;
+}
+
+/** One line per field: every missing property, one "must be one of" per enumeration, the schema's own wording. */
+export function fieldErrors(validation: readonly SchemaError[], context: string | undefined): FieldError[] {
+  const out = new Map<string, FieldError>();
+  const add = (field: string, message: string) => out.set(`${field}\u0000${message}`, { field, message });
+  const unions = validation.filter((v) => v.keyword === 'anyOf' || v.keyword === 'oneOf');
+  for (const v of validation) {
+    const union = unions.find((u) => u !== v && v.schemaPath.startsWith(`${u.schemaPath}/`));
+    if (union && choices(union, validation)) continue; // said once, by the union
+    const base = fieldOf(v.instancePath, {}, context);
+    if (v.keyword === 'required') {
+      for (const [name, message] of missing(v))
+        add(fieldOf(v.instancePath, { missingProperty: name }, context), message);
+    } else if (v.keyword === 'additionalProperties') {
+      const known = Object.keys((v.parentSchema?.properties as object | undefined) ?? {});
+      add(
+        fieldOf(v.instancePath, v.params, context),
+        `is not a field here${known.length ? ` (known: ${known.join(', ')})` : ''}`,
+      );
+    } else if (v.keyword === 'anyOf' || v.keyword === 'oneOf') {
+      const values = choices(v, validation);
+      if (values) add(base, ownMessage(v) ?? `must be one of: ${values.join(', ')}`);
+      else if (ownMessage(v)) add(base, ownMessage(v)!);
+    } else if (v.keyword === 'discriminator') {
+      const tag = String(v.params.tag);
+      const field = fieldOf(v.instancePath, { missingProperty: tag }, context);
+      add(
+        field,
+        v.params.error === 'tag' && !hasProperty(v.data, tag)
+          ? 'is required'
+          : `must be one of: ${tagValues(v, tag).join(', ')}`,
+      );
+    } else add(base, ownMessage(v) ?? v.message ?? 'is invalid');
+  }
+  return [...out.values()];
+}
+
+/** The detail of a validation problem: its lines, the first ten. */
+function summary(errors: readonly FieldError[]): string {
+  const lines = errors.slice(0, 10).map((e) => `${e.field} ${e.message}`);
+  if (errors.length > 10) lines.push(`and ${errors.length - 10} more`);
+  return lines.length > 0 ? lines.join('; ') : 'the request does not match the schema';
+}
+
+const ownMessage = (v: SchemaError): string | undefined => {
+  const m = v.parentSchema?.['x-message'];
+  return typeof m === 'string' ? m : undefined;
+};
+
+const hasProperty = (data: unknown, name: string): boolean =>
+  typeof data === 'object' && data !== null && Object.prototype.hasOwnProperty.call(data, name);
+
+/** Every required property the object lacks (ajv stops at the first), each with the schema's reason if it gives one. */
+function missing(v: SchemaError): [string, string][] {
+  const required = Array.isArray(v.parentSchema?.required) ? (v.parentSchema.required as string[]) : [];
+  const reasons = (v.parentSchema?.['x-required'] ?? {}) as Record<string, string>;
+  const names = required.filter((name) => !hasProperty(v.data, name));
+  if (names.length === 0) names.push(String(v.params.missingProperty));
+  return names.map((name) => [name, reasons[name] ?? 'is required']);
+}
+
+/** The allowed values when a union failed only because its value is none of its constants (an enumeration). */
+function choices(union: SchemaError, all: readonly SchemaError[]): string[] | null {
+  const branches = all.filter((v) => v !== union && v.schemaPath.startsWith(`${union.schemaPath}/`));
+  if (branches.length === 0) return null;
+  const values: string[] = [];
+  for (const b of branches) {
+    if (b.keyword === 'const') values.push(String(b.params.allowedValue));
+    else if (b.keyword === 'enum') values.push(...(b.params.allowedValues as unknown[]).map(String));
+    else return null;
+  }
+  return [...new Set(values)];
+}
+
+/** The values a discriminated union's tag may take (each branch names its own). */
+function tagValues(v: SchemaError, tag: string): string[] {
+  const branches = (v.parentSchema?.oneOf ?? []) as {
+    properties?: Record<string, { const?: unknown; enum?: unknown[] }>;
+  }[];
+  return branches.flatMap((b) => {
+    const p = b.properties?.[tag];
+    return p?.enum ? p.enum.map(String) : p && 'const' in p ? [String(p.const)] : [];
+  });
 }
 
 function fieldOf(path: string, params: Record<string, unknown>, context: string | undefined): string {

@@ -5,7 +5,7 @@ import {
   TEXT_MAX_LENGTH as MAX,
   type Rail as RailName,
 } from '../../domain/index.js';
-import { Evidence, Id, Minor, Rail, Text, Uuid, railOfNewEscrow, strict } from './common.js';
+import { Currency, Evidence, Id, Minor, Rail, Text, Uuid, railOfNewEscrow, requiredWhen, strict } from './common.js';
 
 // Request bodies of the escrow commands (POST /api/escrow and its actions).
 
@@ -25,7 +25,7 @@ export const CreateEscrowBody = Type.Object(
     buyerId: Id,
     sellerId: Id,
     rail: Rail,
-    currency: Type.String({ pattern: '^[A-Z]{3,5}$', examples: ['USD'] }),
+    currency: Currency,
     amount: Minor,
     buyerFee: Type.Optional(Minor),
     sellerFee: Type.Optional(Minor),
@@ -105,12 +105,16 @@ export const DisputeBody = strict(
   },
   { reason: 'Not as described', description: 'The account was banned', evidence: ['https://files.example/ban.png'] },
 );
-export const ResolveBody = strict(
+export const ResolveBody = Type.Object(
   {
     resolution: Type.Union([Type.Literal('RELEASE'), Type.Literal('REFUND'), Type.Literal('SPLIT')]),
     buyerAmount: Type.Optional(Minor),
     reason: Text(MAX.reason, 1),
   },
-  { resolution: 'SPLIT', buyerAmount: '4000', reason: 'Partial delivery' },
+  {
+    additionalProperties: false,
+    examples: [{ resolution: 'SPLIT', buyerAmount: '4000', reason: 'Partial delivery' }],
+    ...requiredWhen('resolution', { RELEASE: [], REFUND: [], SPLIT: ['buyerAmount'] }),
+  },
 );
 export const TimeoutsBody = strict({ dryRun: Type.Optional(Type.Boolean()) }, { dryRun: true });

@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { PAGE_SIZE } from '../../domain/index.js';
-import { Id, Iso, Rail, Status, Uuid } from './common.js';
+import { Id, Iso, Rail, Status, Uuid, saying } from './common.js';
 
 // Path parameters, query strings and headers.
 
@@ -30,14 +30,28 @@ export const ListQuery = Type.Object(
     flagged: Type.Optional(
       Type.Union([Type.Literal('true'), Type.Literal('false')], { description: 'by review flag (admin only)' }),
     ),
-    // query values are strings; the range (1 to PAGE_SIZE.max, default PAGE_SIZE.default) is checked by the service
-    limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,3}$', examples: [String(PAGE_SIZE.default)] })),
+    // query values are strings; the range (1 to PAGE_SIZE.max, default PAGE_SIZE.default) is checked by the service,
+    // in the same words as a value the pattern refuses
+    limit: Type.Optional(
+      Type.String({
+        pattern: '^[0-9]{1,3}$',
+        examples: [String(PAGE_SIZE.default)],
+        ...saying(`must be 1-${PAGE_SIZE.max}`),
+      }),
+    ),
     cursor: Type.Optional(Type.String({ maxLength: 200 })),
   },
   { additionalProperties: false },
 );
 export const GetQuery = Type.Object(
-  { include: Type.Optional(Type.String({ pattern: '^(events|ledger|audit)(,(events|ledger|audit))*$' })) },
+  {
+    include: Type.Optional(
+      Type.String({
+        pattern: '^(events|ledger|audit)(,(events|ledger|audit))*$',
+        ...saying('must be events, ledger or audit, or several of them separated by commas'),
+      }),
+    ),
+  },
   { additionalProperties: false },
 );
 
