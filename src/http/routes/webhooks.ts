@@ -36,10 +36,13 @@ export function webhookRoutes(app: Api, { deps }: RouteDeps, done: (err?: Error)
       schema: {
         tags: ['webhooks'],
         summary: 'Provider webhook (signature over the raw body)',
-        description: `Enabled providers: ${providers.join(', ') || 'none'}. Another provider is 404 PROVIDER_NOT_ENABLED.`,
+        description:
+          `Enabled providers: ${providers.join(', ') || 'none'}. Another provider is 404 PROVIDER_NOT_ENABLED. ` +
+          'Text that cannot be stored (NUL, an unpaired surrogate) is 400 naming the field; an event about a ' +
+          'settlement id that is not one of ours is acknowledged with outcome UNMATCHED (stored, never retried).',
         security: [],
         params: Type.Object({ provider: Type.String({ minLength: 1, examples: providers }) }),
-        response: { 200: S.WebhookAck },
+        response: { 200: S.WebhookAck, ...S.problems(400, 404, 422) },
       },
     },
     async (request, reply) => {
