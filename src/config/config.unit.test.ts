@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { DEV_SANDBOX_SECRET } from '../adapters/rails/sandbox/config.js';
 import { ConfigError, loadConfig } from './index.js';
 
 const problemsOf = (env: Record<string, string>): string[] => {
@@ -70,5 +71,50 @@ describe('configuration', () => {
       'TRM_API_KEY is set, but this version has no risk screening (TRM): it is ignored',
     ]);
     assert.deepEqual(loadConfig({}).warnings, []);
+  });
+
+  it('production: every problem in one message, each saying all its value needs (no second round)', () => {
+    const env: Record<string, string> = {
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://db/escrow',
+      IDEMPOTENCY_STORAGE: 'redis',
+      ESCROW_RAILS: 'SANDBOX,STRIPE',
+    };
+    let message = '';
+    try {
+      loadConfig(env);
+    } catch (err) {
+      assert.ok(err instanceof ConfigError);
+      message = err.message;
+    }
+    const expected = [
+      'JWT_SECRET: required when DATABASE_URL is set: at least 64 characters (or JWT_JWKS_URL)',
+      'ESCROW_RAILS: SANDBOX is disabled in production unless SANDBOX_ENABLED=true (with a SANDBOX_WEBHOOK_SECRET of ' +
+        'its own, at least 16 characters); or leave SANDBOX out of ESCROW_RAILS',
+      'ESCROW_RAILS: the STRIPE adapter is not available in this version (it has: SANDBOX)',
+      'IDEMPOTENCY_STORAGE: redis needs REDIS_URL (redis:// or rediss://)',
+    ];
+    for (const line of expected) assert.ok(message.includes(`  - ${line}`), `${line}\nin:\n${message}`);
+    // Doing what the one message says is enough: nothing new comes up on the next start.
+    const fixed = {
+      ...env,
+      JWT_SECRET: 'j'.repeat(64),
+      SANDBOX_ENABLED: 'true',
+      SANDBOX_WEBHOOK_SECRET: 's'.repeat(16),
+      ESCROW_RAILS: 'SANDBOX',
+      REDIS_URL: 'redis://cache:6379',
+    };
+    assert.deepEqual(loadConfig(fixed).rails.enabled, ['SANDBOX']);
+  });
+
+  it("production refuses the sandbox's development secret, which every copy of this code knows", () => {
+    const problems = problemsOf({
+      NODE_ENV: 'production',
+      SANDBOX_ENABLED: 'true',
+      SANDBOX_WEBHOOK_SECRET: DEV_SANDBOX_SECRET,
+    });
+    assert.deepEqual(problems, [
+      'SANDBOX_WEBHOOK_SECRET: must be a secret of its own in production, not the development secret',
+    ]);
   });
 });

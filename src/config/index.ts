@@ -32,7 +32,9 @@ function listedRails(raw: Readonly<Record<string, string>>): { listed: string[];
     if (!(RAILS as readonly string[]).includes(r))
       problems.push(`ESCROW_RAILS: unknown rail ${r} (${RAILS.join(', ')})`);
     else if (!(SHIPPED_RAILS as readonly string[]).includes(r)) {
-      problems.push(`ESCROW_RAILS: the ${r} adapter is not available in this version`);
+      problems.push(
+        `ESCROW_RAILS: the ${r} adapter is not available in this version (it has: ${SHIPPED_RAILS.join(', ')})`,
+      );
     }
   }
   return { listed, problems };

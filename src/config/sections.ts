@@ -11,12 +11,15 @@ import {
 import type { Env } from './schema.js';
 import type { Config } from './types.js';
 
-/** Rules across variables, read from the raw values so that one run reports every problem. */
+/**
+ * Rules across variables, read from the raw values so that one run reports every problem. Each message says all the
+ * value it asks for needs (a length, a scheme), so that doing what it says does not bring up a new problem next start.
+ */
 export function crossVariableProblems(raw: Readonly<Record<string, string>>): string[] {
   const problems: string[] = [];
   if (raw.DATABASE_URL && !raw.JWT_SECRET && !raw.JWT_JWKS_URL) {
     // Embedded mode keeps a generated secret in its data directory; a shared database needs a shared secret.
-    problems.push('JWT_SECRET: required (or JWT_JWKS_URL) when DATABASE_URL is set');
+    problems.push('JWT_SECRET: required when DATABASE_URL is set: at least 64 characters (or JWT_JWKS_URL)');
   }
   if (raw.KAFKA_SASL_MECHANISM && (!raw.KAFKA_SASL_USERNAME || !raw.KAFKA_SASL_PASSWORD)) {
     problems.push('KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD: required with KAFKA_SASL_MECHANISM');
@@ -26,7 +29,7 @@ export function crossVariableProblems(raw: Readonly<Record<string, string>>): st
     problems.push('HEARTBEAT_STALE_SECONDS: must be at least twice HEARTBEAT_INTERVAL_SECONDS');
   }
   if (raw.IDEMPOTENCY_STORAGE === 'redis' && !raw.REDIS_URL) {
-    problems.push('IDEMPOTENCY_STORAGE: redis needs REDIS_URL');
+    problems.push('IDEMPOTENCY_STORAGE: redis needs REDIS_URL (redis:// or rediss://)');
   }
   return problems;
 }

@@ -28,12 +28,17 @@ export function configureSandbox(
     // Everything it takes, in one message: the operator should not learn the second condition on the next start.
     problems.push(
       'ESCROW_RAILS: SANDBOX is disabled in production unless SANDBOX_ENABLED=true' +
-        (raw.SANDBOX_WEBHOOK_SECRET ? '' : ' (with a SANDBOX_WEBHOOK_SECRET of its own)') +
+        (raw.SANDBOX_WEBHOOK_SECRET ? '' : ' (with a SANDBOX_WEBHOOK_SECRET of its own, at least 16 characters)') +
         '; or leave SANDBOX out of ESCROW_RAILS',
     );
   }
   if (enabled && ctx.production && !raw.SANDBOX_WEBHOOK_SECRET) {
-    problems.push('SANDBOX_WEBHOOK_SECRET: required when the SANDBOX rail is enabled in production');
+    problems.push(
+      'SANDBOX_WEBHOOK_SECRET: required when the SANDBOX rail is enabled in production (at least 16 characters)',
+    );
+  } else if (enabled && ctx.production && raw.SANDBOX_WEBHOOK_SECRET === DEV_SANDBOX_SECRET) {
+    // Every copy of this code knows it: anyone could sign a "payment" webhook.
+    problems.push('SANDBOX_WEBHOOK_SECRET: must be a secret of its own in production, not the development secret');
   }
   return {
     enabled,

@@ -102,10 +102,10 @@ describe('rails registry and the sandbox configuration section', () => {
     const prod = { ...ctx, production: true };
     assert.deepEqual(configureRails({}, ['SANDBOX'], prod).problems, [
       'ESCROW_RAILS: SANDBOX is disabled in production unless SANDBOX_ENABLED=true (with a SANDBOX_WEBHOOK_SECRET of ' +
-        'its own); or leave SANDBOX out of ESCROW_RAILS',
+        'its own, at least 16 characters); or leave SANDBOX out of ESCROW_RAILS',
     ]);
     assert.deepEqual(configureRails({ SANDBOX_ENABLED: 'true' }, ['SANDBOX'], prod).problems, [
-      'SANDBOX_WEBHOOK_SECRET: required when the SANDBOX rail is enabled in production',
+      'SANDBOX_WEBHOOK_SECRET: required when the SANDBOX rail is enabled in production (at least 16 characters)',
     ]);
     const on = configureRails({ SANDBOX_ENABLED: 'true', SANDBOX_WEBHOOK_SECRET: 's'.repeat(16) }, ['SANDBOX'], prod);
     assert.deepEqual(on.rails.enabled, ['SANDBOX']);
