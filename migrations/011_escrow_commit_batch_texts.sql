@@ -3,7 +3,8 @@
 -- whole batch before any savepoint, so the isolated retry failed too and every neighbour was refused with it. Now such
 -- a command fails alone like any other failing command. Outcomes as in 004: one per input, in order, escrow_commit's
 -- result or {"error": {code, message, constraint}}; isolate = false lets the first error abort the batch.
-DROP FUNCTION escrow_commit_batch(jsonb, boolean);
+-- The jsonb form of 004 stays for processes of the previous version during a rolling upgrade (this version never
+-- calls it); a later migration may drop it.
 
 CREATE FUNCTION escrow_commit_batch(ps text[], isolate boolean DEFAULT true) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
