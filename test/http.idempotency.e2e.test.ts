@@ -431,6 +431,40 @@ for (const { kind, storage, needs } of setups) {
       await assertEscrowInvariants(s.engine, id);
     });
 
+    it('a key in flight for a process whose heartbeat stopped is taken over at once; a live owner’s is respected', async () => {
+      const { id } = await funded();
+      const k = `crashed-${randomUUID()}`;
+      const body = { title: 'Keys sent' };
+      const hash = requestHash('POST', '/api/escrow/:id/mark-delivered', { id }, body);
+      const commandId = keyedCommandId(SELLER, k);
+      // another API process took the key (its heartbeat is fresh) and is still working on it
+      const owner = randomUUID();
+      await s.testDb.db.query(
+        `INSERT INTO process_heartbeats (instance_id, role, host, pid, version, started_at, last_seen)
+         VALUES ($1, 'api', 'replica-2', 4242, 'test', now(), now())`,
+        [owner],
+      );
+      const lockMs = LOCK_SECONDS * 1000;
+      const claim = await store.claim(commandId, hash, s.clock.now(), lockMs, TTL_HOURS * 3_600_000, owner);
+      assert.equal(claim.kind, 'claimed');
+      const busy = await act(id, 'mark-delivered', seller, body, { 'idempotency-key': k });
+      expectProblem(busy, 409, 'IDEMPOTENCY_KEY_IN_FLIGHT');
+
+      // it crashes: no beat for longer than HEARTBEAT_STALE_SECONDS; its lock still has 30 s (the clock stays)
+      await s.testDb.db.query(
+        `UPDATE process_heartbeats SET last_seen = now() - interval '1 minute' WHERE instance_id = $1`,
+        [owner],
+      );
+      const retried = await act(id, 'mark-delivered', seller, body, { 'idempotency-key': k });
+      assert.equal(retried.status, 200, retried.text);
+      assert.equal(retried.body.status, 'DELIVERED');
+      const again = await act(id, 'mark-delivered', seller, body, { 'idempotency-key': k });
+      assert.equal(again.text, retried.text);
+      assert.equal(again.headers.get('idempotent-replayed'), 'true');
+      assert.deepEqual(await events(id), ['EscrowCreated', 'EscrowFundsHeld', 'EscrowDelivered']);
+      await assertEscrowInvariants(s.engine, id);
+    });
+
     it('a dead request’s claim taken over by another body: 422, and the first request still gets its own answer', async () => {
       const { id } = await funded();
       const k = `dead-${randomUUID()}`;

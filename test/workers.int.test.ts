@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { StoredEvent } from '../src/app/ports/index.js';
 import {
@@ -72,6 +73,48 @@ for (const kind of ENGINE_KINDS) {
       const e = await engine.readModel.getEscrow(id);
       assert.equal(e?.settlements[0]?.status, 'SUCCEEDED');
       await assertEscrowInvariants(engine, id);
+    });
+
+    it('a lease held by a process whose heartbeat stopped is taken over at once; a live holder keeps its lease', async () => {
+      const { engine, clock, db } = t;
+      const lease = async (escrowId: string, holder: string) =>
+        db.query(
+          `UPDATE settlements SET locked_until = $2::timestamptz + interval '60 seconds', locked_by = $1,
+                  attempts = attempts + 1 WHERE escrow_id = $3`,
+          [holder, clock.now(), escrowId],
+        );
+      const live = randomUUID();
+      await db.query(
+        `INSERT INTO process_heartbeats (instance_id, role, host, pid, version, started_at, last_seen)
+         VALUES ($1, 'settlements', 'worker-2', 4242, 'test', now(), now())`,
+        [live],
+      );
+      const a = await deliveredEscrow(engine);
+      await engine.service.execute('ConfirmDelivery', a, actors.buyer, {});
+      await lease(a, live);
+      // a process that never beat here at all (its rows gone with it) is as gone as one whose beat went stale
+      const b = await deliveredEscrow(engine);
+      await engine.service.execute('ConfirmDelivery', b, actors.buyer, {});
+      await lease(b, randomUUID());
+
+      const first = await engine.settlementWorker.runOnce();
+      assert.equal(first.claimed, 1, 'the lease of a holder without a heartbeat is taken over; the live one is not');
+      assert.equal((await engine.readModel.getEscrow(b))?.settlements[0]?.status, 'SUCCEEDED');
+      assert.equal((await engine.readModel.getEscrow(a))?.settlements[0]?.status, 'PENDING');
+
+      // the live holder dies: within the lease (the clock has not moved), its settlement is taken over
+      await db.query(`UPDATE process_heartbeats SET last_seen = now() - interval '1 minute' WHERE instance_id = $1`, [
+        live,
+      ]);
+      const second = await engine.settlementWorker.runOnce();
+      assert.equal(second.succeeded, 1);
+      for (const id of [a, b]) {
+        const e = await engine.readModel.getEscrow(id);
+        assert.equal(e?.settlements[0]?.status, 'SUCCEEDED');
+        const results = (await engine.readModel.events(id)).filter((x) => x.type === 'SettlementSucceeded');
+        assert.equal(results.length, 1, 'one result recorded');
+        await assertEscrowInvariants(engine, id);
+      }
     });
 
     it('a settlement failing past ESCROW_MAX_RETRIES is FAILED, stays visible, and an admin retry succeeds', async () => {

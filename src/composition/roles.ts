@@ -72,6 +72,7 @@ export class Roles {
   private readonly running = new Set<RoleName>();
   private beatTimer: NodeJS.Timeout | null = null;
   private beating: Promise<void> = Promise.resolve();
+  private beatFailing = false;
 
   constructor(private readonly d: RoleDeps) {}
 
@@ -150,9 +151,17 @@ export class Roles {
   /** One row per running role, refreshed every HEARTBEAT_INTERVAL_SECONDS; a failed beat is retried at the next. */
   private beat(): Promise<void> {
     if (this.running.size === 0) return Promise.resolve();
-    this.beating = this.d.heartbeats
-      .beat(this.d.instance, [...this.running])
-      .catch((err: unknown) => this.d.logger.warn({ err }, 'heartbeat not recorded'));
+    this.beating = this.d.heartbeats.beat(this.d.instance, [...this.running]).then(
+      () => {
+        if (this.beatFailing) this.d.logger.info('heartbeat recorded again');
+        this.beatFailing = false;
+      },
+      (err: unknown) => {
+        // Once per streak: a database outage is told by the database adapter, not every few seconds here.
+        if (!this.beatFailing) this.d.logger.warn({ err }, 'heartbeat not recorded (retried at every beat)');
+        this.beatFailing = true;
+      },
+    );
     return this.beating;
   }
 

@@ -80,8 +80,8 @@ export const coreVariables = {
   RATE_LIMIT_SERVICE_PER_MINUTE: int(1000, 1, 1_000_000),
   RATE_LIMIT_ADMIN_PER_MINUTE: int(300, 1, 1_000_000),
   TRUST_PROXY: trustProxy,
-  HEARTBEAT_INTERVAL_SECONDS: z.coerce.number().min(0.1).max(300).default(5),
-  HEARTBEAT_STALE_SECONDS: z.coerce.number().min(1).max(3600).default(20),
+  HEARTBEAT_INTERVAL_SECONDS: z.coerce.number().min(0.1).max(300).default(2),
+  HEARTBEAT_STALE_SECONDS: z.coerce.number().min(1).max(3600).default(10),
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')

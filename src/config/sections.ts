@@ -24,7 +24,7 @@ export function crossVariableProblems(raw: Readonly<Record<string, string>>): st
   if (raw.KAFKA_SASL_MECHANISM && (!raw.KAFKA_SASL_USERNAME || !raw.KAFKA_SASL_PASSWORD)) {
     problems.push('KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD: required with KAFKA_SASL_MECHANISM');
   }
-  const [beat, stale] = [Number(raw.HEARTBEAT_INTERVAL_SECONDS ?? 5), Number(raw.HEARTBEAT_STALE_SECONDS ?? 20)];
+  const [beat, stale] = [Number(raw.HEARTBEAT_INTERVAL_SECONDS ?? 2), Number(raw.HEARTBEAT_STALE_SECONDS ?? 10)];
   if (beat > 0 && stale > 0 && stale < 2 * beat) {
     problems.push('HEARTBEAT_STALE_SECONDS: must be at least twice HEARTBEAT_INTERVAL_SECONDS');
   }
