@@ -7,7 +7,7 @@ import type { CommandEnvelope } from '../src/app/envelope.js';
 import { VersionConflict, type EscrowStore } from '../src/app/ports/index.js';
 import { commandLog } from '../src/composition/commandPath.js';
 import { loadConfig } from '../src/config/index.js';
-import { ENGINE_KINDS, FakeClock, actors, assertDatabaseVerifies, escrowInput } from './harness.js';
+import { engineKinds, FakeClock, actors, assertDatabaseVerifies, escrowInput } from './harness.js';
 import { testServer, type TestServer } from './httpHarness.js';
 
 /**
@@ -26,7 +26,7 @@ interface AuditRow {
   details: { refused?: { code: string; message: string; currentStatus?: string }; correlationId?: string };
 }
 
-for (const kind of ENGINE_KINDS) {
+for (const kind of engineKinds()) {
   describe(`refused commands are audited (${kind})`, () => {
     let s: TestServer;
     let buyer: string;

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { WebhookSignatureError } from '../src/app/ports/index.js';
 import { DomainError, JSON_MAX_DEPTH, METADATA_MAX_DEPTH } from '../src/domain/index.js';
 import {
-  ENGINE_KINDS,
+  engineKinds,
   actors,
   assertDatabaseVerifies,
   escrowInput,
@@ -20,7 +20,7 @@ function nested(levels: number): Record<string, unknown> {
   return v;
 }
 
-for (const kind of ENGINE_KINDS) {
+for (const kind of engineKinds()) {
   describe(`bad input writes nothing on ${kind}`, () => {
     let t: TestEngine;
     let funded: string;

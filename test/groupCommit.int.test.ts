@@ -7,7 +7,7 @@ import { newId } from '../src/app/ids.js';
 import type { CommitRequest, EscrowStore } from '../src/app/ports/index.js';
 import { DomainError } from '../src/domain/index.js';
 import {
-  ENGINE_KINDS,
+  engineKinds,
   actors,
   assertDatabaseVerifies,
   escrowInput,
@@ -17,7 +17,7 @@ import {
   type TestEngine,
 } from './harness.js';
 
-for (const kind of ENGINE_KINDS) {
+for (const kind of engineKinds()) {
   describe(`group commit on ${kind}`, () => {
     let testDb: TestDb;
     let t: TestEngine;

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { it } from 'node:test';
 import { pino } from 'pino';
 import type { Database } from '../src/adapters/db/database.js';
 import { migrate } from '../src/adapters/db/migrate.js';
@@ -10,10 +11,10 @@ import type { Clock } from '../src/app/ports/index.js';
 import { loadConfig } from '../src/config/index.js';
 import type { Actor } from '../src/domain/index.js';
 import { createEngine, type Engine } from '../src/main.js';
+import { missing } from './services.js';
 
 export type EngineKind = 'pglite' | 'postgres';
 
-/** PGlite always; PostgreSQL too when TEST_DATABASE_URL is set (CI sets it). */
 /** The events of a lifecycle that ends released and paid out, in order. */
 export const RELEASED_LIFECYCLE = [
   'EscrowCreated',
@@ -24,7 +25,18 @@ export const RELEASED_LIFECYCLE = [
   'SettlementSucceeded',
 ];
 
+/** PGlite always; PostgreSQL too when TEST_DATABASE_URL is set (CI sets it). */
 export const ENGINE_KINDS: EngineKind[] = process.env.TEST_DATABASE_URL ? ['pglite', 'postgres'] : ['pglite'];
+
+/**
+ * The engine kinds a file's suites run on (`for (const kind of engineKinds())`): PGlite, and PostgreSQL when
+ * TEST_DATABASE_URL is set — else one skipped test in the file's place for them says so, and is counted.
+ */
+export function engineKinds(): EngineKind[] {
+  const reason = missing(['postgres']);
+  if (reason) it(`the PostgreSQL variants: skipped, ${reason}`, { skip: reason }, () => undefined);
+  return ENGINE_KINDS;
+}
 
 /** A clock tests move by hand; nothing sleeps. */
 export class FakeClock implements Clock {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Database } from '../src/adapters/db/database.js';
 import {
-  ENGINE_KINDS,
+  engineKinds,
   FakeClock,
   actors,
   assertDatabaseVerifies,
@@ -34,7 +34,7 @@ interface Health {
 
 const API_ENV = { PORT: '0', HOST: '127.0.0.1', JWT_SECRET: TEST_JWT_SECRET };
 
-for (const kind of ENGINE_KINDS) {
+for (const kind of engineKinds()) {
   describe(`role heartbeats on ${kind}: an API-only process and a worker process on one database`, () => {
     let fresh: TestDb;
     let api: TestEngine;

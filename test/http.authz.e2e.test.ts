@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { ENGINE_KINDS, assertDatabaseVerifies, assertEscrowInvariants, escrowInput } from './harness.js';
+import { engineKinds, assertDatabaseVerifies, assertEscrowInvariants, escrowInput } from './harness.js';
 import { mintToken } from '../src/http/auth.js';
 import { TEST_JWT_SECRET, testServer, type HttpResult, type TestServer } from './httpHarness.js';
 
@@ -164,7 +164,7 @@ const MATRIX: Row[] = [
     plain(() => ({ method: 'POST', path: '/api/admin/process-timeouts', body: { dryRun: true } }))],
 ];
 
-for (const kind of ENGINE_KINDS) {
+for (const kind of engineKinds()) {
   describe(`HTTP authorization matrix on ${kind}`, () => {
     let s: TestServer;
     let h: Helpers;

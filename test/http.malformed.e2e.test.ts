@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { SANDBOX_SIGNATURE_HEADER } from '../src/adapters/rails/sandbox/sandboxRail.js';
 import {
-  ENGINE_KINDS,
+  engineKinds,
   actors,
   assertDatabaseVerifies,
   deliveredEscrow,
@@ -485,7 +485,7 @@ const pair = (k: string, v: string): string => `${enc(k)}=${enc(v)}`;
 
 // The engines' suites are independent (own server, own database): run them side by side.
 describe('malformed input', { concurrency: true }, () => {
-  for (const kind of ENGINE_KINDS) {
+  for (const kind of engineKinds()) {
     describe(`malformed input at every route on ${kind}`, { concurrency: 1 }, () => {
       let s: TestServer;
       let ids: Ids;

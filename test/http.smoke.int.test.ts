@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ENGINE_KINDS, assertDatabaseVerifies, assertEscrowInvariants } from './harness.js';
+import { engineKinds, assertDatabaseVerifies, assertEscrowInvariants } from './harness.js';
 import { testServer, type TestServer } from './httpHarness.js';
 
-for (const kind of ENGINE_KINDS) {
+for (const kind of engineKinds()) {
   describe(`HTTP happy path on ${kind}`, () => {
     let s: TestServer;
     before(async () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DomainError } from '../src/domain/index.js';
 import {
-  ENGINE_KINDS,
+  engineKinds,
   actors,
   assertDatabaseVerifies,
   assertEscrowInvariants,
@@ -19,7 +19,7 @@ const rejects = (code: string) => (err: unknown) => {
   return true;
 };
 
-for (const kind of ENGINE_KINDS) {
+for (const kind of engineKinds()) {
   describe(`escrow lifecycles on ${kind}`, () => {
     let t: TestEngine;
     before(async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Counter } from 'prom-client';
-import { ENGINE_KINDS, actors, assertDatabaseVerifies, escrowInput, testEngine, type TestEngine } from './harness.js';
+import { engineKinds, actors, assertDatabaseVerifies, escrowInput, testEngine, type TestEngine } from './harness.js';
 
 /** A counter's value for these labels (0 when never incremented). */
 async function valueOf(counter: Counter<string>, labels: Record<string, string> = {}): Promise<number> {
@@ -10,7 +10,7 @@ async function valueOf(counter: Counter<string>, labels: Record<string, string> 
   return match?.value ?? 0;
 }
 
-for (const kind of ENGINE_KINDS) {
+for (const kind of engineKinds()) {
   describe(`metrics are counted where the work happens on ${kind}`, () => {
     let t: TestEngine;
     before(async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ENGINE_KINDS, assertDatabaseVerifies, escrowInput, fundedEscrow } from './harness.js';
+import { engineKinds, assertDatabaseVerifies, escrowInput, fundedEscrow } from './harness.js';
 import { testServer, type HttpResult, type TestServer } from './httpHarness.js';
 
 // Hostile text among other clients' commands, over real HTTP: text PostgreSQL cannot store (a NUL, a lone surrogate)
@@ -84,7 +84,7 @@ const POISONS: Poison[] = [
   },
 ];
 
-for (const kind of ENGINE_KINDS) {
+for (const kind of engineKinds()) {
   describe(`hostile input over HTTP on ${kind}`, () => {
     let s: TestServer;
     let admin: string;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DomainError } from '../src/domain/index.js';
 import {
-  ENGINE_KINDS,
+  engineKinds,
   actors,
   assertDatabaseVerifies,
   escrowInput,
@@ -13,7 +13,7 @@ import {
 
 const code = (c: string) => (err: unknown) => err instanceof DomainError && err.code === c;
 
-for (const kind of ENGINE_KINDS) {
+for (const kind of engineKinds()) {
   describe(`queries on ${kind}`, () => {
     let t: TestEngine;
     const mine: string[] = [];

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ENGINE_KINDS, assertDatabaseVerifies } from './harness.js';
+import { engineKinds, assertDatabaseVerifies } from './harness.js';
 import { testServer, type TestServer } from './httpHarness.js';
 
 // Money in suspense and the review queue over HTTP (issue 10 §5): the manual confirm with the amount received,
@@ -19,7 +19,7 @@ interface SuspenseBody {
   openTotals: { currency: string; amount: string; items: number }[];
 }
 
-for (const kind of ENGINE_KINDS) {
+for (const kind of engineKinds()) {
   describe(`suspense and the review queue over HTTP on ${kind}`, () => {
     let s: TestServer;
     let admin: string;

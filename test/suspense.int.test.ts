@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { DomainError } from '../src/domain/index.js';
 import type { Engine } from '../src/main.js';
 import {
-  ENGINE_KINDS,
+  engineKinds,
   actors,
   assertDatabaseVerifies,
   assertEscrowInvariants,
@@ -34,7 +34,7 @@ async function balances(engine: Engine, account: string): Promise<Record<string,
 
 const types = async (engine: Engine, id: string) => (await engine.readModel.events(id)).map((e) => e.type);
 
-for (const kind of ENGINE_KINDS) {
+for (const kind of engineKinds()) {
   describe(`money in suspense on ${kind}`, () => {
     let t: TestEngine;
     before(async () => {

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { ENGINE_KINDS, actors, assertDatabaseVerifies, escrowInput, testEngine, type TestEngine } from './harness.js';
+import { engineKinds, actors, assertDatabaseVerifies, escrowInput, testEngine, type TestEngine } from './harness.js';
 
 // `escrow verify` checks the suspense account (issue 10 §5): its balance per currency is the open suspense items,
 // never negative, and each item is resolved once. Rows are tampered with directly to prove each check fires.
 
-for (const kind of ENGINE_KINDS) {
+for (const kind of engineKinds()) {
   describe(`escrow verify and the suspense account on ${kind}`, () => {
     let t: TestEngine;
     let escrowId: string;
