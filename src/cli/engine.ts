@@ -1,6 +1,6 @@
 import { userInfo } from 'node:os';
+import { pino } from 'pino';
 import { liveDataDirHolder, type DataDirHolder } from '../adapters/db/dataDirLock.js';
-import type { OperatorAction } from '../app/operations.js';
 import type { Config } from '../config/index.js';
 import { createEngine, type Engine } from '../main.js';
 import type { Backend } from './backend.js';
@@ -19,7 +19,7 @@ function embeddedHolder(config: Config): DataDirHolder | null {
 }
 
 /** Who the audit rows name: the operating-system user running the CLI. */
-export function cliActor(): OperatorAction['actor'] {
+export function cliActor(): { id: string; role: 'admin' } {
   let name = 'unknown';
   try {
     name = userInfo().username.replace(/[^A-Za-z0-9._@-]/g, '_') || name;
@@ -64,16 +64,25 @@ function localBackend(config: Config): Backend {
 }
 
 /**
- * Opens an engine for one command, runs it and stops the engine. `info` logging becomes `warn` so that stdout holds
- * only the command's JSON (the logger writes to stdout).
+ * Opens an engine for one command, runs it and stops the engine. Its log lines go to stderr, `info` becoming `warn`:
+ * stdout holds only the command's JSON (a slow query's warning must not break `escrow verify | jq`).
  */
 export async function withEngine<T>(
   config: Config,
   run: (engine: Engine) => Promise<T>,
   migrate?: boolean,
 ): Promise<T> {
-  const quiet = { ...config, logLevel: config.logLevel === 'info' ? 'warn' : config.logLevel };
-  const engine = await createEngine(quiet, migrate === undefined ? {} : { migrate });
+  const level = config.logLevel === 'info' ? 'warn' : config.logLevel;
+  const logger = pino(
+    {
+      level,
+      base: { service: 'escrow-services' },
+      timestamp: () => `,"timestamp":"${new Date().toISOString()}"`,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    pino.destination({ fd: 2, sync: true }),
+  );
+  const engine = await createEngine(config, { logger, ...(migrate === undefined ? {} : { migrate }) });
   try {
     return await run(engine);
   } finally {
