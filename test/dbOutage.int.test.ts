@@ -100,7 +100,7 @@ describe('database outage (a private PostgreSQL stopped and restarted)', () => {
   it(
     'PostgreSQL stopped for 10 s under load: the process stays up, 503s during, full recovery, nothing acknowledged lost',
     { skip, timeout: 180_000 },
-    async () => {
+    async (t) => {
       const pg = await startPrivatePostgres();
       let serve: RoleProcess | undefined;
       try {
@@ -125,9 +125,11 @@ describe('database outage (a private PostgreSQL stopped and restarted)', () => {
         assert.equal(health, 503, '/health reports the outage');
         assert.equal(live, 200, '/health/live stays up');
         const before = traffic.answers.length;
+        const restarted = Date.now();
         await pg.start();
         const recovered = () => traffic.answers.slice(before).some((a) => a.status === 201);
         await until('a create to succeed again', () => Promise.resolve(recovered() ? true : undefined));
+        const recoveryMs = Date.now() - restarted;
         await sleep(1000);
         await traffic.stop();
         assert.ok(alive(serve), 'the process is up after the outage');
@@ -158,6 +160,12 @@ describe('database outage (a private PostgreSQL stopped and restarted)', () => {
         assert.equal((await fetch(`${base}/health`)).status, 200, '/health is healthy again');
         const verify = await runCli(['verify'], env(pg));
         assert.equal(verify.code, 0, verify.out);
+        const back = lines.find((l) => l.includes('database available again')) ?? '{}';
+        t.diagnostic(
+          `${acked.length} creates acknowledged, ${refused.length} answered 503; first 201 ${recoveryMs} ms after ` +
+            `pg_ctl start; outage logged as ${(JSON.parse(back) as { outage_ms?: number }).outage_ms} ms; ` +
+            `${lines.filter((l) => /"level":"?(40|50|60|warn|error|fatal)/.test(l)).length} warn/error lines in all`,
+        );
         assert.equal(lines.filter((l) => l.includes('database unavailable')).length, 1, 'one line when it started');
         assert.equal(lines.filter((l) => l.includes('database available again')).length, 1, 'one when it ended');
         assert.deepEqual(

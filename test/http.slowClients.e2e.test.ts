@@ -43,7 +43,7 @@ async function trickle(port: number, head: string, piece: string, pieces: number
 }
 
 /** A completed keep-alive request on a new connection; the connection stays open. */
-async function keptAlive(port: number): Promise<{ socket: Socket; answer: Promise<string> }> {
+function keptAlive(port: number): { socket: Socket; answer: Promise<string> } {
   const socket = connect(port, '127.0.0.1');
   socket.on('error', () => undefined);
   const answer = new Promise<string>((resolve) => {
@@ -105,7 +105,7 @@ describe('slow clients are cut off', () => {
   });
 
   it('an idle keep-alive connection is closed after the keep-alive timeout', { timeout: 30_000 }, async () => {
-    const { socket, answer } = await keptAlive(port);
+    const { socket, answer } = keptAlive(port);
     const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
     assert.match(await answer, /^HTTP\/1\.1 200/);
     await closed; // the test's timeout fails it if the server keeps the connection
@@ -118,7 +118,7 @@ describe('slow clients are cut off', () => {
     assert.equal(sendQ, Math.min(1024, somaxconn), `ss says: ${stdout}`);
 
     const burst = Array.from({ length: 1000 }, async () => {
-      const { socket, answer } = await keptAlive(port);
+      const { socket, answer } = keptAlive(port);
       const text = await answer;
       socket.destroy();
       return text;
@@ -145,9 +145,9 @@ describe('connections past HTTP_MAX_CONNECTIONS', () => {
 
   it('are closed at once, and served again once a connection is free', async () => {
     const port = Number(new URL(s.baseUrl).port);
-    const held = await Promise.all([keptAlive(port), keptAlive(port), keptAlive(port)]);
+    const held = [keptAlive(port), keptAlive(port), keptAlive(port)];
     for (const h of held) assert.match(await h.answer, /^HTTP\/1\.1 200/);
-    const extra = await keptAlive(port);
+    const extra = keptAlive(port);
     assert.equal(await extra.answer, '', 'the fourth connection is closed without an answer');
     extra.socket.destroy();
     for (const h of held) h.socket.destroy();
@@ -155,7 +155,7 @@ describe('connections past HTTP_MAX_CONNECTIONS', () => {
     let answered = '';
     for (let i = 0; i < 50 && !answered; i++) {
       await sleep(50);
-      const again = await keptAlive(port);
+      const again = keptAlive(port);
       answered = await again.answer;
       again.socket.destroy();
     }
