@@ -257,15 +257,24 @@ suite('Kafka mode with api, worker and outbox as separate processes', ['postgres
     const shared = assignments();
     const all = shared.flat();
     assert.equal(new Set(all).size, all.length, `no partition assigned twice: ${JSON.stringify(shared)}`);
-    assert.equal((await runLifecycles(6, 3)).length, 6);
+    const before = await runLifecycles(6, 3);
+    assert.equal(before.length, 6);
 
     await procs.get('worker')!.kill();
     const ids = await runLifecycles(8, 4);
-    for (const id of ids) {
+    // no command lost or applied twice across the rebalance: each escrow released, each event exactly once
+    for (const id of [...before, ...ids]) {
       assert.equal(
         await count(`SELECT count(*)::int AS n FROM escrows WHERE id = $1 AND status = 'RELEASED'`, [id]),
         1,
       );
+      const { rows } = await database.db.query<{ type: string }>(
+        'SELECT type FROM escrow_events WHERE escrow_id = $1 ORDER BY sequence',
+        [id],
+      );
+      const types = rows.map((r) => r.type);
+      assert.deepEqual(types, RELEASED_LIFECYCLE.slice(0, types.length), `escrow ${id}: ${types.join()}`);
+      assert.ok(types.length >= 5, `escrow ${id} released: ${types.join()}`);
     }
     await until('the survivor holding every partition', () => {
       const survivor = assignments();

@@ -36,7 +36,7 @@ resolve() {
   log "resolving org.apache.kafka:kafka_2.13:$version with Maven into $libs"
   rm -rf "$libs"
   mkdir -p "$libs"
-  mvn -q -B -f "$here/pom.xml" dependency:copy-dependencies -Dkafka.version="$version" -DoutputDirectory="$libs" >&2
+  mvn -q -B -Dstyle.color=never -f "$here/pom.xml" dependency:copy-dependencies -Dkafka.version="$version" -DoutputDirectory="$libs" >&2
   touch "$libs/.complete"
 }
 
