@@ -142,5 +142,34 @@ describe('request log lines', () => {
       assert.deepEqual([line.attempt, line.retrying, line.escrow_id], [1, true, escrowId]);
       assert.match(line.msg as string, /changed under CancelEscrow \(attempt 1\), retrying/);
     });
+
+    it('"OptimisticLockError" once more, as a warning, when the conflicts outlast the attempts', async () => {
+      const created = await engine.service.create(actors.buyer, escrowInput());
+      const real = engine.stores.escrows;
+      const handler = new CommandHandler({
+        store: {
+          load: (id, commandId) => real.load(id, commandId),
+          commit: () => Promise.reject(new VersionConflict('moved')),
+          recordRejection: (e, r, at) => real.recordRejection(e, r, at),
+        },
+        clock: engine.clock,
+        policy: engine.config.policy,
+        maxAttempts: 2,
+        audit: engine.stores.audit,
+      });
+      handler.observe(commandLog(engine.logger));
+      const env = engine.service.envelope('CancelEscrow', created.escrow.id, actors.buyer, {});
+      await assert.rejects(handler.handle(env), { code: 'VERSION_CONFLICT' });
+      const mine = parsed('OptimisticLockError').filter((l) => l.command_id === env.commandId);
+      assert.deepEqual(
+        mine.map((l) => [l.level, l.attempt ?? null, l.retrying ?? null]),
+        [
+          [30, 1, true],
+          [30, 2, false],
+          [40, null, null],
+        ],
+      );
+      assert.match(mine[2]!.msg as string, /gave up/);
+    });
   });
 });

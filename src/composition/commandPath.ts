@@ -87,14 +87,15 @@ export function commandLog(logger: Logger): CommandObserver {
       } else if (err.code === 'ESCROW_NOT_FOUND') {
         logger.info(fields, `EscrowNotFoundError: ${env.type} on escrow ${env.escrowId}`);
       } else if (err.code === 'VERSION_CONFLICT') {
-        logger.warn(fields, `OptimisticLockError: ${env.type} on escrow ${env.escrowId} gave up`);
+        logger.warn(fields, `OptimisticLockError: ${env.type} on escrow ${env.escrowId} gave up, still conflicting`);
       } else logger.info(fields, 'command rejected');
     },
+    // Each conflict at info (contention is normal); giving up is the refusal's own warn line above.
     conflict: (env, attempt, retrying) =>
-      logger[retrying ? 'info' : 'warn'](
+      logger.info(
         { escrow_id: env.escrowId, command: env.type, command_id: env.commandId, attempt, retrying },
         `OptimisticLockError: escrow ${env.escrowId} changed under ${env.type} (attempt ${attempt})` +
-          (retrying ? ', retrying' : ''),
+          (retrying ? ', retrying' : ', giving up'),
       ),
     auditFailed: (env, err) =>
       logger.error(
