@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { StoredEvent } from '../src/app/ports/index.js';
 import {
-  ENGINE_KINDS,
+  engineKinds,
   actors,
   assertDatabaseVerifies,
   assertEscrowInvariants,
@@ -12,7 +12,7 @@ import {
   type TestEngine,
 } from './harness.js';
 
-for (const kind of ENGINE_KINDS) {
+for (const kind of engineKinds()) {
   for (const action of ['REFUND', 'RELEASE'] as const) {
     describe(`delivery timeout with ESCROW_DELIVERED_TIMEOUT_ACTION=${action} on ${kind}`, () => {
       let t: TestEngine;
