@@ -52,7 +52,7 @@ describe('messages for people', () => {
     ]);
     assert.equal(
       p.detail,
-      'offerId is required; buyerId is required; sellerId is required; amount is required; rail is required',
+      'offerId: is required; buyerId: is required; sellerId: is required; amount: is required; rail: is required',
     );
   });
 
@@ -75,6 +75,7 @@ describe('messages for people', () => {
     for (const limit of ['0', '51', '1000', 'ten']) {
       const p = await refused('GET', `/api/escrow?limit=${limit}`);
       assert.deepEqual(p.errors, [{ field: 'limit', message: 'must be 1-50' }], `limit=${limit}`);
+      assert.equal(p.detail, 'limit: must be 1-50', `limit=${limit}`);
     }
   });
 
@@ -88,7 +89,7 @@ describe('messages for people', () => {
     const path = `/api/escrow/${id}/dispute/${opened.body.id}/resolve`;
     const split = await refused('POST', path, { resolution: 'SPLIT', reason: 'Partial delivery' }, admin);
     assert.deepEqual(split.errors, [{ field: 'buyerAmount', message: 'is required for SPLIT' }]);
-    assert.equal(split.detail, 'buyerAmount is required for SPLIT');
+    assert.equal(split.detail, 'buyerAmount: is required for SPLIT');
     const half = await refused('POST', path, { resolution: 'HALF', reason: 'x' }, admin);
     assert.deepEqual(half.errors, [{ field: 'resolution', message: 'must be one of: RELEASE, REFUND, SPLIT' }]);
     const noResolution = await refused('POST', path, { buyerAmount: '100' }, admin);

@@ -184,9 +184,9 @@ export function fieldErrors(validation: readonly SchemaError[], context: string 
   return [...out.values()];
 }
 
-/** The detail of a validation problem: its lines, the first ten. */
+/** The detail of a validation problem: its lines, the first ten, as the domain words its own (`field: message`). */
 function summary(errors: readonly FieldError[]): string {
-  const lines = errors.slice(0, 10).map((e) => `${e.field} ${e.message}`);
+  const lines = errors.slice(0, 10).map((e) => `${e.field}: ${e.message}`);
   if (errors.length > 10) lines.push(`and ${errors.length - 10} more`);
   return lines.length > 0 ? lines.join('; ') : 'the request does not match the schema';
 }
