@@ -8,6 +8,7 @@ import { registerOutboxReplay } from './commands/outboxReplay.js';
 import { registerOutboxStatus } from './commands/outboxStatus.js';
 import { registerSandboxPay } from './commands/sandboxPay.js';
 import { registerServe } from './commands/serve.js';
+import { registerSuspense } from './commands/suspense.js';
 import { registerTimeoutsRun } from './commands/timeoutsRun.js';
 import { registerToken } from './commands/token.js';
 import { registerVerify } from './commands/verify.js';
@@ -53,6 +54,7 @@ export function createProgram(ctx: CliContext): Command {
   });
   registerTimeoutsRun(timeouts, ctx);
   registerVerify(program, ctx);
+  registerSuspense(program, ctx);
   const outbox = group(program, 'outbox', 'the event outbox: status, dead letters, replay', {
     examples: ['escrow outbox status', 'escrow outbox dlq --limit 20', 'escrow outbox replay --all'],
   });
