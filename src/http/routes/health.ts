@@ -1,4 +1,4 @@
-import { Type } from 'typebox';
+import { Type, type TObject } from 'typebox';
 import type { Api, RouteDeps } from '../types.js';
 import * as S from '../schemas.js';
 
@@ -18,9 +18,8 @@ const RoleLiveness = Type.Object({
 });
 
 /** /health with `roles`: per role, whether an instance is alive anywhere (heartbeats) and which. */
-const HealthWithRoles = {
-  ...S.HealthView,
-  properties: {
+const HealthWithRoles = Type.Object(
+  {
     ...S.HealthView.properties,
     roles: Type.Optional(
       Type.Record(Type.String(), RoleLiveness, {
@@ -28,37 +27,39 @@ const HealthWithRoles = {
       }),
     ),
   },
-  examples: [
-    {
-      status: 'degraded',
-      timestamp: '2026-11-23T10:00:00.000Z',
-      version: '0.1.0',
-      uptime_seconds: 42,
-      checks: {
-        database: { status: 'ok', latency_ms: 0.8 },
-        timeouts: { status: 'ok', detail: 'alive: worker-7c9f pid 41 (instance 0190f0c8-…, 0.1.0)' },
-        roles: { status: 'degraded', detail: 'no live settlements instance (none seen in the last 10 s) …' },
-      },
-      roles: {
-        timeouts: {
-          alive: true,
-          instances: [
-            {
-              instance_id: '0190f0c8-0000-7000-8000-0000000000aa',
-              host: 'worker-7c9f',
-              pid: 41,
-              version: '0.1.0',
-              started_at: '2026-11-23T09:00:00.000Z',
-              last_seen: '2026-11-23T10:00:00.000Z',
-              here: false,
-            },
-          ],
+  {
+    examples: [
+      {
+        status: 'degraded',
+        timestamp: '2026-11-23T10:00:00.000Z',
+        version: '0.1.0',
+        uptime_seconds: 42,
+        checks: {
+          database: { status: 'ok', latency_ms: 0.8 },
+          timeouts: { status: 'ok', detail: 'alive: worker-7c9f pid 41 (instance 0190f0c8-…, 0.1.0)' },
+          roles: { status: 'degraded', detail: 'no live settlements instance (none seen in the last 10 s) …' },
         },
-        settlements: { alive: false, instances: [], last_seen: '2026-11-23T09:58:12.000Z' },
+        roles: {
+          timeouts: {
+            alive: true,
+            instances: [
+              {
+                instance_id: '0190f0c8-0000-7000-8000-0000000000aa',
+                host: 'worker-7c9f',
+                pid: 41,
+                version: '0.1.0',
+                started_at: '2026-11-23T09:00:00.000Z',
+                last_seen: '2026-11-23T10:00:00.000Z',
+                here: false,
+              },
+            ],
+          },
+          settlements: { alive: false, instances: [], last_seen: '2026-11-23T09:58:12.000Z' },
+        },
       },
-    },
-  ],
-} as unknown as typeof S.HealthView;
+    ],
+  },
+);
 
 /** SPEC §8 health: `/health` (503 only on error), `/health/live`, `/health/ready`; `/metrics` for Prometheus. */
 export function healthRoutes(app: Api, { deps, opts }: RouteDeps): void {
@@ -66,7 +67,7 @@ export function healthRoutes(app: Api, { deps, opts }: RouteDeps): void {
   const started = Date.now();
   // Probes and scrapers are exempt from the per-IP limit: a load balancer's checks share one address.
   const config = { rateLimit: false } as const;
-  const doc = (summary: string, ok = 'healthy', view: typeof S.HealthView = S.HealthView) => ({
+  const doc = (summary: string, ok = 'healthy', view: TObject = S.HealthView) => ({
     config,
     schema: {
       tags: ['operations'],
