@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { openPglite } from '../src/adapters/db/pglite.js';
 import { dataDirSecret, mintToken } from '../src/http/auth.js';
 import { escrowInput } from './harness.js';
 import { missing } from './services.js';
@@ -200,6 +201,20 @@ describe('one owner per embedded data directory (server and CLI at once)', () =>
     for (const [i, run] of local.entries()) {
       assert.equal(run.code, 0, run.stderr);
       assert.equal(run.stdout, through[i]!.stdout);
+    }
+    // the replay through the server left an audit row: who (the CLI's user), what, why
+    const db = await openPglite(dataDir);
+    try {
+      const { rows } = await db.query<{ actor_id: string; actor_role: string; details: Record<string, unknown> }>(
+        `SELECT actor_id, actor_role, details FROM audit_logs WHERE action = 'outbox.replay'`,
+      );
+      assert.equal(rows.length, 1, 'the dry run left no audit row, the replay one');
+      assert.match(rows[0]!.actor_id, /^cli:/);
+      assert.equal(rows[0]!.actor_role, 'admin');
+      assert.equal(rows[0]!.details.reason, 'consumer rebuilt');
+      assert.equal(rows[0]!.details.escrowId, escrowId);
+    } finally {
+      await db.close();
     }
     server = await serve(env);
     const again = await api('GET', `/api/escrow/${escrowId}`);
