@@ -137,6 +137,24 @@ for (const kind of engineKinds()) {
       await assertEscrowInvariants(engine, c.escrow.id);
     });
 
+    it('a payment after the escrow expired is booked to suspense as ESCROW_EXPIRED, and refunded', async () => {
+      const { engine, clock } = t;
+      const c = await engine.service.create(actors.buyer, escrowInput({ amount: '1200' }));
+      clock.advanceDays(8);
+      await engine.timeouts.runOnce();
+      assert.equal((await engine.readModel.getEscrow(c.escrow.id))?.cancelReason, 'TIMEOUT');
+      await engine.simulator.pay(c.escrow.id);
+      const [item] = await openSuspense(c.escrow.id);
+      assert.equal(item?.reason, 'ESCROW_EXPIRED');
+      await engine.service.execute('RefundSuspense', c.escrow.id, actors.admin, {
+        suspenseId: item.id,
+        reason: 'Paid after the deadline',
+      });
+      await engine.settlementWorker.runOnce();
+      assert.equal((await openSuspense(c.escrow.id)).length, 0);
+      await assertEscrowInvariants(engine, c.escrow.id);
+    });
+
     it('a second payment from another transaction on a funded escrow is booked to suspense', async () => {
       const { engine } = t;
       const id = await fundedEscrow(engine);
