@@ -10,9 +10,12 @@ const MESSAGES = {
 /**
  * Whether the database answers, told once per outage: the first connection failure starts one, the first success of
  * a query started after it ends it. Numbering the queries keeps a late answer (or a late failure) of a query that
- * began before a change from flipping the state back, so one outage is one pair of log lines.
+ * began before a change from flipping the state back, and successes within `settleMs` of the start do not end it (a
+ * server shutting down answers on the connections it has not closed yet), so one outage is one pair of log lines.
  */
 export class Availability {
+  constructor(private readonly settleMs = 1000) {}
+
   private seq = 0;
   private downSince: { at: number; seq: number } | null = null;
   private upSeq = 0;
@@ -31,6 +34,7 @@ export class Availability {
   succeeded(attempt: number): void {
     if (!this.downSince || attempt <= this.downSince.seq) return;
     const outageMs = Date.now() - this.downSince.at;
+    if (outageMs < this.settleMs) return;
     this.downSince = null;
     this.upSeq = this.seq;
     this.emit({ available: true, outageMs });

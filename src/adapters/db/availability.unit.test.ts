@@ -8,7 +8,7 @@ const refused = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:54
 
 describe('Availability: one outage, one pair of changes', () => {
   it('the first failure starts it, the first success of a later attempt ends it; late answers change nothing', () => {
-    const a = new Availability();
+    const a = new Availability(0);
     const changes: AvailabilityChange[] = [];
     a.subscribe((c) => changes.push(c));
     const early = a.begin(); // started before the outage, answers after it began
@@ -45,5 +45,18 @@ describe('Availability: one outage, one pair of changes', () => {
     const slow = a.failed(a.begin(), Object.assign(new Error('canceling statement'), { code: '57014' }));
     assert.ok(slow instanceof DatabaseUnavailableError && slow.reason === 'timeout');
     assert.deepEqual(changes, []);
+  });
+
+  it('successes just after the start (a server shutting down still answering) do not end it', () => {
+    const a = new Availability(60_000);
+    const changes: AvailabilityChange[] = [];
+    a.subscribe((c) => changes.push(c));
+    a.failed(a.begin(), refused());
+    a.succeeded(a.begin());
+    a.failed(a.begin(), refused());
+    assert.deepEqual(
+      changes.map((c) => c.available),
+      [false],
+    );
   });
 });
