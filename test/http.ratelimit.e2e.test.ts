@@ -118,6 +118,27 @@ describe('per-IP rate limit', () => {
   });
 });
 
+describe('a forged service token', () => {
+  let s: TestServer;
+  before(async () => {
+    s = await testServer('pglite', { RATE_LIMIT_PER_IP_PER_MINUTE: '2' });
+  });
+  after(async () => {
+    try {
+      await assertDatabaseVerifies(s.engine);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('stays in its address’s bucket: only a verified token has a bucket of its own', async () => {
+    const forged = await s.token('forger', 'service', { secret: 'another-secret-'.padEnd(80, 'y') });
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) statuses.push((await s.call('GET', '/api/escrow', { token: forged })).status);
+    assert.deepEqual(statuses, [401, 401, 429]);
+  });
+});
+
 describe('TRUST_PROXY', () => {
   const servers: TestServer[] = [];
   after(async () => {

@@ -48,7 +48,9 @@ function globalRateLimit(opts: HttpOptions, authenticator: Authenticator): RateL
     global: false,
     timeWindow: 60_000,
     keyGenerator: async (request) => {
-      const caller = request.headers.authorization ? await verified(authenticator, request) : null;
+      // Only a token that says service or admin is verified here (users, the bulk, stay in the address's bucket).
+      const header = request.headers.authorization;
+      const caller = OWN_BUCKET.has(claimedRole(header) ?? '') ? await verified(authenticator, header) : null;
       const bucket: Bucket = caller && caller.role !== 'user' ? caller.role : 'ip';
       chosen.set(request, bucket);
       return `${bucket}:${bucket === 'ip' ? request.ip : caller!.id}`;
@@ -72,8 +74,22 @@ function globalRateLimit(opts: HttpOptions, authenticator: Authenticator): RateL
   };
 }
 
-const verified = (authenticator: Authenticator, request: FastifyRequest): Promise<Principal | null> =>
-  authenticator(request.headers.authorization).catch(() => null);
+const OWN_BUCKET = new Set(['service', 'admin']);
+
+const verified = (authenticator: Authenticator, header: string | undefined): Promise<Principal | null> =>
+  authenticator(header).catch(() => null);
+
+/** The role a bearer token claims, unverified (it only picks whether to verify the token here). */
+function claimedRole(header: string | undefined): string | null {
+  const payload = /^Bearer [\w-]+\.([\w-]+)\.[\w-]*$/.exec(header ?? '')?.[1];
+  if (!payload) return null;
+  try {
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { role?: unknown };
+    return typeof claims.role === 'string' ? claims.role : null;
+  } catch {
+    return null;
+  }
+}
 
 /**
  * Per-user fixed window for people (`user` tokens): RATE_LIMIT_PER_USER_PER_MINUTE (50, SPEC §5) escrow requests a
