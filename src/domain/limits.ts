@@ -52,8 +52,12 @@ export const UNSTORABLE_TEXT_RULE = 'must not contain NUL (\\u0000) or unpaired 
 /** A surrogate half without its other half: not Unicode, and refused by jsonb. */
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
+/** A NUL or any surrogate half: most text has neither, so this one quick test settles it. */
+const SUSPECT = /[\0\ud800-\udfff]/;
+
 /** Whether text can be stored as it is: no NUL and no unpaired UTF-16 surrogate. */
-export const isStorableText = (s: string): boolean => !s.includes('\0') && !LONE_SURROGATE.test(s);
+export const isStorableText = (s: string): boolean =>
+  !SUSPECT.test(s) || (!s.includes('\0') && !LONE_SURROGATE.test(s));
 
 /** The first thing wrong with a JSON value: the field (a path such as metadata.note or evidence[2]) and the rule. */
 export interface JsonProblem {
@@ -68,72 +72,113 @@ export interface JsonLimits {
   maxBytes?: number;
 }
 
-type Pending = { value: unknown; path: string; depth: number; top: string };
+/** An array or object being walked: where it is, and which of its members comes next. */
+interface Frame {
+  path: string;
+  depth: number;
+  /** The field a depth refusal names: the body's top-level field, or the named root. */
+  top: string;
+  members: unknown[] | Record<string, unknown>;
+  /** An object's keys (the members JSON.stringify writes); null for an array. */
+  keys: string[] | null;
+  next: number;
+}
+
+interface Walk {
+  limits: JsonLimits;
+  root: string;
+  frames: Frame[];
+  bytes: number;
+}
 
 /**
  * The first reason a JSON value cannot be taken in, or null: text PostgreSQL cannot store (in a key or a value),
- * nesting deeper than `maxDepth`, more than `maxBytes` as JSON. It walks with a stack of its own, never the call
- * stack, so no input can overflow it, and it stops at the first problem. `root` names the value in the field paths
- * ('' for a body: its fields are then named as they are).
+ * nesting deeper than `maxDepth`, more than `maxBytes` as JSON. It walks depth first with a stack of its own (one
+ * frame per level, so memory follows the depth, not the size), never the call stack, so no input can overflow it;
+ * it stops at the first problem in reading order. `root` names the value in the field paths ('' for a body: its
+ * fields are then named as they are).
  */
 export function jsonProblem(value: unknown, limits: JsonLimits, root = ''): JsonProblem | null {
-  const stack: Pending[] = [{ value, path: root, depth: 1, top: root }];
-  let bytes = 0;
-  const tooBig = () => limits.maxBytes !== undefined && bytes > limits.maxBytes;
-  for (let item = stack.pop(); item; item = stack.pop()) {
-    const { value: v, path, depth } = item;
-    if (typeof v === 'string') {
-      if (!isStorableText(v)) return { field: path || 'body', message: UNSTORABLE_TEXT_RULE };
-      if (limits.maxBytes !== undefined) bytes += jsonBytes(v);
-    } else if (typeof v === 'object' && v !== null) {
-      if (depth > limits.maxDepth) {
-        return { field: item.top || 'body', message: `must not be nested more than ${limits.maxDepth} levels deep` };
-      }
-      const bad = pushChildren(stack, item);
-      if (bad) return bad;
-      if (limits.maxBytes !== undefined) bytes += containerBytes(v);
-    } else if (limits.maxBytes !== undefined) {
-      bytes += scalarBytes(v);
+  const walk: Walk = { limits, root, frames: [], bytes: 0 };
+  let problem = visit(walk, value, null, root);
+  while (!problem && walk.frames.length > 0) {
+    const f = walk.frames[walk.frames.length - 1]!;
+    const size = f.keys ? f.keys.length : (f.members as unknown[]).length;
+    if (f.next >= size) {
+      walk.frames.pop();
+      continue;
     }
-    if (tooBig()) return { field: root || 'body', message: `must be at most ${bytesRule(limits.maxBytes!)} as JSON` };
+    const i = f.next++;
+    const key = f.keys?.[i];
+    const member = key === undefined ? (f.members as unknown[])[i] : (f.members as Record<string, unknown>)[key];
+    problem = visit(walk, member, f, key ?? i);
+  }
+  return problem;
+}
+
+/** A member's field path: `parent.key`, `parent[3]`, `parent["two words"]` (built only when needed). */
+function pathOf(parent: Frame | null, at: string | number): string {
+  if (!parent) return at as string;
+  const segment = typeof at === 'number' ? `[${at}]` : /^[A-Za-z_$][\w$]*$/.test(at) ? at : `[${JSON.stringify(at)}]`;
+  return parent.path && !segment.startsWith('[') ? `${parent.path}.${segment}` : `${parent.path}${segment}`;
+}
+
+/**
+ * Checks one value (the root when `parent` is null; `at` is then the root's name); an array or object becomes the
+ * next frame, its members visited after it.
+ */
+function visit(walk: Walk, v: unknown, parent: Frame | null, at: string | number): JsonProblem | null {
+  const { maxDepth, maxBytes } = walk.limits;
+  if (typeof v === 'string') {
+    if (!isStorableText(v)) return { field: pathOf(parent, at) || 'body', message: UNSTORABLE_TEXT_RULE };
+    if (maxBytes !== undefined) walk.bytes += jsonStringBytes(v);
+  } else if (typeof v === 'object' && v !== null) {
+    const depth = parent ? parent.depth + 1 : 1;
+    const path = pathOf(parent, at);
+    const top = parent && parent.depth === 1 && parent.path === '' ? path : (parent?.top ?? walk.root);
+    if (depth > maxDepth)
+      return { field: top || 'body', message: `must not be nested more than ${maxDepth} levels deep` };
+    const members = v as unknown[] | Record<string, unknown>;
+    const keys = Array.isArray(v) ? null : Object.keys(v).filter((k) => !omitted((v as Record<string, unknown>)[k]));
+    if (keys?.some((k) => !isStorableText(k)))
+      return { field: path || 'body', message: `keys ${UNSTORABLE_TEXT_RULE}` };
+    walk.frames.push({ path, depth, top, members, keys, next: 0 });
+    if (maxBytes !== undefined) walk.bytes += containerBytes(members, keys);
+  } else if (maxBytes !== undefined) {
+    walk.bytes += scalarBytes(v);
+  }
+  if (maxBytes !== undefined && walk.bytes > maxBytes) {
+    return { field: walk.root || 'body', message: `must be at most ${bytesRule(maxBytes)} as JSON` };
   }
   return null;
 }
 
-/** Queues an array's items or an object's values (in reverse, so the first problem in reading order is found). */
-function pushChildren(stack: Pending[], { value, path, depth, top }: Pending): JsonProblem | null {
-  const child = (segment: string) => (path ? `${path}${segment.startsWith('[') ? '' : '.'}${segment}` : segment);
-  if (Array.isArray(value)) {
-    for (let i = value.length - 1; i >= 0; i--) {
-      const p = child(`[${i}]`);
-      stack.push({ value: value[i] as unknown, path: p, depth: depth + 1, top: depth === 1 && path === '' ? p : top });
-    }
-    return null;
+/**
+ * The UTF-8 bytes of a string as JSON.stringify writes it (quotes and escapes included), counted without building
+ * it. Lone surrogates (which it would escape) are refused before this is asked.
+ */
+function jsonStringBytes(s: string): number {
+  let n = 2;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x22 || c === 0x5c) n += 2;
+    else if (c < 0x20) n += c === 0x08 || c === 0x09 || c === 0x0a || c === 0x0c || c === 0x0d ? 2 : 6;
+    else if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff) {
+      n += 4; // a pair: one code point of 4 bytes
+      i++;
+    } else n += 3;
   }
-  const keys = Object.keys(value as object);
-  for (const k of keys) {
-    if (!isStorableText(k)) return { field: path || 'body', message: `keys ${UNSTORABLE_TEXT_RULE}` };
-  }
-  for (let i = keys.length - 1; i >= 0; i--) {
-    const k = keys[i]!;
-    const v = (value as Record<string, unknown>)[k];
-    if (omitted(v)) continue;
-    const p = child(/^[A-Za-z_$][\w$]*$/.test(k) ? k : `[${JSON.stringify(k)}]`);
-    stack.push({ value: v, path: p, depth: depth + 1, top: depth === 1 && path === '' ? p : top });
-  }
-  return null;
+  return n;
 }
-
-const utf8 = new TextEncoder();
-const jsonBytes = (s: string): number => utf8.encode(JSON.stringify(s)).length;
 /** JSON.stringify leaves out object members it cannot write (undefined, functions, symbols) and writes null in arrays. */
 const omitted = (v: unknown) => v === undefined || typeof v === 'function' || typeof v === 'symbol';
 
 /** A container's own bytes: brackets, separators and (objects) its keys; its values are counted as they are visited. */
-function containerBytes(v: object): number {
-  if (Array.isArray(v)) return 2 + Math.max(0, v.length - 1);
-  const keys = Object.keys(v).filter((k) => !omitted((v as Record<string, unknown>)[k]));
-  return 2 + Math.max(0, keys.length - 1) + keys.reduce((n, k) => n + jsonBytes(k) + 1, 0);
+function containerBytes(members: unknown[] | Record<string, unknown>, keys: string[] | null): number {
+  if (!keys) return 2 + Math.max(0, (members as unknown[]).length - 1);
+  return 2 + Math.max(0, keys.length - 1) + keys.reduce((n, k) => n + jsonStringBytes(k) + 1, 0);
 }
 
 /** A number or boolean as JSON; null, non-finite numbers and an array's unwritable items are written `null`. */
