@@ -84,6 +84,8 @@ export class Roles {
   /** Every loop of this process runs its tick now (the database is back after an outage). */
   wakeLoops(): void {
     for (const l of this.loops) l.wake();
+    // and says it is alive at once, rather than at its next beat (others may have taken it for gone meanwhile)
+    if (this.beatTimer) void this.beat();
   }
 
   /** Cleanups the engine registers for what it started itself (NOTIFY throttles, the outcome waiter). */
