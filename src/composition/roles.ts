@@ -152,8 +152,13 @@ export class Roles {
 
   /** One row per running role, refreshed every HEARTBEAT_INTERVAL_SECONDS; a failed beat is retried at the next. */
   private beat(): Promise<void> {
-    if (this.running.size === 0) return Promise.resolve();
-    this.beating = this.d.heartbeats.beat(this.d.instance, [...this.running]).then(
+    // One beat at a time, in order: a stop that waits for `beating` waits for every beat sent before it.
+    this.beating = this.beating.then(() => (this.running.size > 0 ? this.beatOnce() : undefined));
+    return this.beating;
+  }
+
+  private beatOnce(): Promise<void> {
+    return this.d.heartbeats.beat(this.d.instance, [...this.running]).then(
       () => {
         if (this.beatFailing) this.d.logger.info('heartbeat recorded again');
         this.beatFailing = false;
@@ -164,7 +169,6 @@ export class Roles {
         this.beatFailing = true;
       },
     );
-    return this.beating;
   }
 
   private scheduleBeat(): void {
@@ -181,9 +185,10 @@ export class Roles {
     const timer = this.beatTimer;
     this.beatTimer = null;
     if (timer) clearTimeout(timer);
+    const beat = this.running.size > 0;
+    this.running.clear(); // beats still queued do nothing now
     await this.beating;
-    if (this.running.size === 0) return;
-    this.running.clear();
+    if (!beat) return;
     await this.d.heartbeats
       .remove(this.d.instance.instanceId)
       .catch((err: unknown) => this.d.logger.warn({ err }, 'heartbeat not removed'));
