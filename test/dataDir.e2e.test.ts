@@ -118,10 +118,10 @@ describe('one owner per embedded data directory (server and CLI at once)', () =>
   let token: string;
   let escrowId: string;
 
-  const api = async (method: string, path: string, body?: unknown) => {
+  const api = async (method: string, path: string, body?: unknown, as = token) => {
     const res = await fetch(`http://127.0.0.1:${server!.port}${path}`, {
       method,
-      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      headers: { authorization: `Bearer ${as}`, ...(body ? { 'content-type': 'application/json' } : {}) },
       ...(body ? { body: JSON.stringify(body) } : {}),
     });
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
@@ -175,6 +175,31 @@ describe('one owner per embedded data directory (server and CLI at once)', () =>
     const replay = await cli(['outbox', 'replay', '--escrow', escrowId, '--reason', 'consumer rebuilt'], env);
     assert.equal(replay.code, 0, replay.stderr);
     assert.deepEqual(json(replay), { queued: events.length });
+  });
+
+  it('the admin routes the CLI uses: admin only; a bad request names its field and changes nothing', async () => {
+    const user = await mintToken(dataDirSecret(dataDir), { sub: 'buyer-1', role: 'user' }, '1h');
+    for (const [method, path] of [
+      ['GET', '/api/admin/verify'],
+      ['GET', '/api/admin/outbox'],
+      ['GET', '/api/admin/outbox/dead-letters'],
+      ['GET', '/api/admin/migrations'],
+    ] as const) {
+      assert.equal((await api(method, path, undefined, user)).status, 403, path);
+    }
+    const replayAsUser = await api('POST', '/api/admin/outbox/replay', { all: true, reason: 'x' }, user);
+    assert.equal(replayAsUser.status, 403);
+    const two = await api('POST', '/api/admin/outbox/replay', { all: true, escrowId, reason: 'both' });
+    assert.equal(two.status, 400);
+    assert.match(String(two.body.detail), /exactly one of all, ids or escrowId/);
+    const noReason = await api('POST', '/api/admin/outbox/replay', { all: true });
+    assert.equal(noReason.status, 400);
+    assert.match(JSON.stringify(noReason.body), /reason/);
+    const badLimit = await api('GET', '/api/admin/outbox/dead-letters?limit=0');
+    assert.equal(badLimit.status, 400);
+    const migrations = await api('GET', '/api/admin/migrations');
+    assert.deepEqual(migrations.body.pending, []);
+    assert.equal((await api('GET', `/api/escrow/${escrowId}`)).body.version, 2, 'nothing changed');
   });
 
   it('a second serve on the directory is refused at once, naming the holder and what to do', async (t) => {
