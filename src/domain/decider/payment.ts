@@ -35,6 +35,14 @@ export function confirmPayment(c: CommandOf<'ConfirmPayment'>, e: Escrow, ctx: D
   if (typeof c.currency !== 'string' || !CURRENCY.test(c.currency)) {
     throw invalid('currency', 'is required: the currency received, e.g. "USD"');
   }
+  const booked = e.suspense.find((x) => x.transactionId === transactionId);
+  if (booked) {
+    throw invalid(
+      'transactionId',
+      `is already in suspense as item ${booked.id} (${booked.amount} ${booked.currency}): apply it to the escrow or ` +
+        'refund it instead of confirming it again',
+    );
+  }
   return paymentReceived(e, ctx, {
     amount,
     currency: c.currency,

@@ -107,6 +107,13 @@ void describe('ConfirmPayment (manual)', () => {
     );
   });
 
+  void it('of a transaction already in suspense is refused, pointing at the item to apply or refund', () => {
+    const short = when(inStatus('AWAIT_FUNDS'), { ...confirm, amount: '9000' }, { actor: actors.admin });
+    const s = applyAll(inStatus('AWAIT_FUNDS'), short);
+    const err = thenThrows(() => when(s, confirm, { actor: actors.admin }), 'VALIDATION_ERROR');
+    assert.match(err.message, /already in suspense as item 1-suspense:bank-77/);
+  });
+
   void it('is refused once funded or cancelled (a double click or a race with a cancel books nothing)', () => {
     for (const status of ['FUNDS_HELD', 'CANCELLED'] as const) {
       thenThrows(() => when(inStatus(status), confirm, { actor: actors.admin }), 'INVALID_STATE_TRANSITION');
