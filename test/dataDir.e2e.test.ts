@@ -218,11 +218,11 @@ describe('one owner per embedded data directory (server and CLI at once)', () =>
 
   it('the output is the same through the server and with the server stopped; a restart keeps every change', async () => {
     const through = await Promise.all([cli(['verify'], env), cli(['outbox', 'dlq'], env)]);
-    // with the server stopped each command opens the directory itself, under its lock: one at a time
+    // with the server stopped each command opens the directory itself, under its lock: one waits for the other
     await stop(server);
     server = undefined;
     assert.equal(existsSync(join(dataDir, 'escrow.lock')), false, 'the lock is released on stop');
-    const local = [await cli(['verify'], env), await cli(['outbox', 'dlq'], env)];
+    const local = await Promise.all([cli(['verify'], env), cli(['outbox', 'dlq'], env)]);
     for (const [i, run] of local.entries()) {
       assert.equal(run.code, 0, run.stderr);
       assert.equal(run.stdout, through[i]!.stdout);

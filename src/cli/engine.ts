@@ -1,15 +1,36 @@
 import { userInfo } from 'node:os';
 import { pino } from 'pino';
-import { liveDataDirHolder, type DataDirHolder } from '../adapters/db/dataDirLock.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DataDirLockedError, liveDataDirHolder, type DataDirHolder } from '../adapters/db/dataDirLock.js';
 import type { Config } from '../config/index.js';
 import { createEngine, type Engine } from '../main.js';
 import type { Backend } from './backend.js';
 import { serverBackend } from './server.js';
 
-/** The one seam: the server holding the embedded data directory if one runs, else this process's own engine. */
+/** How long a command waits for a directory being opened by another process (another command, a server starting). */
+const OPENING_WAIT_MS = 15_000;
+
+/**
+ * The one seam: the server holding the embedded data directory if one runs, else this process's own engine. A
+ * directory another process is still opening (it has not said its roles yet: another CLI command, or a server
+ * starting) is waited for, briefly: then the command opens it itself, or goes through the server once it listens.
+ */
 export async function withBackend<T>(config: Config, run: (backend: Backend) => Promise<T>): Promise<T> {
-  const holder = embeddedHolder(config);
-  return run(holder ? await serverBackend(config, holder, cliActor().id) : localBackend(config));
+  const until = Date.now() + OPENING_WAIT_MS;
+  for (;;) {
+    const holder = embeddedHolder(config);
+    const opening = holder !== null && holder.roles === undefined && Date.now() < until;
+    if (holder && !opening) return run(await serverBackend(config, holder, cliActor().id));
+    if (!holder) {
+      try {
+        return await run(localBackend(config));
+      } catch (err) {
+        // taken between the look and the open: look again (within the wait)
+        if (!(err instanceof DataDirLockedError) || Date.now() >= until) throw err;
+      }
+    }
+    await sleep(200);
+  }
 }
 
 function embeddedHolder(config: Config): DataDirHolder | null {
