@@ -92,15 +92,26 @@ for (const kind of engineKinds()) {
       const a = await deliveredEscrow(engine);
       await engine.service.execute('ConfirmDelivery', a, actors.buyer, {});
       await lease(a, live);
-      // a process that never beat here at all (its rows gone with it) is as gone as one whose beat went stale
+      // a process that beat and then stopped (it crashed: its rows stay, stale) is gone
+      const dead = randomUUID();
+      await db.query(
+        `INSERT INTO process_heartbeats (instance_id, role, host, pid, version, started_at, last_seen)
+         VALUES ($1, 'settlements', 'worker-3', 4343, 'test', now() - interval '2 minutes', now() - interval '1 minute')`,
+        [dead],
+      );
       const b = await deliveredEscrow(engine);
       await engine.service.execute('ConfirmDelivery', b, actors.buyer, {});
-      await lease(b, randomUUID());
+      await lease(b, dead);
+      // a holder that never beat here at all (a process without a heartbeat loop) keeps its lease until it runs out
+      const c = await deliveredEscrow(engine);
+      await engine.service.execute('ConfirmDelivery', c, actors.buyer, {});
+      await lease(c, randomUUID());
 
       const first = await engine.settlementWorker.runOnce();
-      assert.equal(first.claimed, 1, 'the lease of a holder without a heartbeat is taken over; the live one is not');
+      assert.equal(first.claimed, 1, 'the lease of a holder whose heartbeat stopped is taken over; the others are not');
       assert.equal((await engine.readModel.getEscrow(b))?.settlements[0]?.status, 'SUCCEEDED');
       assert.equal((await engine.readModel.getEscrow(a))?.settlements[0]?.status, 'PENDING');
+      assert.equal((await engine.readModel.getEscrow(c))?.settlements[0]?.status, 'PENDING');
 
       // the live holder dies: within the lease (the clock has not moved), its settlement is taken over
       await db.query(`UPDATE process_heartbeats SET last_seen = now() - interval '1 minute' WHERE instance_id = $1`, [
@@ -108,7 +119,14 @@ for (const kind of engineKinds()) {
       ]);
       const second = await engine.settlementWorker.runOnce();
       assert.equal(second.succeeded, 1);
-      for (const id of [a, b]) {
+      assert.equal((await engine.readModel.getEscrow(c))?.settlements[0]?.status, 'PENDING', 'still leased');
+      // its lease runs out: then it is claimed as any other
+      await db.query(
+        `UPDATE settlements SET locked_until = $2::timestamptz - interval '1 second' WHERE escrow_id = $1`,
+        [c, clock.now()],
+      );
+      assert.equal((await engine.settlementWorker.runOnce()).succeeded, 1);
+      for (const id of [a, b, c]) {
         const e = await engine.readModel.getEscrow(id);
         assert.equal(e?.settlements[0]?.status, 'SUCCEEDED');
         const results = (await engine.readModel.events(id)).filter((x) => x.type === 'SettlementSucceeded');

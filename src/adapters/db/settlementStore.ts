@@ -6,9 +6,14 @@ import type { Database } from './database.js';
 /**
  * A lease whose holder stopped beating (heartbeats, migration 009) is over at once: the provider call is idempotent
  * by settlement id and the result is recorded once, so a second executor costs nothing but the wait it saves.
- * Judged by the database's clock, as the heartbeats are written; without an owner ($5 NULL) only the lease counts.
+ * Only a holder that did beat and then stopped counts as gone: a holder with no heartbeat row at all (a process that
+ * runs no heartbeat loop, or this very process) keeps its lease until it runs out, so two claimers that never beat
+ * cannot take each other's work. Judged by the database's clock, as the heartbeats are written; without an owner
+ * ($5 NULL) only the lease counts.
  */
-const HOLDER_GONE = `($5::double precision IS NOT NULL AND t.locked_by IS NOT NULL AND NOT EXISTS (
+const HOLDER_GONE = `($5::double precision IS NOT NULL AND t.locked_by IS NOT NULL AND t.locked_by <> $4::uuid
+  AND EXISTS (SELECT 1 FROM process_heartbeats h WHERE h.instance_id = t.locked_by)
+  AND NOT EXISTS (
   SELECT 1 FROM process_heartbeats h
    WHERE h.instance_id = t.locked_by AND h.last_seen > now() - make_interval(secs => $5::double precision / 1000)))`;
 
