@@ -9,6 +9,8 @@ export interface Check {
   detail?: string;
 }
 
+/** How long /health waits for the database's answer to `SELECT 1`. */
+const PING_TIMEOUT_MS = 2_000;
 /** The runbook's outbox thresholds: more than 100 waiting, or the oldest older than 5 minutes, is degraded. */
 export const OUTBOX_DEGRADED = { unpublished: 100, oldestAgeSeconds: 300 } as const;
 
@@ -193,14 +195,26 @@ export class OperationsService {
     return result;
   }
 
-  /** Readiness: the database answers. */
+  /**
+   * Readiness: the database answers, within PING_TIMEOUT_MS — a database that stops answering without closing its
+   * connections makes /health say error in seconds, not after the statement timeout.
+   */
   async database(): Promise<Check> {
     const t = performance.now();
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`the database did not answer within ${PING_TIMEOUT_MS / 1000} s`)),
+        PING_TIMEOUT_MS,
+      );
+    });
     try {
-      await this.deps.queries.ping();
+      await Promise.race([this.deps.queries.ping(), late]);
       return { status: 'ok', latency_ms: round2(performance.now() - t) };
     } catch (err) {
       return { status: 'error', detail: err instanceof Error ? err.message : String(err) };
+    } finally {
+      clearTimeout(timer);
     }
   }
 
