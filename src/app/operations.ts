@@ -90,6 +90,10 @@ export interface DeadLetter {
 /** Which outbox rows to send again: dead letters (all, or by outbox id), or every event of one escrow. */
 export type OutboxReplay = { allDead: true } | { ids: readonly string[] } | { escrowId: string };
 
+/** A skip's outcome: done (which event), or not a dead letter; a dry run says whether it would be skipped. */
+export type OutboxSkip =
+  { skipped: true; escrowId: string; eventId: string } | { skipped: boolean; dryRun: true } | { skipped: false };
+
 /** Who did what and why, for an operator action's audit row. */
 export interface OperatorAction {
   actor: { id: string; role: string };
@@ -168,11 +172,11 @@ export class OperationsService {
   /**
    * Skips a dead-lettered outbox row for good (audited as `outbox.skip` with who and why): an escrow's later events
    * wait behind its dead letter, and go out once it is skipped — or replayed (`replayOutbox`), which sends it first.
+   * With `dryRun`, only whether it would be skipped (it is a dead letter): nothing changes, nothing is audited.
    */
-  async skipOutbox(
-    id: string,
-    by: Omit<OperatorAction, 'action'>,
-  ): Promise<{ skipped: true; escrowId: string; eventId: string } | { skipped: false }> {
+  async skipOutbox(id: string, by: Omit<OperatorAction, 'action'>, dryRun = false): Promise<OutboxSkip> {
+    // a dead letter is exactly what a replay by id would queue
+    if (dryRun) return { skipped: (await this.maintenance().countReplay({ ids: [id] })) > 0, dryRun: true };
     const done = await this.maintenance().skipDeadLetter(id);
     if (!done) return { skipped: false };
     await this.maintenance().audit({ ...by, action: 'outbox.skip', escrowId: done.escrowId, details: { id, ...done } });
