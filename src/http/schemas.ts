@@ -32,9 +32,6 @@ export {
   OutboxSkipResult,
   OutboxStatusView,
   SandboxPaymentBody,
-  SuspenseApplyRequest,
-  SuspenseDryRunView,
-  SuspenseRefundRequest,
   TimeoutsSummary,
   VerifyResult,
   WebhookAck,
@@ -52,3 +49,4 @@ export {
   SuspenseListQuery,
   SuspenseParams,
 } from './schemas/requests.js';
+export { SuspenseApplyRequest, SuspenseDryRunView, SuspenseRefundRequest } from './schemas/suspenseActions.js';

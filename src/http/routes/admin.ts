@@ -5,9 +5,9 @@ import type { Api, RouteDeps } from '../types.js';
 import * as S from '../schemas.js';
 
 /**
- * The operator routes (admin only): timeouts, verify, the outbox, migrations and the sandbox's payment. The `escrow`
- * CLI goes through them while an embedded server owns the data directory; what changes something is audited (who,
- * what, why) and has a dry run.
+ * The operator routes (admin only): timeouts, verify, the outbox (status, dead letters, replay, skip), migrations and
+ * the sandbox's payment. The `escrow` CLI goes through them while an embedded server owns the data directory; what
+ * changes something is audited (who, what, why) and has a dry run.
  */
 export function adminRoutes(app: Api, deps: RouteDeps): void {
   timeoutRoutes(app, deps);
@@ -129,6 +129,40 @@ function outboxRoutes(app: Api, deps: RouteDeps): void {
       }
       const what: OutboxReplay = all ? { allDead: true } : ids ? { ids } : { escrowId: escrowId! };
       return operations.replayOutbox(what, { ...by(request, reason), ...(escrowId ? { escrowId } : {}) }, dryRun);
+    },
+  );
+  outboxSkipRoute(app, deps);
+}
+
+function outboxSkipRoute(app: Api, deps: RouteDeps): void {
+  app.post(
+    '/admin/outbox/:id/skip',
+    {
+      onRequest: deps.authenticate(['admin']),
+      schema: {
+        tags: TAGS,
+        summary: "Give up on a dead letter for good: its escrow's later events go out (escrow outbox skip); audited",
+        description:
+          'The event is never published (a replay would send it instead, first). 404 when the id is not a dead ' +
+          'letter; {"dryRun": true} only says whether it would be skipped.',
+        params: S.OutboxSkipParams,
+        headers: S.IdempotencyHeaders,
+        body: S.OutboxSkipBody,
+        response: { 200: S.OutboxSkipResult, ...S.problems(400, 401, 403, 404, 429) },
+      },
+    },
+    async (request) => {
+      const { id } = request.params;
+      const { reason, dryRun = false } = request.body;
+      const outcome = await deps.deps.operations.skipOutbox(id, by(request, reason), dryRun);
+      if (!outcome.skipped) {
+        throw new HttpError(
+          404,
+          'DEAD_LETTER_NOT_FOUND',
+          `outbox row ${id} is not a dead letter (escrow outbox dlq lists them)`,
+        );
+      }
+      return { id, ...outcome };
     },
   );
 }

@@ -1,6 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
 import type { HandledCommand } from '../../app/ports/index.js';
-import { PAGE_SIZE, type Actor } from '../../domain/index.js';
+import { dryRunSuspense, type SuspenseCommand } from '../../app/suspenseDryRun.js';
+import { PAGE_SIZE } from '../../domain/index.js';
 import type { KeyedOptions } from '../idempotency.js';
 import { HttpError } from '../problem.js';
 import type { Api, RouteDeps } from '../types.js';
@@ -9,13 +11,19 @@ import { jsonSafe } from '../views.js';
 import { commonErrors, escrowRouteKit, type EscrowRouteKit } from './escrowRouteKit.js';
 
 const tags = ['admin'];
-const EscrowResponse = { 200: S.EscrowView, 202: S.CommandAccepted, ...commonErrors };
+/** The escrow after the command, or with `dryRun` the events it would record. */
+const EscrowResponse = {
+  200: Type.Union([S.EscrowView, S.SuspenseDryRunView]),
+  202: S.CommandAccepted,
+  ...commonErrors,
+};
 
 type SuspenseRequest = FastifyRequest<{ Params: { suspenseId: string }; Body: Record<string, unknown> }>;
 
 /**
  * Money in suspense (issue 10 §5), for admins: the list, and the two ways out — an audited refund to the buyer
- * through the rail, or applying it to its escrow. Each answers the escrow after the command (idempotent by key).
+ * through the rail, or applying it to its escrow. Each answers the escrow after the command (idempotent by key), or
+ * with `dryRun` the events it would record (decided as the command would be, recorded nowhere).
  */
 export function suspenseRoutes(app: Api, deps: RouteDeps): void {
   const { queries } = deps.deps;
@@ -47,16 +55,25 @@ export function suspenseRoutes(app: Api, deps: RouteDeps): void {
   suspenseActions(app, deps, kit, admin);
 }
 
-/** Resolves the item's escrow (404 when there is none), then runs the command on it with the request's key. */
+/**
+ * Resolves the item's escrow (404 when there is none), then runs the command on it with the request's key — or with
+ * `dryRun` decides it without recording anything (no key, no audit).
+ */
 function itemCommand(deps: RouteDeps, { actorOf, submit }: EscrowRouteKit) {
-  const { queries } = deps.deps;
-  type Run = (escrowId: string, request: SuspenseRequest, actor: Actor, opts: KeyedOptions) => Promise<HandledCommand>;
-  return (run: Run) => async (request: FastifyRequest, reply: FastifyReply) => {
+  const { queries, commands, clock } = deps.deps;
+  type Of = (request: SuspenseRequest) => SuspenseCommand;
+  return (commandOf: Of) => async (request: FastifyRequest, reply: FastifyReply) => {
     const r = request as SuspenseRequest;
     const actor = actorOf(request);
     const escrowId = await queries.escrowOfSuspense(actor, r.params.suspenseId);
     if (!escrowId) throw new HttpError(404, 'SUSPENSE_NOT_FOUND', `no suspense item ${r.params.suspenseId}`);
-    return submit(request, reply, 200, (opts) => run(escrowId, r, actor, opts));
+    const command = commandOf(r);
+    if (r.body.dryRun === true)
+      return jsonSafe(await dryRunSuspense({ queries, clock }, actor, escrowId, command)) as never;
+    const { type, ...payload } = command;
+    return submit(request, reply, 200, (opts: KeyedOptions): Promise<HandledCommand> =>
+      commands.execute(type, escrowId, actor, payload, opts),
+    );
   };
 }
 
@@ -67,7 +84,6 @@ function suspenseActions(
   kit: EscrowRouteKit,
   admin: ReturnType<RouteDeps['authenticate']>,
 ): void {
-  const { commands } = deps.deps;
   const onItem = itemCommand(deps, kit);
 
   app.post(
@@ -79,19 +95,11 @@ function suspenseActions(
         summary: 'Refund money in suspense to the buyer through the rail (admin, reason required, audited)',
         params: S.SuspenseParams,
         headers: S.IdempotencyHeaders,
-        body: S.SuspenseRefundBody,
+        body: S.SuspenseRefundRequest,
         response: EscrowResponse,
       },
     },
-    onItem((escrowId, r, actor, opts) =>
-      commands.execute(
-        'RefundSuspense',
-        escrowId,
-        actor,
-        { suspenseId: r.params.suspenseId, reason: r.body.reason as string },
-        opts,
-      ),
-    ),
+    onItem((r) => ({ type: 'RefundSuspense', suspenseId: r.params.suspenseId, reason: r.body.reason as string })),
   );
 
   app.post(
@@ -106,21 +114,14 @@ function suspenseActions(
           'add up to exactly amount + buyer fee in its currency; otherwise 409 or 400 and nothing changes.',
         params: S.SuspenseParams,
         headers: S.IdempotencyHeaders,
-        body: S.SuspenseApplyBody,
+        body: S.SuspenseApplyRequest,
         response: EscrowResponse,
       },
     },
-    onItem((escrowId, r, actor, opts) =>
-      commands.execute(
-        'ApplySuspense',
-        escrowId,
-        actor,
-        {
-          suspenseIds: [r.params.suspenseId, ...((r.body.alsoApply as string[] | undefined) ?? [])],
-          reason: r.body.reason as string,
-        },
-        opts,
-      ),
-    ),
+    onItem((r) => ({
+      type: 'ApplySuspense',
+      suspenseIds: [r.params.suspenseId, ...((r.body.alsoApply as string[] | undefined) ?? [])],
+      reason: r.body.reason as string,
+    })),
   );
 }
