@@ -118,6 +118,50 @@ for (const kind of engineKinds()) {
       assert.equal(rows[0]!.details.escrowId, unknown);
     });
 
+    it('refusals made before the command path (an id that is no UUID, a rail not enabled): audited alike', async () => {
+      const count = async () =>
+        (
+          await s.testDb.db.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM audit_logs WHERE details ? 'refused' AND escrow_id IS NULL`,
+          )
+        ).rows[0]!.n;
+      const before = await count();
+      const unknown = s.engine.service.execute('CancelEscrow', 'not-a-uuid', actors.admin, { reason: 'x' });
+      await assert.rejects(unknown, { code: 'ESCROW_NOT_FOUND' });
+      const offRail = s.engine.service.create(actors.buyer, { ...escrowInput(), rail: 'STRIPE' } as never);
+      const refusal = await offRail.then(
+        () => assert.fail('a create on a rail that is not enabled is refused'),
+        (err: { code: string }) => err,
+      );
+      const { rows } = await s.testDb.db.query<{
+        action: string;
+        details: { refused: { code: string }; escrowId: string };
+      }>(`SELECT action, details FROM audit_logs WHERE details ? 'refused' AND escrow_id IS NULL ORDER BY id`);
+      assert.equal((await count()) - before, 2, 'one row per refusal');
+      assert.deepEqual(
+        rows.slice(-2).map((r) => [r.action, r.details.refused.code]),
+        [
+          ['CancelEscrow', 'ESCROW_NOT_FOUND'],
+          ['CreateEscrow', refusal.code],
+        ],
+      );
+      assert.equal(rows.at(-2)!.details.escrowId, 'not-a-uuid');
+    });
+
+    it('an escrow with ten or more audit rows lists them in the order they were written (by number, not as text)', async () => {
+      const created = await s.call<{ id: string }>('POST', '/api/escrow', { token: buyer, body: escrowInput() });
+      for (let i = 0; i < 10; i++) {
+        const res = await s.call('POST', `/api/escrow/${created.body.id}/release`, { token: buyer, body: {} });
+        assert.equal(res.status, 403, res.text);
+      }
+      const ids = (await auditOf(created.body.id)).map((a) => Number((a as unknown as { id: string }).id));
+      assert.ok(ids.length >= 11, `${ids.length} rows`);
+      assert.deepEqual(
+        ids,
+        [...ids].sort((a, b) => a - b),
+      );
+    });
+
     it('a version conflict past its retries: VERSION_CONFLICT on the escrow', async () => {
       const created = await s.call<{ id: string }>('POST', '/api/escrow', { token: buyer, body: escrowInput() });
       const real = s.engine.stores.escrows;

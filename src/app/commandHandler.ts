@@ -245,8 +245,12 @@ export class CommandHandler implements CommandSink {
     return pending.complete(await paymentInstructions(rail, env.escrowId, pending));
   }
 
-  /** The refusal's audit row; a failed write is reported to the observers, never to the caller. */
-  private async auditRefusal(env: CommandEnvelope, err: DomainError): Promise<void> {
+  /**
+   * The refusal's audit row; a failed write is reported to the observers, never to the caller. Public for the
+   * refusals made before a command reaches this path (EscrowService: a rail not enabled, an id that is no UUID, a
+   * create the Kafka-mode edge check refuses), so every refused command is audited the same way.
+   */
+  async auditRefusal(env: CommandEnvelope, err: DomainError): Promise<void> {
     const { audit, clock } = this.opts;
     if (!audit) return;
     const { commandId, type, escrowId, actor, payload, correlationId } = env;

@@ -39,6 +39,8 @@ export class EscrowService {
       remote?: { policy: EscrowPolicy };
       rails: ReadonlyMap<Rail, PaymentRail>;
       clock: Clock;
+      /** Audits the refusals made here, before the command path (which audits its own). */
+      refusals?: RefusalRecorder;
     },
   ) {}
 
@@ -66,20 +68,26 @@ export class EscrowService {
 
   async create(actor: Actor, input: CreateEscrowInput, opts: SubmitOptions = {}): Promise<HandledCommand> {
     const commandId = opts.commandId ?? newId();
-    if (!isUuid(commandId)) throw invalid('commandId', 'must be a UUID');
     // The escrow id follows from the command id, so a retried create lands on the same escrow.
-    const escrowId = derivedId(`escrow:${commandId}`);
-    const rail = this.deps.rails.get(input.rail);
-    if (!rail) throw railNotEnabled(input.rail, this.deps.rails);
+    const escrowId = isUuid(commandId) ? derivedId(`escrow:${commandId}`) : '';
     const envelope = (payload: CommandEnvelope<'CreateEscrow'>['payload']) =>
       this.envelope('CreateEscrow', escrowId, actor, payload, { ...opts, commandId });
+    if (!isUuid(commandId)) return this.refuse(envelope(input), invalid('commandId', 'must be a UUID'));
+    const rail = this.deps.rails.get(input.rail);
+    if (!rail) return this.refuse(envelope(input), railNotEnabled(input.rail, this.deps.rails));
     // In process, the command path decides the create once and then asks the rail (CommandHandler).
     if (!this.deps.remote) return this.deps.handler.handle(envelope(input));
     // Kafka mode: the workers decide it, so it is checked here before the provider is asked for anything, and the
     // command travels complete; a refused create or a provider failure is answered at once, not from a worker.
     const now = this.deps.clock.now().toISOString();
     const ctx = decideContext(commandId, actor, now, this.deps.remote.policy);
-    const pending = decideCreation({ ...input, type: 'CreateEscrow' }, null, ctx);
+    let pending: ReturnType<typeof decideCreation>;
+    try {
+      pending = decideCreation({ ...input, type: 'CreateEscrow' }, null, ctx);
+    } catch (err) {
+      if (err instanceof DomainError) return this.refuse(envelope(input), err);
+      throw err;
+    }
     const payment = await paymentInstructions(rail, escrowId, pending);
     return this.deps.handler.handle(envelope({ ...input, payment }));
   }
@@ -91,7 +99,21 @@ export class EscrowService {
     payload: CommandEnvelope<T>['payload'],
     opts: SubmitOptions = {},
   ): Promise<HandledCommand> {
-    if (!isUuid(escrowId)) throw new DomainError('ESCROW_NOT_FOUND', `escrow ${String(escrowId)} not found`);
-    return this.deps.handler.handle(this.envelope(type, escrowId, actor, payload, opts));
+    const envelope = this.envelope(type, escrowId, actor, payload, opts);
+    if (!isUuid(escrowId)) {
+      return this.refuse(envelope, new DomainError('ESCROW_NOT_FOUND', `escrow ${String(escrowId)} not found`));
+    }
+    return this.deps.handler.handle(envelope);
   }
+
+  /** Audits a refusal made here (never failing the answer: the recorder reports its own failures) and throws it. */
+  private async refuse(envelope: CommandEnvelope, err: DomainError): Promise<never> {
+    await this.deps.refusals?.auditRefusal(envelope, err);
+    throw err;
+  }
+}
+
+/** What audits refused commands (the command handler). */
+export interface RefusalRecorder {
+  auditRefusal(envelope: CommandEnvelope, err: DomainError): Promise<void>;
 }

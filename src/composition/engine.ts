@@ -180,6 +180,7 @@ function createServices({ config, clock, logger, metrics, stores, rails, handler
       handler: sink,
       rails,
       clock,
+      refusals: handler,
       ...(kafka ? { remote: { policy: config.policy } } : {}),
     }),
     queries: new EscrowQueryService({ readModel: stores.readModel, outcomes: stores.outcomes }),

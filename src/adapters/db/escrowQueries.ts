@@ -28,7 +28,7 @@ const LEDGER = `
 const AUDIT = `
   SELECT id::text AS id, actor_id AS "actorId", actor_role AS "actorRole", action, command_id AS "commandId",
          from_status AS "fromStatus", to_status AS "toStatus", details, iso(created_at) AS "createdAt"
-    FROM audit_logs WHERE escrow_id = $1 ORDER BY id`;
+    FROM audit_logs WHERE escrow_id = $1 ORDER BY audit_logs.id`;
 
 const COMMAND_RESULT = `SELECT result, actor ->> 'id' AS actor_id FROM processed_commands WHERE command_id = $1`;
 
