@@ -18,7 +18,7 @@ export interface HttpBenchOptions {
 }
 
 const USAGE = `usage: npm run bench:http -- [--connections 32] [--duration 20] [--warmup 3] [--pgbench-seconds 20] [--in-process] [--kafka]
-  --kafka: Kafka mode (KAFKA_BROKERS, else a librdkafka mock cluster through kcat); see npm run bench:kafka
+  --kafka: Kafka mode (KAFKA_BROKERS, else a real broker started by ci/kafka/broker.sh); see npm run bench:kafka
   env: BENCH_HTTP_CONNECTIONS, BENCH_HTTP_DURATION, BENCH_HTTP_WARMUP, BENCH_HTTP_IN_PROCESS=1,
        BENCH_DATABASE_URL, BENCH_PGBENCH_SECONDS, BENCH_PGBENCH_CLIENTS (8), BENCH_PGBENCH_THREADS (2),
        BENCH_PGBENCH_SCALE (10), BENCH_PGBENCH_DB (bench_pgbench), PGBENCH (pgbench binary)`;

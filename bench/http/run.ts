@@ -70,8 +70,7 @@ async function main(): Promise<number> {
   );
   const cluster = opts.kafka ? await benchKafka('bench') : null;
   const kafka = cluster?.env;
-  if (cluster)
-    log(`Kafka: ${cluster.label}${cluster.mock ? ' — not a real broker: compare runs on the same setup' : ''}`);
+  if (cluster) log(`Kafka: ${cluster.label}`);
   const settings = { databaseUrl: opts.databaseUrl, poolSize, jwtSecret, ...(kafka ? { kafka } : {}) };
   const server = opts.inProcess ? await startBenchServer(settings) : await spawnBenchServer(settings);
   log(

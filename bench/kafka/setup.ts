@@ -24,7 +24,7 @@ export function numberFlag(name: string, def: number, o: { min?: number; integer
  */
 export async function benchKafka(
   prefix: string,
-): Promise<{ env: Record<string, string>; mock: boolean; label: string; close(): void }> {
+): Promise<{ env: Record<string, string>; label: string; close(): void }> {
   const given = process.env.KAFKA_BROKERS;
   const broker = given ? null : startBroker();
   const brokers = given ?? broker!.brokers;
@@ -44,7 +44,6 @@ export async function benchKafka(
   await createTopics(createKafka(config, pino({ level: 'warn' })), config);
   return {
     env,
-    mock: false,
     label: broker ? `Apache Kafka (ci/kafka/broker.sh) at ${brokers}` : brokers,
     close: () => broker?.stop(),
   };
