@@ -1,5 +1,5 @@
-import type { DeadLetter, MigrationStatus, OutboxReplay, OutboxStatus } from '../app/operations.js';
-import type { TimeoutRunSummary, WebhookOutcome } from '../app/ports/index.js';
+import type { DeadLetter, MigrationStatus, OutboxReplay, OutboxSkip, OutboxStatus } from '../app/operations.js';
+import type { SuspenseFilter, TimeoutRunSummary, WebhookOutcome } from '../app/ports/index.js';
 import type { VerifyReport } from '../app/verify.js';
 
 export interface PayOptions {
@@ -13,6 +13,16 @@ export interface PayOptions {
  * directory under its lock). `server`: the embedded server that holds the data directory, through its admin API —
  * two processes must never open one directory. The commands print what these return, whichever way it ran.
  */
+/** A JSON object as the server answers it (bigints as digit strings); the local way answers the same, as JSON. */
+export type Json = Record<string, unknown>;
+
+/** A page of `escrow suspense list`. */
+export interface SuspensePageOptions {
+  filter: SuspenseFilter;
+  limit: number;
+  cursor: string | null;
+}
+
 export interface Backend {
   readonly via: 'local' | 'server';
   migrate(): Promise<MigrationStatus>;
@@ -22,4 +32,11 @@ export interface Backend {
   outboxStatus(): Promise<OutboxStatus>;
   deadLetters(limit: number): Promise<DeadLetter[]>;
   replay(what: OutboxReplay, reason: string, dryRun: boolean): Promise<{ queued: number; dryRun?: true }>;
+  /** Gives up on a dead letter for good (audited); `skipped: false` when `id` is not one. */
+  outboxSkip(id: string, reason: string, dryRun: boolean): Promise<OutboxSkip>;
+  suspenseList(page: SuspensePageOptions): Promise<Json>;
+  /** The escrow after the refund, or with `dryRun` the events it would record; null when there is no such item. */
+  suspenseRefund(suspenseId: string, reason: string, dryRun: boolean): Promise<Json | null>;
+  /** Applies `suspenseIds` (the first names the escrow) to their escrow, as `suspenseRefund` answers. */
+  suspenseApply(suspenseIds: readonly [string, ...string[]], reason: string, dryRun: boolean): Promise<Json | null>;
 }

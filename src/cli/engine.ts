@@ -4,7 +4,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DataDirLockedError, liveDataDirHolder, type DataDirHolder } from '../adapters/db/dataDirLock.js';
 import type { Config } from '../config/index.js';
 import { createEngine, type Engine } from '../main.js';
-import type { Backend } from './backend.js';
+import type { SuspenseCommand } from '../app/suspenseDryRun.js';
+import { dryRunSuspense } from '../app/suspenseDryRun.js';
+import type { Backend, Json } from './backend.js';
+import { toJson } from './output.js';
 import { serverBackend } from './server.js';
 
 /** How long a command waits for a directory being opened by another process (another command, a server starting). */
@@ -81,7 +84,33 @@ function localBackend(config: Config): Backend {
           dryRun,
         ),
       ),
+    outboxSkip: (id, reason, dryRun) => withEngine(config, (e) => e.operations.skipOutbox(id, by(reason), dryRun)),
+    suspenseList: ({ filter, limit, cursor }) =>
+      withEngine(config, async (e) => asJson(await e.queries.suspense(cliActor(), filter, limit, cursor))),
+    suspenseRefund: (suspenseId, reason, dryRun) =>
+      withEngine(config, (e) => resolveSuspense(e, { type: 'RefundSuspense', suspenseId, reason }, dryRun)),
+    suspenseApply: (suspenseIds, reason, dryRun) =>
+      withEngine(config, (e) =>
+        resolveSuspense(e, { type: 'ApplySuspense', suspenseIds: [...suspenseIds], reason }, dryRun),
+      ),
   };
+}
+
+/** What the server would answer: JSON, bigints as digit strings. */
+const asJson = (value: unknown): Json => JSON.parse(toJson(value)) as Json;
+
+/**
+ * A suspense refund or apply on this process's engine, as the admin route runs it: the item's escrow (null when
+ * there is no such item), then the command through the command path, or its dry run.
+ */
+async function resolveSuspense(e: Engine, command: SuspenseCommand, dryRun: boolean): Promise<Json | null> {
+  const actor = cliActor();
+  const item = command.type === 'RefundSuspense' ? command.suspenseId : command.suspenseIds[0];
+  const escrowId = item === undefined ? null : await e.queries.escrowOfSuspense(actor, item);
+  if (!escrowId) return null;
+  if (dryRun) return asJson(await dryRunSuspense(e, actor, escrowId, command));
+  const { type, ...payload } = command;
+  return asJson((await e.service.execute(type, escrowId, actor, payload)).escrow);
 }
 
 /**

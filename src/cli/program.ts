@@ -5,6 +5,7 @@ import { registerKafkaLag } from './commands/kafkaLag.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerOutboxDlq } from './commands/outboxDlq.js';
 import { registerOutboxReplay } from './commands/outboxReplay.js';
+import { registerOutboxSkip } from './commands/outboxSkip.js';
 import { registerOutboxStatus } from './commands/outboxStatus.js';
 import { registerSandboxPay } from './commands/sandboxPay.js';
 import { registerServe } from './commands/serve.js';
@@ -55,12 +56,18 @@ export function createProgram(ctx: CliContext): Command {
   registerTimeoutsRun(timeouts, ctx);
   registerVerify(program, ctx);
   registerSuspense(program, ctx);
-  const outbox = group(program, 'outbox', 'the event outbox: status, dead letters, replay', {
-    examples: ['escrow outbox status', 'escrow outbox dlq --limit 20', 'escrow outbox replay --all'],
+  const outbox = group(program, 'outbox', 'the event outbox: status, dead letters, replay, skip', {
+    examples: [
+      'escrow outbox status',
+      'escrow outbox dlq --limit 20',
+      'escrow outbox replay --all',
+      'escrow outbox skip --id 42 --reason "..."',
+    ],
   });
   registerOutboxStatus(outbox, ctx);
   registerOutboxDlq(outbox, ctx);
   registerOutboxReplay(outbox, ctx);
+  registerOutboxSkip(outbox, ctx);
   const kafka = group(program, 'kafka', 'Kafka mode: topics and consumer lag', {
     examples: ['escrow kafka create-topics', 'escrow kafka lag'],
   });
@@ -76,7 +83,7 @@ const group = (program: Command, name: string, description: string, help: Comman
 
 const defaultHelp = new Help();
 
-/** In a command list a group shows its subcommands (`outbox status|dlq|replay`), not `[command]`. */
+/** In a command list a group shows its subcommands (`outbox status|dlq|replay|skip`), not `[command]`. */
 function subcommandTerm(cmd: Command): string {
   if (cmd.commands.length === 0) return defaultHelp.subcommandTerm(cmd);
   return `${cmd.name()} ${cmd.commands.map((c) => c.name()).join('|')}`;

@@ -47,14 +47,16 @@ describe('escrow CLI: help and usage errors (in process)', () => {
     assert.equal(run.code, 0);
     assert.equal(run.stderr, '');
     assert.match(run.stdout, /^Usage: escrow \[options\] \[command\]/);
-    assert.match(run.stdout, /outbox status\|dlq\|replay/);
+    assert.match(run.stdout, /outbox status\|dlq\|replay\|skip/);
+    assert.match(run.stdout, /suspense list\|refund\|apply/);
     assert.match(run.stdout, /\$ escrow verify/);
     assert.match(run.stdout, /Exit codes: 0 success, 1 failure or violations, 2 usage error\./);
   });
 
   it("every command's --help has a description, examples and exit codes", async () => {
     const commands = leaves(createProgram(createContext(buffers(), {})));
-    assert.equal(commands.length, 14, JSON.stringify(commands));
+    assert.equal(commands.length, 15, JSON.stringify(commands));
+    assert.ok(commands.some((c) => c.join(' ') === 'outbox skip'));
     for (const path of commands) {
       const run = await cli([...path, '--help']);
       assert.equal(run.code, 0, path.join(' '));
@@ -79,7 +81,7 @@ describe('escrow CLI: help and usage errors (in process)', () => {
     assertUsageError(await cli(['frobnicate']), /^error: unknown command frobnicate\n/, 'escrow [options] [command]');
     assertUsageError(await cli([]), /^error: missing command \(one of migrate, serve, /, 'escrow [options]');
     assertUsageError(await cli(['outbox', 'bogus']), /^error: unknown command bogus/, 'escrow outbox [options]');
-    assertUsageError(await cli(['outbox']), /missing command \(one of status, dlq, replay\)/, 'escrow outbox');
+    assertUsageError(await cli(['outbox']), /missing command \(one of status, dlq, replay, skip\)/, 'escrow outbox');
     assertUsageError(await cli(['kafka']), /missing command \(one of create-topics, lag\)/, 'escrow kafka');
     assertUsageError(await cli(['verify', '--bogus']), /unknown option '--bogus'/, 'escrow verify');
     assertUsageError(await cli(['verify', 'extra']), /too many arguments/, 'escrow verify');
@@ -134,7 +136,7 @@ describe('escrow CLI: help and usage errors (in process)', () => {
     assert.equal((claims.exp ?? 0) - (claims.iat ?? 0), 3600);
   });
 
-  it('outbox dlq and replay, serve and kafka check their arguments before opening anything', async () => {
+  it('outbox dlq, replay and skip, suspense list, serve and kafka check their arguments before opening anything', async () => {
     for (const limit of ['0', '-3', '2.5', 'ten']) {
       assertUsageError(
         await cli(['outbox', 'dlq', '--limit', limit]),
@@ -148,6 +150,18 @@ describe('escrow CLI: help and usage errors (in process)', () => {
     assertUsageError(await cli(['outbox', 'replay', '--id', '1', '--id', '2x']), /--id takes outbox row ids/, replay);
     assertUsageError(await cli(['outbox', 'replay', '--escrow', 'e-1']), /--escrow takes an escrow id/, replay);
     assertUsageError(await cli(['outbox', 'replay', '--all', '--id', '1']), /'--all' cannot be used with/, replay);
+    const skip = 'escrow outbox skip';
+    assertUsageError(await cli(['outbox', 'skip', '--reason', 'x']), /required option '--id <n>'/, skip);
+    assertUsageError(await cli(['outbox', 'skip', '--id', '42']), /required option '--reason <text>'/, skip);
+    assertUsageError(await cli(['outbox', 'skip', '--id', '4x', '--reason', 'x']), /--id takes an outbox row id/, skip);
+    assertUsageError(await cli(['outbox', 'skip', '--id', '42', '--reason', ' ']), /--reason takes 1 to 500/, skip);
+    for (const limit of ['0', '51', 'ten']) {
+      assertUsageError(
+        await cli(['suspense', 'list', '--limit', limit]),
+        /--limit takes 1 to 50/,
+        'escrow suspense list',
+      );
+    }
     assertUsageError(
       await cli(['serve', '--roles', 'api,nope']),
       /unknown role\(s\) nope; available: api/,

@@ -2,7 +2,7 @@ import type { DataDirHolder } from '../adapters/db/dataDirLock.js';
 import { DataDirLockedError } from '../adapters/db/dataDirLock.js';
 import type { Config } from '../config/index.js';
 import { dataDirSecret, mintToken } from '../http/auth.js';
-import type { Backend } from './backend.js';
+import type { Backend, Json, SuspensePageOptions } from './backend.js';
 import { CliFailure } from './exitCodes.js';
 
 /** The HS256 secret tokens are signed with: JWT_SECRET, or the embedded data directory's own secret. */
@@ -30,6 +30,10 @@ export async function serverBackend(config: Config, holder: DataDirHolder, sub: 
   }
   const token = await mintToken(secret, { sub, role: 'admin' }, '5m');
   const call = callServer(holder.url, token, holder.pid);
+  /** A 404 (no such suspense item, not a dead letter) is null: the command says so as it does locally. */
+  const found = <T>(path: string, body: unknown) => call<T>('POST', path, body, { notFound: true });
+  const suspense = (id: string, action: 'refund' | 'apply', body: Json) =>
+    found<Json>(`/api/admin/suspense/${encodeURIComponent(id)}/${action}`, body);
   return {
     via: 'server',
     migrate: () => call('POST', '/api/admin/migrations', { reason: 'escrow migrate' }),
@@ -42,6 +46,12 @@ export async function serverBackend(config: Config, holder: DataDirHolder, sub: 
       const selection = 'allDead' in what ? { all: true } : 'ids' in what ? { ids: what.ids } : what;
       return call('POST', '/api/admin/outbox/replay', { ...selection, reason, dryRun });
     },
+    outboxSkip: async (id, reason, dryRun) =>
+      (await found(`/api/admin/outbox/${encodeURIComponent(id)}/skip`, { reason, dryRun })) ?? { skipped: false },
+    suspenseList: (page) => call('GET', `/api/admin/suspense?${suspenseQuery(page)}`),
+    suspenseRefund: (id, reason, dryRun) => suspense(id, 'refund', { reason, dryRun }),
+    suspenseApply: ([id, ...also], reason, dryRun) =>
+      suspense(id, 'apply', { reason, dryRun, ...(also.length > 0 ? { alsoApply: also } : {}) }),
   };
 }
 
@@ -52,8 +62,21 @@ interface Problem {
   errors?: { field?: string; message?: string }[];
 }
 
+function suspenseQuery({ filter, limit, cursor }: SuspensePageOptions): string {
+  const q = new URLSearchParams({ ...filter, limit: String(limit) });
+  if (cursor) q.set('cursor', cursor);
+  return q.toString();
+}
+
 function callServer(base: string, token: string, pid: number) {
-  return async <T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> => {
+  async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T>;
+  async function call<T>(method: 'POST', path: string, body: unknown, opts: { notFound: true }): Promise<T | null>;
+  async function call<T>(
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+    opts?: { notFound: true },
+  ): Promise<T | null> {
     let res: Response;
     try {
       res = await fetch(new URL(path, base), {
@@ -74,6 +97,7 @@ function callServer(base: string, token: string, pid: number) {
     }
     const text = await res.text();
     if (res.ok) return JSON.parse(text) as T;
+    if (res.status === 404 && opts?.notFound) return null;
     let problem: Problem = {};
     try {
       problem = JSON.parse(text) as Problem;
@@ -89,5 +113,6 @@ function callServer(base: string, token: string, pid: number) {
       `${problem.code ?? `HTTP ${res.status}`}: ${problem.detail ?? problem.title ?? text}${fields ? ` (${fields})` : ''} ` +
         `(from the server at ${base}, pid ${pid})${hint}`,
     );
-  };
+  }
+  return call;
 }

@@ -1,33 +1,17 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { isUuid } from '../../app/ids.js';
 import type { SuspenseFilter } from '../../app/ports/index.js';
-import { DEFAULT_POLICY, decide, type Actor, type EscrowCommand, type SuspenseStatus } from '../../domain/index.js';
-import type { Engine } from '../../main.js';
+import type { SuspenseStatus } from '../../domain/index.js';
+import type { Json } from '../backend.js';
 import { exitWith, type CliContext } from '../context.js';
-import { cliActor, withBackend, withEngine } from '../engine.js';
+import { withBackend } from '../engine.js';
 import { CliFailure, EXIT, usageError } from '../exitCodes.js';
 import { documented } from '../help.js';
 import { jsonOption } from '../output.js';
 
 // `escrow suspense list|refund|apply`: money the provider holds that funds no escrow (issue 10 §5, runbook "money in
-// suspense"). Changes go through the command path as the CLI's admin actor, with a mandatory reason, and are audited.
-
-type SuspenseCommand = Extract<EscrowCommand, { type: 'RefundSuspense' | 'ApplySuspense' }>;
-const admin = (): Actor => ({ id: cliActor().id, role: 'admin' });
-
-/** The commands run in this process, under the data directory's lock or on PostgreSQL. */
-async function onEngine<T>(ctx: CliContext, run: (engine: Engine) => Promise<T>): Promise<T> {
-  const config = ctx.config();
-  return withBackend(config, (backend) => {
-    if (backend.via === 'server') {
-      throw new CliFailure(
-        'the embedded server holds the data directory: use its admin API (GET /api/admin/suspense, ' +
-          'POST /api/admin/suspense/{id}/refund or /apply with {"reason": "..."}), or stop it and run this again',
-      );
-    }
-    return withEngine(config, run);
-  });
-}
+// suspense"). Changes go through the command path as the CLI's admin actor, with a mandatory reason, and are audited;
+// while the embedded server holds the data directory they go through its admin API, like every other command.
 
 export function registerSuspense(program: Command, ctx: CliContext): void {
   const group = documented(
@@ -53,7 +37,7 @@ function registerList(group: Command, ctx: CliContext): void {
     .description('suspense items, newest first, and what the suspense account holds per currency')
     .addOption(new Option('--status <status>', 'OPEN, REFUNDED or APPLIED').choices(['OPEN', 'REFUNDED', 'APPLIED']))
     .option('--escrow <id>', 'only this escrow', uuid('--escrow'))
-    .option('--limit <n>', 'items per page (1-50)', '50')
+    .option('--limit <n>', 'items per page (1-50)', parseLimit, 50)
     .option('--cursor <cursor>', 'the nextCursor of the previous page')
     .addOption(jsonOption());
   documented(cmd, {
@@ -64,14 +48,16 @@ function registerList(group: Command, ctx: CliContext): void {
   });
   cmd.action(
     exitWith(ctx, async () => {
-      const o = cmd.opts<{ status?: SuspenseStatus; escrow?: string; limit: string; cursor?: string }>();
+      const o = cmd.opts<{ status?: SuspenseStatus; escrow?: string; limit: number; cursor?: string }>();
       const filter: SuspenseFilter = {
         ...(o.status ? { status: o.status } : {}),
         ...(o.escrow ? { escrowId: o.escrow } : {}),
       };
-      const page = await onEngine(ctx, (e) => e.queries.suspense(admin(), filter, Number(o.limit), o.cursor ?? null));
-      ctx.print(page);
-      return EXIT.ok;
+      return withBackend(ctx.config(), async (backend) => {
+        const page = await backend.suspenseList({ filter, limit: o.limit, cursor: o.cursor ?? null });
+        ctx.print(listOutput(page));
+        return EXIT.ok;
+      });
     }),
   );
 }
@@ -90,7 +76,9 @@ function registerResolve(group: Command, ctx: CliContext, what: 'refund' | 'appl
   if (what === 'apply') cmd.option('--also <suspenseId>', 'another item of the same escrow (repeatable)', collect, []);
   documented(cmd, {
     examples: [`escrow suspense ${what} <suspenseId> --reason "..." --dry-run`],
-    output: 'JSON on stdout: the escrow after the command, or {"dryRun": true, "escrowId", "events"}',
+    output:
+      'JSON on stdout: the escrow after the command ({"escrowId", "status", "version", "flaggedForReview", ' +
+      '"fundedAmount", "refundedAmount", "suspense": [...], "settlements": [...]}), or {"dryRun": true, "escrowId", "events"}',
     failure: 'refused (the item is already resolved, the escrow no longer awaits funds, the amounts differ)',
   });
   cmd.action(
@@ -98,33 +86,51 @@ function registerResolve(group: Command, ctx: CliContext, what: 'refund' | 'appl
       const o = cmd.opts<{ reason: string; dryRun?: boolean; also?: string[] }>();
       if (!isUuid(suspenseId)) usageError(cmd, '<suspenseId> takes a suspense item id (escrow suspense list)');
       if (o.reason.trim() === '' || o.reason.length > 500) usageError(cmd, '--reason takes 1 to 500 characters');
-      const command: SuspenseCommand =
-        what === 'refund'
-          ? { type: 'RefundSuspense', suspenseId, reason: o.reason }
-          : { type: 'ApplySuspense', suspenseIds: [suspenseId, ...(o.also ?? [])], reason: o.reason };
-      ctx.print(await onEngine(ctx, (e) => resolve(e, suspenseId, command, o.dryRun ?? false)));
-      return EXIT.ok;
+      const dryRun = o.dryRun ?? false;
+      return withBackend(ctx.config(), async (backend) => {
+        const result =
+          what === 'refund'
+            ? await backend.suspenseRefund(suspenseId, o.reason, dryRun)
+            : await backend.suspenseApply([suspenseId, ...(o.also ?? [])], o.reason, dryRun);
+        if (!result) throw new CliFailure(`no suspense item ${suspenseId} (escrow suspense list shows them)`);
+        ctx.print(resolutionOutput(result));
+        return EXIT.ok;
+      });
     }),
   );
 }
 
-async function resolve(e: Engine, suspenseId: string, command: SuspenseCommand, dryRun: boolean): Promise<unknown> {
-  const actor = admin();
-  const escrowId = await e.queries.escrowOfSuspense(actor, suspenseId);
-  if (!escrowId) throw new CliFailure(`no suspense item ${suspenseId} (escrow suspense list shows them)`);
-  if (dryRun) {
-    const { escrow } = await e.queries.get(actor, escrowId);
-    // the same decision the command path makes (suspense commands read no policy), recorded nowhere
-    const events = decide(command, escrow, {
-      now: e.clock.now().toISOString(),
-      actor,
-      policy: DEFAULT_POLICY,
-      newId: (purpose) => `dry-run:${purpose}`,
-    });
-    return { dryRun: true, escrowId, events: events.map(({ type, data }) => ({ type, data })) };
-  }
-  const { type, ...payload } = command;
-  return (await e.service.execute(type, escrowId, actor, payload)).escrow;
+/** Only these keys, in this order: the same output through the server and with the directory opened here. */
+const pick = (o: unknown, keys: readonly string[]): Json => {
+  const from = (o ?? {}) as Json;
+  return Object.fromEntries(keys.filter((k) => k in from).map((k) => [k, from[k]]));
+};
+const many = (list: unknown, keys: readonly string[]): Json[] =>
+  (Array.isArray(list) ? list : []).map((x) => pick(x, keys));
+
+const ITEM = ['id', 'amount', 'currency', 'transactionId', 'providerEventId', 'source', 'reason', 'status'] as const;
+const RESOLVED = ['receivedAt', 'resolvedAt', 'resolvedBy', 'resolutionReason', 'settlementId'] as const;
+const ENTRY = [...ITEM, 'escrowId', 'escrowStatus', 'rail', 'buyerId', ...RESOLVED];
+
+/** `escrow suspense list`'s output, whichever way the page was read. */
+export function listOutput(page: Json): Json {
+  return {
+    data: many(page.data, ENTRY),
+    nextCursor: page.nextCursor ?? null,
+    openTotals: many(page.openTotals, ['currency', 'amount', 'items']),
+  };
+}
+
+/** `escrow suspense refund|apply`'s output: its dry run's events, or the escrow after the command. */
+export function resolutionOutput(result: Json): Json {
+  if (result.dryRun === true) return pick(result, ['dryRun', 'escrowId', 'events']);
+  const escrow = pick(result, ['status', 'version', 'flaggedForReview', 'fundedAmount', 'refundedAmount']);
+  return {
+    escrowId: result.id,
+    ...escrow,
+    suspense: many(result.suspense, [...ITEM, ...RESOLVED]),
+    settlements: many(result.settlements, ['id', 'kind', 'amount', 'currency', 'status']),
+  };
 }
 
 function uuid(option: string) {
@@ -132,6 +138,12 @@ function uuid(option: string) {
     if (!isUuid(value)) throw new InvalidArgumentError(`${option} takes an id`);
     return value;
   };
+}
+
+function parseLimit(value: string): number {
+  const limit = Number(value);
+  if (!/^\d+$/.test(value) || limit < 1 || limit > 50) throw new InvalidArgumentError('--limit takes 1 to 50');
+  return limit;
 }
 
 function collect(value: string, previous: string[]): string[] {
