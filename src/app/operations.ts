@@ -1,5 +1,5 @@
 import type { HeartbeatStore, RoleHeartbeat } from './ports/heartbeatStore.js';
-import type { Clock, OperationsQueries, OutboxStore } from './ports/index.js';
+import type { Clock, DeadLetter, OperationsQueries, OutboxStore } from './ports/index.js';
 import type { VerifyReport } from './verify.js';
 
 export type CheckStatus = 'ok' | 'degraded' | 'error';
@@ -75,17 +75,8 @@ export interface HeartbeatView {
 /** Heartbeats older than this are not listed at all (the store forgets them after a day). */
 const LAST_SEEN_WINDOW_MS = 86_400_000;
 
-/** A dead-lettered outbox row, as the admin API and `escrow outbox dlq` list it. */
-export interface DeadLetter {
-  id: string;
-  eventId: string;
-  escrowId: string;
-  eventType: string;
-  sequence: number;
-  attempts: number;
-  lastError: string | null;
-  deadLetteredAt: string;
-}
+/** A dead-lettered outbox row (the port's shape), as the admin API and `escrow outbox dlq` list it. */
+export type { DeadLetter };
 
 /** Which outbox rows to send again: dead letters (all, or by outbox id), or every event of one escrow. */
 export type OutboxReplay = { allDead: true } | { ids: readonly string[] } | { escrowId: string };

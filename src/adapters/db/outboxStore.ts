@@ -1,18 +1,6 @@
-import type { OutboxMessage, OutboxStore, StoredEvent } from '../../app/ports/index.js';
+import type { DeadLetter, OutboxMessage, OutboxStore, StoredEvent } from '../../app/ports/index.js';
 import { MAX_BACKOFF_MS } from './backoff.js';
 import type { Database } from './database.js';
-
-/** An outbox row that ran out of attempts, as `escrow outbox` lists it. */
-export interface DeadLetter {
-  id: string;
-  eventId: string;
-  escrowId: string;
-  eventType: string;
-  sequence: number;
-  attempts: number;
-  lastError: string | null;
-  deadLetteredAt: string;
-}
 
 /** The transactional outbox: claimed in per-escrow order under a lease, retried with capped backoff, dead-lettered. */
 export class SqlOutboxStore implements OutboxStore {

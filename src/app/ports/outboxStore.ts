@@ -21,3 +21,15 @@ export interface OutboxStore {
   markFailed(id: string, error: string, maxAttempts: number, baseDelayMs: number): Promise<boolean>;
   stats(): Promise<{ unpublished: number; oldestAgeSeconds: number; deadLetters: number }>;
 }
+
+/** A dead-lettered outbox row (it ran out of attempts), as the admin API and `escrow outbox dlq` list it. */
+export interface DeadLetter {
+  id: string;
+  eventId: string;
+  escrowId: string;
+  eventType: string;
+  sequence: number;
+  attempts: number;
+  lastError: string | null;
+  deadLetteredAt: string;
+}
