@@ -49,4 +49,9 @@ export {
   SuspenseListQuery,
   SuspenseParams,
 } from './schemas/requests.js';
-export { SuspenseApplyRequest, SuspenseDryRunView, SuspenseRefundRequest } from './schemas/suspenseActions.js';
+export {
+  SuspenseApplyRequest,
+  SuspenseDryRunView,
+  SuspenseRefundRequest,
+  SuspenseResolution,
+} from './schemas/suspenseActions.js';

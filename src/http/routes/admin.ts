@@ -136,7 +136,7 @@ function outboxRoutes(app: Api, deps: RouteDeps): void {
 
 function outboxSkipRoute(app: Api, deps: RouteDeps): void {
   app.post(
-    '/admin/outbox/:id/skip',
+    '/admin/outbox/:outboxId/skip',
     {
       onRequest: deps.authenticate(['admin']),
       schema: {
@@ -152,9 +152,12 @@ function outboxSkipRoute(app: Api, deps: RouteDeps): void {
       },
     },
     async (request) => {
-      const { id } = request.params;
+      const id = request.params.outboxId;
       const { reason, dryRun = false } = request.body;
-      const outcome = await deps.deps.operations.skipOutbox(id, by(request, reason), dryRun);
+      // an id that is no outbox row id (digits) is no dead letter either
+      const outcome = /^[0-9]{1,19}$/.test(id)
+        ? await deps.deps.operations.skipOutbox(id, by(request, reason), dryRun)
+        : { skipped: false };
       if (!outcome.skipped) {
         throw new HttpError(
           404,

@@ -1,5 +1,4 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Type } from 'typebox';
 import type { HandledCommand } from '../../app/ports/index.js';
 import { dryRunSuspense, type SuspenseCommand } from '../../app/suspenseDryRun.js';
 import { PAGE_SIZE } from '../../domain/index.js';
@@ -13,7 +12,7 @@ import { commonErrors, escrowRouteKit, type EscrowRouteKit } from './escrowRoute
 const tags = ['admin'];
 /** The escrow after the command, or with `dryRun` the events it would record. */
 const EscrowResponse = {
-  200: Type.Union([S.EscrowView, S.SuspenseDryRunView]),
+  200: S.SuspenseResolution,
   202: S.CommandAccepted,
   ...commonErrors,
 };

@@ -274,7 +274,14 @@ export const WebhookOutcomeView = Type.Object(
 const dryRun = (what: string) => Type.Optional(Type.Boolean({ description: what }));
 
 export const OutboxSkipParams = Type.Object(
-  { id: Type.String({ pattern: '^[0-9]{1,19}$', description: 'the outbox row id (escrow outbox dlq)' }) },
+  {
+    outboxId: Type.String({
+      minLength: 1,
+      maxLength: 64,
+      description: 'the outbox row id (escrow outbox dlq); anything else is no dead letter (404)',
+      examples: ['42'],
+    }),
+  },
   { additionalProperties: false },
 );
 

@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
 import { Uuid } from './common.js';
 import { SuspenseApplyBody, SuspenseRefundBody } from './escrowBodies.js';
+import { EscrowView } from './escrowViews.js';
 
 // The suspense routes' bodies with their dry run, and what a dry run answers (POST /api/admin/suspense/{id}/…).
 
@@ -69,4 +70,26 @@ export const SuspenseDryRunView = Type.Object(
       },
     ],
   },
+);
+
+const examplesOf = (schema: unknown): unknown[] => (schema as { examples?: unknown[] }).examples ?? [];
+
+/** A copy of a schema without `examples` at any depth (OpenAPI 3.0 allows none inside anyOf). */
+function withoutExamples<T>(schema: T): T {
+  if (Array.isArray(schema)) return schema.map(withoutExamples) as T;
+  if (typeof schema !== 'object' || schema === null) return schema;
+  const entries = Object.entries(schema).filter(([key]) => key !== 'examples');
+  return Object.fromEntries(entries.map(([key, value]) => [key, withoutExamples(value)])) as T;
+}
+
+/**
+ * What the suspense refund and apply routes answer: the escrow after the command, or with dryRun the events it would
+ * record. The union carries the examples of both.
+ */
+export const SuspenseResolution = Type.Union(
+  [
+    withoutExamples(Type.Object(EscrowView.properties, { description: 'the escrow after the command' })),
+    withoutExamples(SuspenseDryRunView),
+  ],
+  { examples: [...examplesOf(EscrowView), ...examplesOf(SuspenseDryRunView)] },
 );
