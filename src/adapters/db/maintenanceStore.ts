@@ -43,7 +43,11 @@ export class SqlMaintenanceStore {
     return { applied, installed, pending };
   }
 
-  /** How many outbox rows a replay would queue (what SqlOutboxStore.replay updates). */
+  /**
+   * How many outbox rows a replay would queue: the WHERE clauses of SqlOutboxStore.replay. A skipped row is no dead
+   * letter (the skip clears dead_lettered_at), so neither counts or replays it by id or with `allDead`; an escrow's
+   * re-publish counts and sends all its rows, skipped ones included.
+   */
   async countReplay(what: { ids?: readonly string[]; allDead?: boolean; escrowId?: string }): Promise<number> {
     const { rows } = what.escrowId
       ? await this.db.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox WHERE escrow_id = $1::uuid', [
