@@ -13,7 +13,9 @@ function fakeDatabase(failure: (texts: string[]) => Error | null) {
   const db = {
     kind: 'postgres',
     async query(_sql: string, params: readonly unknown[] = []) {
-      const [texts, isolate] = params as [string[], boolean];
+      // the command texts, one parameter each, then `isolate`
+      const texts = params.slice(0, -1) as string[];
+      const isolate = params.at(-1) as boolean;
       batches.push({ size: texts.length, isolate });
       await new Promise((r) => setImmediate(r));
       const err = failure(texts);

@@ -11,7 +11,7 @@ export interface SlowQuery {
 
 const FIRST_WORDS = 8;
 
-/** "SELECT escrow_commit_batch($1::jsonb, $2) AS out" → its first words, for a log line that a runbook greps. */
+/** "SELECT escrow_commit_batch(ARRAY[$1::text, …], $3) AS out" → its first words, for a log line that a runbook greps. */
 export function statementHead(sql: string): string {
   const words = sql
     .replace(/--[^\n]*/g, ' ')
