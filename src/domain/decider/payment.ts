@@ -2,7 +2,7 @@ import type { DecideContext } from '../commands.js';
 import { invalid } from '../errors.js';
 import type { EventPayload } from '../events.js';
 import { TEXT_MAX_LENGTH } from '../limits.js';
-import { parseMinor, parsePositiveMinor } from '../money.js';
+import { parsePositiveMinor } from '../money.js';
 import type { Escrow, SuspenseReason } from '../types.js';
 import { assertActor, assertStatus } from './actors.js';
 import type { CommandOf } from './command.js';
@@ -56,9 +56,13 @@ export function confirmPayment(c: CommandOf<'ConfirmPayment'>, e: Escrow, ctx: D
 /** A provider's payment notice (a verified webhook). */
 export function receivePayment(c: CommandOf<'ReceivePayment'>, e: Escrow, ctx: DecideContext): EventPayload[] {
   assertActor(e, ctx, ['system'], 'report a provider payment');
+  // Providers write currency codes in either case (Stripe: "usd"); a code that is none, or a payment of nothing, is
+  // refused (a failed webhook operators see) rather than booked as an item no refund or apply could ever resolve.
+  const currency = typeof c.currency === 'string' ? c.currency.toUpperCase() : '';
+  if (!CURRENCY.test(currency)) throw invalid('currency', 'must be a currency code of 3 to 5 letters, e.g. "USD"');
   return paymentReceived(e, ctx, {
-    amount: parseMinor(c.amount, 'amount'),
-    currency: c.currency,
+    amount: parsePositiveMinor(c.amount, 'amount'),
+    currency,
     transactionId: c.transactionId,
     source: 'WEBHOOK',
     providerEventId: c.providerEventId,

@@ -165,11 +165,23 @@ void describe('ReceivePayment (verified webhook)', () => {
     assert.equal(after?.fundingTransactionId, 'tx-1');
   });
 
+  void it('in lower case (as Stripe writes it) is the same currency', () => {
+    const after = applyAll(inStatus('AWAIT_FUNDS'), when(inStatus('AWAIT_FUNDS'), receive('10320', 'usd'), sys));
+    assert.equal(after?.status, 'FUNDS_HELD');
+  });
+
+  void it('of nothing, or in no currency, is refused: never an item that no refund or apply could resolve', () => {
+    thenThrows(() => when(inStatus('AWAIT_FUNDS'), receive('0'), sys), 'INVALID_AMOUNT');
+    for (const currency of ['', 'US', 'U$D', 'DOLLARS']) {
+      const err = thenThrows(() => when(inStatus('AWAIT_FUNDS'), receive('10320', currency), sys), 'VALIDATION_ERROR');
+      assert.match(err.message, /currency/);
+    }
+  });
+
   const mismatches: [string, string, string][] = [
     ['underpayment (principal only)', '10000', 'USD'],
     ['underpayment by one cent', '10319', 'USD'],
     ['overpayment by one cent', '10321', 'USD'],
-    ['zero', '0', 'USD'],
     ['wrong currency', '10320', 'EUR'],
   ];
   for (const [label, amount, currency] of mismatches) {
