@@ -135,6 +135,32 @@ for (const kind of engineKinds()) {
       }
     });
 
+    it("a holder whose lease was taken over cannot clear or reschedule the new holder's lease", async () => {
+      const { engine, db } = t;
+      const id = await deliveredEscrow(engine);
+      await engine.service.execute('ConfirmDelivery', id, actors.buyer, {});
+      const settlementId = (await engine.readModel.getEscrow(id))!.settlements[0]!.id;
+      const [old, current] = [randomUUID(), randomUUID()];
+      await db.query(
+        `UPDATE settlements SET locked_until = now() + interval '60 seconds', locked_by = $1 WHERE id = $2`,
+        [current, settlementId],
+      );
+      const row = async () =>
+        (
+          await db.query<{ locked_by: string | null; failures: number }>(
+            'SELECT locked_by, failures FROM settlements WHERE id = $1',
+            [settlementId],
+          )
+        ).rows[0]!;
+      await engine.stores.settlements.scheduleRetry(settlementId, 'late answer of the old holder', 1000, old);
+      await engine.stores.settlements.release(settlementId, old);
+      assert.deepEqual(await row(), { locked_by: current, failures: 0 }, 'the current holder keeps its lease');
+      await engine.stores.settlements.release(settlementId, current);
+      assert.equal((await row()).locked_by, null, 'its own holder releases it');
+      assert.equal((await engine.settlementWorker.runOnce()).succeeded, 1);
+      await assertEscrowInvariants(engine, id);
+    });
+
     it('a settlement failing past ESCROW_MAX_RETRIES is FAILED, stays visible, and an admin retry succeeds', async () => {
       const { engine, clock } = t;
       const id = await deliveredEscrow(engine, { amount: '30015' });

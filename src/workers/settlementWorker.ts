@@ -45,7 +45,7 @@ export class SettlementWorker {
         } catch (err) {
           // One settlement failing to record must not hold the rest; its lease is released for a retry.
           this.o.log?.('settlement could not be processed', { settlement_id: s.id, escrow_id: s.escrowId, err });
-          await this.o.store.release(s.id).catch(() => undefined);
+          await this.o.store.release(s.id, this.o.owner?.instanceId).catch(() => undefined);
         }
       }),
     );
@@ -84,7 +84,7 @@ export class SettlementWorker {
       attempt: s.attempts,
       reason: outcome.reason,
     });
-    await this.o.store.scheduleRetry(s.id, outcome.reason, this.o.retryDelayMs);
+    await this.o.store.scheduleRetry(s.id, outcome.reason, this.o.retryDelayMs, this.o.owner?.instanceId);
     if (!outcome.retryable || s.failures + 1 >= this.o.maxRetries) {
       await this.record(s, { outcome: 'FAILED', reason: outcome.reason });
       return 'failed';
@@ -111,7 +111,7 @@ export class SettlementWorker {
       );
     } catch (err) {
       // The command's own transaction clears the lease when it commits; only a failure must give it back here.
-      await this.o.store.release(s.id);
+      await this.o.store.release(s.id, this.o.owner?.instanceId);
       throw err;
     }
   }

@@ -17,6 +17,9 @@ const HOLDER_GONE = `($5::double precision IS NOT NULL AND t.locked_by IS NOT NU
   SELECT 1 FROM process_heartbeats h
    WHERE h.instance_id = t.locked_by AND h.last_seen > now() - make_interval(secs => $5::double precision / 1000)))`;
 
+/** Without a holder (no heartbeats) any lease; with one, only a lease it still holds (not taken over since). */
+const STILL_HELD_BY = (n: number) => `($${n}::uuid IS NULL OR locked_by IS NOT DISTINCT FROM $${n}::uuid)`;
+
 /** The settlement worker's queue: PENDING settlements claimed with a lease, retried with capped backoff. */
 export class SqlSettlementStore implements SettlementStore {
   constructor(
@@ -62,18 +65,21 @@ export class SqlSettlementStore implements SettlementStore {
     }));
   }
 
-  async scheduleRetry(id: string, error: string, baseDelayMs: number) {
+  async scheduleRetry(id: string, error: string, baseDelayMs: number, holder?: string) {
     await this.db.query(
       `UPDATE settlements SET failures = failures + 1, last_error = $2, locked_until = NULL, locked_by = NULL,
               next_attempt_at = $4::timestamptz
                 + make_interval(secs => least($5::double precision, $3::double precision * 2 ^ failures) / 1000)
-        WHERE id = $1 AND status = 'PENDING'`,
-      [id, error.slice(0, 2000), baseDelayMs, this.now().toISOString(), MAX_BACKOFF_MS],
+        WHERE id = $1 AND status = 'PENDING' AND ${STILL_HELD_BY(6)}`,
+      [id, error.slice(0, 2000), baseDelayMs, this.now().toISOString(), MAX_BACKOFF_MS, holder ?? null],
     );
   }
 
-  async release(id: string) {
-    await this.db.query(`UPDATE settlements SET locked_until = NULL, locked_by = NULL WHERE id = $1`, [id]);
+  async release(id: string, holder?: string) {
+    await this.db.query(
+      `UPDATE settlements SET locked_until = NULL, locked_by = NULL WHERE id = $1 AND ${STILL_HELD_BY(2)}`,
+      [id, holder ?? null],
+    );
   }
 
   async findEscrowOf(settlementId: string) {

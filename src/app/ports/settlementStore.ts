@@ -26,9 +26,12 @@ export interface SettlementStore {
    * out, or — with `owner` — whose lease holder's heartbeat stopped (a crashed process), recording `owner` as holder.
    */
   claimDue(limit: number, leaseMs: number, owner?: LeaseOwner): Promise<ClaimedSettlement[]>;
-  /** Records a failed attempt and schedules the next one after `delayMs × 2^(failures-1)`. */
-  scheduleRetry(id: string, error: string, baseDelayMs: number): Promise<void>;
-  /** Releases the lease without counting a failure (the result was recorded by a command). */
-  release(id: string): Promise<void>;
+  /**
+   * Records a failed attempt and schedules the next one after `delayMs × 2^(failures-1)`. With `holder`, only while
+   * it still holds the lease: one whose lease was taken over (its heartbeat went stale) leaves the new holder's alone.
+   */
+  scheduleRetry(id: string, error: string, baseDelayMs: number, holder?: string): Promise<void>;
+  /** Releases the lease without counting a failure (the result was recorded by a command); `holder` as above. */
+  release(id: string, holder?: string): Promise<void>;
   findEscrowOf(settlementId: string): Promise<string | null>;
 }
