@@ -109,10 +109,36 @@ export async function createTopics(kafka: Kafka, config: KafkaConfig): Promise<s
   try {
     const missing = new Set(await missingTopics(admin, config));
     const specs = topicSpecs(config).filter((t) => missing.has(t.topic));
-    if (specs.length > 0) await admin.createTopics({ topics: specs, waitForLeaders: true });
+    if (specs.length > 0) {
+      try {
+        await admin.createTopics({ topics: specs, waitForLeaders: true });
+      } catch (err) {
+        // kafkajs waits for leaders by fetching metadata and retries only LEADER_NOT_AVAILABLE; a real broker may
+        // also answer UNKNOWN_TOPIC_OR_PARTITION for a moment after creating the topic. Created: wait for it below.
+        if (!isUnknownTopic(err)) throw err;
+      }
+      await waitForLeaders(
+        admin,
+        specs.map((t) => t.topic),
+      );
+    }
     return specs.map((t) => t.topic);
   } finally {
     await admin.disconnect();
+  }
+}
+
+/** Until every partition of `topics` has a leader (at most ~15 s), over a connected admin. */
+async function waitForLeaders(admin: Admin, topics: string[]): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const { topics: meta } = await admin.fetchTopicMetadata({ topics });
+      if (meta.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+    } catch (err) {
+      if (!isUnknownTopic(err) || attempt >= 60) throw err;
+    }
+    if (attempt >= 60) throw new Error(`Kafka topics ${topics.join(', ')} have no leader yet`);
+    await new Promise((r) => setTimeout(r, 250));
   }
 }
 
