@@ -74,13 +74,22 @@ export const decideContext = (commandId: string, actor: Actor, now: string, poli
   newId: (purpose) => derivedId(`${commandId}:${purpose}`),
 });
 
-/** The rail's payment instructions for a create decided up to them (idempotent on the escrow id at the rail). */
+/**
+ * The rail's payment instructions for a create decided up to them, idempotent at the rail on a key derived from the
+ * create command: a retried create (or one decided again after a conflict) gets the same instructions.
+ */
 export const paymentInstructions = (
   rail: PaymentRail,
   escrowId: string,
+  commandId: string,
   pending: { due: bigint; currency: string },
 ): Promise<PaymentInstructions> =>
-  rail.createPaymentInstructions({ escrowId, amount: pending.due, currency: pending.currency });
+  rail.createPaymentInstructions({
+    escrowId,
+    amount: pending.due,
+    currency: pending.currency,
+    idempotencyKey: `create:${commandId}`,
+  });
 
 /** A create on a rail this installation does not run. */
 export function railNotEnabled(rail: unknown, rails: ReadonlyMap<Rail, PaymentRail> | undefined): DomainError {
@@ -242,7 +251,7 @@ export class CommandHandler implements CommandSink {
     }
     const rail = this.opts.rails?.get(pending.rail);
     if (!rail) throw railNotEnabled(pending.rail, this.opts.rails);
-    return pending.complete(await paymentInstructions(rail, env.escrowId, pending));
+    return pending.complete(await paymentInstructions(rail, env.escrowId, env.commandId, pending));
   }
 
   /**

@@ -88,7 +88,7 @@ export class EscrowService {
       if (err instanceof DomainError) return this.refuse(envelope(input), err);
       throw err;
     }
-    const payment = await paymentInstructions(rail, escrowId, pending);
+    const payment = await paymentInstructions(rail, escrowId, commandId, pending);
     return this.deps.handler.handle(envelope({ ...input, payment }));
   }
 

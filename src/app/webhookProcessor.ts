@@ -120,6 +120,9 @@ export class WebhookProcessor implements WebhookIntake {
           if (out.duplicate) return { status: 'duplicate' };
           return { status: 'processed', outcome: out.result.toStatus, escrowId };
         }
+        case 'payment.pending':
+        case 'payment.disputed':
+        case 'settlement.reversed':
         case 'not_supported':
           await webhooks.recordProcessed(provider, action.eventId, action.kind, payload, 'NOT_SUPPORTED');
           return { status: 'processed', outcome: 'NOT_SUPPORTED', escrowId: null };

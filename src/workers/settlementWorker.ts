@@ -13,6 +13,10 @@ export interface SettlementWorkerOptions {
   retryDelayMs: number;
   batchSize?: number;
   leaseMs?: number;
+  /** When to look again at a settlement the provider accepted but has not finished (default 60 s). */
+  recheckMs?: number;
+  /** When to look again at a payout waiting for the seller's payout account (registering one wakes it at once). */
+  accountRecheckMs?: number;
   /** This process as a lease holder: a lease held by a process whose heartbeat stopped is taken over at once. */
   owner?: LeaseOwner;
   log?: (msg: string, fields: Record<string, unknown>) => void;
@@ -23,6 +27,8 @@ export interface SettlementRunSummary {
   succeeded: number;
   retrying: number;
   failed: number;
+  /** Accepted by the provider, final word pending; or parked until the seller has a payout account. */
+  waiting: number;
 }
 
 /**
@@ -36,7 +42,7 @@ export class SettlementWorker {
 
   async runOnce(): Promise<SettlementRunSummary> {
     const claimed = await this.o.store.claimDue(this.o.batchSize ?? 50, this.o.leaseMs ?? 60_000, this.o.owner);
-    const summary: SettlementRunSummary = { claimed: claimed.length, succeeded: 0, retrying: 0, failed: 0 };
+    const summary: SettlementRunSummary = { claimed: claimed.length, succeeded: 0, retrying: 0, failed: 0, waiting: 0 };
     // Settlements are independent provider calls: run the batch concurrently (their commits then group).
     await Promise.all(
       claimed.map(async (s) => {
@@ -52,8 +58,18 @@ export class SettlementWorker {
     return summary;
   }
 
-  private async settle(s: ClaimedSettlement): Promise<'succeeded' | 'retrying' | 'failed'> {
+  private async settle(s: ClaimedSettlement): Promise<keyof Omit<SettlementRunSummary, 'claimed'>> {
     const rail = this.o.rails.get(s.rail);
+    const holder = this.o.owner?.instanceId;
+    if (rail?.needsPayoutAccount && s.kind === 'PAYOUT' && !s.destination) {
+      // Never a failure, never lost: parked, visible to operators, woken when the marketplace registers the account.
+      const note =
+        `WAITING_FOR_PAYOUT_ACCOUNT: seller ${s.beneficiaryId} has no ${s.rail} payout account; register it with ` +
+        `PUT /api/sellers/${s.beneficiaryId}/payout-accounts/${s.rail}`;
+      await this.o.store.wait(s.id, 'PAYOUT_ACCOUNT', note, this.o.accountRecheckMs ?? 3_600_000, holder);
+      this.o.log?.('payout waits for a payout account', { settlement_id: s.id, escrow_id: s.escrowId });
+      return 'waiting';
+    }
     const outcome = rail
       ? await rail
           .executeSettlement({
@@ -64,13 +80,15 @@ export class SettlementWorker {
             currency: s.currency,
             beneficiaryId: s.beneficiaryId,
             paymentReference: s.paymentReference,
+            fundingTransactionId: s.fundingTransactionId,
+            destination: s.destination,
             attempt: s.attempts,
             idempotencyKey: s.id,
           })
           .catch((err: unknown) => ({
             status: 'FAILED' as const,
             reason: err instanceof Error ? err.message : String(err),
-            retryable: true,
+            retryable: (err as { retryable?: unknown }).retryable !== false,
           }))
       : { status: 'FAILED' as const, reason: `rail ${s.rail} is not enabled`, retryable: true };
 
@@ -78,13 +96,18 @@ export class SettlementWorker {
       await this.record(s, { outcome: 'SUCCEEDED', providerReference: outcome.providerReference });
       return 'succeeded';
     }
+    if (outcome.status === 'SUBMITTED') {
+      const note = `submitted to ${s.rail} as ${outcome.providerReference}; waiting for the provider's final word`;
+      await this.o.store.wait(s.id, 'PROVIDER', note, this.o.recheckMs ?? 60_000, holder, outcome.providerReference);
+      return 'waiting';
+    }
     this.o.log?.('settlement attempt failed', {
       settlement_id: s.id,
       escrow_id: s.escrowId,
       attempt: s.attempts,
       reason: outcome.reason,
     });
-    await this.o.store.scheduleRetry(s.id, outcome.reason, this.o.retryDelayMs, this.o.owner?.instanceId);
+    await this.o.store.scheduleRetry(s.id, outcome.reason, this.o.retryDelayMs, holder);
     if (!outcome.retryable || s.failures + 1 >= this.o.maxRetries) {
       await this.record(s, { outcome: 'FAILED', reason: outcome.reason });
       return 'failed';

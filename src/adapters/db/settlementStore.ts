@@ -39,16 +39,22 @@ export class SqlSettlementStore implements SettlementStore {
       payment_reference: string;
       attempts: number;
       failures: number;
+      funding_transaction_id: string | null;
+      destination: string | null;
     }>(
       `UPDATE settlements s SET locked_until = $3::timestamptz + make_interval(secs => $2::double precision / 1000),
-              attempts = s.attempts + 1, locked_by = $4::uuid
+              attempts = s.attempts + 1, locked_by = $4::uuid, waiting_for = NULL
          FROM (SELECT id FROM settlements t
                 WHERE status = 'PENDING' AND next_attempt_at <= $3
                   AND (locked_until IS NULL OR locked_until < $3 OR ${HOLDER_GONE})
                 ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED) due, escrows e
         WHERE s.id = due.id AND e.id = s.escrow_id
         RETURNING s.id, s.escrow_id, e.rail, s.kind, s.amount::text AS amount, s.currency, s.beneficiary_id,
-                  e.payment_reference, s.attempts, s.failures`,
+                  e.payment_reference, s.attempts, s.failures,
+                  coalesce((SELECT x.transaction_id FROM suspense_items x WHERE x.settlement_id = s.id),
+                           e.funding_transaction_id) AS funding_transaction_id,
+                  CASE WHEN s.kind = 'PAYOUT' THEN (SELECT p.account_id FROM payout_accounts p
+                    WHERE p.seller_id = s.beneficiary_id AND p.rail = e.rail) END AS destination`,
       [limit, leaseMs, this.now().toISOString(), owner?.instanceId ?? null, owner?.staleMs ?? null],
     );
     return rows.map((r) => ({
@@ -62,6 +68,8 @@ export class SqlSettlementStore implements SettlementStore {
       paymentReference: r.payment_reference,
       attempts: r.attempts,
       failures: r.failures,
+      fundingTransactionId: r.funding_transaction_id,
+      destination: r.destination,
     }));
   }
 
@@ -73,6 +81,35 @@ export class SqlSettlementStore implements SettlementStore {
         WHERE id = $1 AND status = 'PENDING' AND ${STILL_HELD_BY(6)}`,
       [id, error.slice(0, 2000), baseDelayMs, this.now().toISOString(), MAX_BACKOFF_MS, holder ?? null],
     );
+  }
+
+  async wait(
+    id: string,
+    waitingFor: 'PAYOUT_ACCOUNT' | 'PROVIDER',
+    note: string,
+    recheckMs: number,
+    holder?: string,
+    submittedReference?: string,
+  ) {
+    await this.db.query(
+      `UPDATE settlements SET waiting_for = $2, last_error = $3, locked_until = NULL, locked_by = NULL,
+              next_attempt_at = $4::timestamptz + make_interval(secs => $5::double precision / 1000),
+              submitted_reference = coalesce($7, submitted_reference)
+        WHERE id = $1 AND status = 'PENDING' AND ${STILL_HELD_BY(6)}`,
+      [id, waitingFor, note.slice(0, 2000), this.now().toISOString(), recheckMs, holder ?? null, submittedReference ?? null],
+    );
+  }
+
+  async wakeWaitingFor(sellerId: string, rail: string) {
+    const { rows } = await this.db.query(
+      `UPDATE settlements s SET next_attempt_at = $3::timestamptz
+         FROM escrows e
+        WHERE e.id = s.escrow_id AND s.status = 'PENDING' AND s.waiting_for = 'PAYOUT_ACCOUNT'
+          AND s.beneficiary_id = $1 AND e.rail = $2
+        RETURNING s.id`,
+      [sellerId, rail, this.now().toISOString()],
+    );
+    return rows.length;
   }
 
   async release(id: string, holder?: string) {

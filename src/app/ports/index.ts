@@ -19,3 +19,4 @@ export * from './timeoutRunner.js';
 export * from './timeoutStore.js';
 export * from './webhookIntake.js';
 export * from './webhookStore.js';
+export * from './riskScreener.js';

@@ -1,6 +1,16 @@
 import type { SandboxSettings } from './config.js';
 import type { PaymentInstructions } from '../../../domain/index.js';
-import type { PaymentRail, SettlementOrder, SettlementOutcome, VerifiedWebhook } from '../../../app/ports/index.js';
+import type {
+  PaymentRail,
+  PayoutAccountCheck,
+  PayoutAccountInput,
+  ProviderBalance,
+  ProviderPayment,
+  ProviderSettlement,
+  SettlementOrder,
+  SettlementOutcome,
+  VerifiedWebhook,
+} from '../../../app/ports/index.js';
 import { signTimestamped, verifyTimestamped } from '../shared/timestampedHmac.js';
 import { parseSandboxEvent } from './webhook.js';
 
@@ -28,6 +38,8 @@ export const SANDBOX_MAGIC = {
 export class SandboxRail implements PaymentRail {
   readonly rail = 'SANDBOX' as const;
   readonly provider = 'sandbox';
+  /** Sandbox payouts go nowhere: no payout account is needed. */
+  readonly needsPayoutAccount = false;
 
   constructor(private readonly opts: SandboxSettings & { nowSeconds?: () => number }) {}
 
@@ -61,6 +73,26 @@ export class SandboxRail implements PaymentRail {
       status: 'SUCCEEDED',
       providerReference: `sbx_tr_${order.idempotencyKey.replace(/-/g, '')}`,
     });
+  }
+
+  /** Any id will do: the sandbox pays nobody. */
+  validatePayoutAccount(input: PayoutAccountInput): Promise<PayoutAccountCheck> {
+    return Promise.resolve({ ok: true, accountId: input.accountId, detail: 'sandbox: not checked, moves no money' });
+  }
+
+  /** The sandbox provider keeps no record: a payment is known only by its webhook. */
+  lookupPayment(): Promise<ProviderPayment> {
+    return Promise.resolve({ status: 'none', detail: 'the sandbox keeps no record of payments' });
+  }
+
+  /** Settlements are instant and answered at once: there is nothing to look up later. */
+  lookupSettlement(): Promise<ProviderSettlement> {
+    return Promise.resolve({ status: 'none', detail: 'the sandbox keeps no record of settlements' });
+  }
+
+  /** The sandbox holds no money. */
+  platformBalance(): Promise<ProviderBalance[] | null> {
+    return Promise.resolve(null);
   }
 
   /** Signs a body the way the sandbox provider does; used by the payment simulator and by tests. */

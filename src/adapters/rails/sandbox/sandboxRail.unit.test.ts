@@ -19,6 +19,8 @@ const order = (amount: bigint, attempt: number) => ({
   currency: 'USD',
   beneficiaryId: 'seller-1',
   paymentReference: 'sbx_1',
+  fundingTransactionId: 'sbx_txn_1',
+  destination: null,
   attempt,
   idempotencyKey: '0190f0c8-0000-7000-8000-000000000001',
 });

@@ -1,21 +1,38 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { RailError } from '../../../app/ports/index.js';
 
-/** A provider call that failed: its HTTP status (0 when no answer came) and whether trying again may succeed. */
-export class RailHttpError extends Error {
+/**
+ * A provider call that failed: its HTTP status (0 when no answer came), whether trying again may succeed, the
+ * provider's error code and request id when it gave them, and the body it answered.
+ */
+export class RailHttpError extends RailError {
   override readonly name = 'RailHttpError';
   constructor(
     message: string,
     readonly status: number,
-    readonly retryable: boolean,
+    retryable: boolean,
     readonly body: unknown = null,
+    extra: { provider?: string; code?: string | null; requestId?: string | null } = {},
   ) {
-    super(message);
+    super(message, {
+      provider: extra.provider ?? 'provider',
+      status,
+      retryable,
+      code: extra.code ?? null,
+      requestId: extra.requestId ?? null,
+    });
   }
 }
 
 export interface RailHttpClientOptions {
+  /** The provider's name in errors (e.g. paystack). */
+  provider?: string;
   /** e.g. https://api.paystack.co */
   baseUrl: string;
+  /** Where the provider puts its request id (tried in order); operators quote it to the provider's support. */
+  requestIdHeaders?: string[];
+  /** The provider's own error code in an error body (default: `code`, `error.code` or `error` when a string). */
+  errorCode?: (body: unknown) => string | null;
   /** Sent with every request (authorization, API version). */
   headers?: Record<string, string>;
   /** The header carrying the idempotency key (Stripe and most providers: Idempotency-Key). */
@@ -56,6 +73,9 @@ export class RailHttpClient {
 
   constructor(options: RailHttpClientOptions) {
     this.o = {
+      provider: new URL(options.baseUrl).hostname,
+      requestIdHeaders: ['request-id', 'x-request-id'],
+      errorCode: defaultErrorCode,
       headers: {},
       idempotencyHeader: 'Idempotency-Key',
       timeoutMs: 10_000,
@@ -75,7 +95,8 @@ export class RailHttpClient {
       try {
         return await this.once<T>(req);
       } catch (err) {
-        const e = err instanceof RailHttpError ? err : new RailHttpError(String(err), 0, true);
+        const e =
+          err instanceof RailHttpError ? err : new RailHttpError(String(err), 0, true, null, { provider: this.o.provider });
         if (!repeatable || !e.retryable || attempt >= this.o.retries) throw e;
         await this.o.wait(this.delay(attempt, e));
       }
@@ -97,17 +118,25 @@ export class RailHttpClient {
         signal: AbortSignal.timeout(this.o.timeoutMs),
       });
     } catch (err) {
-      throw new RailHttpError(`${req.method} ${url.pathname}: ${errorText(err)}`, 0, true);
+      const what = `${this.o.provider}: ${req.method} ${url.pathname}: ${errorText(err)}`;
+      throw new RailHttpError(what, 0, true, null, { provider: this.o.provider });
     }
     const text = await res.text();
     const body = parseJson(text);
     if (res.ok) return body as T;
     const retryAfter = res.headers.get('retry-after');
+    const requestId = this.o.requestIdHeaders.map((h) => res.headers.get(h)).find((v) => v) ?? null;
+    const code = this.o.errorCode(body);
+    const said = providerMessage(body);
     const error = new RailHttpError(
-      `${req.method} ${url.pathname} answered ${res.status}`,
+      `${this.o.provider}: ${req.method} ${url.pathname} answered ${res.status}` +
+        (code ? ` ${code}` : '') +
+        (said ? `: ${said}` : '') +
+        (requestId ? ` (request id ${requestId})` : ''),
       res.status,
       RETRYABLE_STATUS.has(res.status),
       body,
+      { provider: this.o.provider, code, requestId },
     );
     if (retryAfter) (error as RailHttpError & { retryAfterMs?: number }).retryAfterMs = retryAfterMs(retryAfter);
     throw error;
@@ -117,6 +146,25 @@ export class RailHttpClient {
     if (err.retryAfterMs !== undefined) return Math.min(err.retryAfterMs, 60_000);
     return Math.floor(this.o.random() * Math.min(30_000, this.o.baseDelayMs * 2 ** attempt));
   }
+}
+
+function defaultErrorCode(body: unknown): string | null {
+  if (!body || typeof body !== 'object') return null;
+  const b = body as { code?: unknown; error?: unknown };
+  if (typeof b.code === 'string') return b.code;
+  if (b.error && typeof b.error === 'object' && typeof (b.error as { code?: unknown }).code === 'string') {
+    return (b.error as { code: string }).code;
+  }
+  return typeof b.error === 'string' ? b.error : null;
+}
+
+/** The provider's human message, shortened (never the whole body: it may echo what was sent). */
+function providerMessage(body: unknown): string | null {
+  if (typeof body === 'string') return body.slice(0, 200) || null;
+  if (!body || typeof body !== 'object') return null;
+  const b = body as { message?: unknown; error?: { message?: unknown } };
+  const m = typeof b.message === 'string' ? b.message : typeof b.error?.message === 'string' ? b.error.message : null;
+  return m ? m.slice(0, 200) : null;
 }
 
 const errorText = (err: unknown) => (err instanceof Error ? `${err.name}: ${err.message}` : String(err));

@@ -1,0 +1,47 @@
+-- Real rails (issue 11): sellers' payout accounts, webhooks stored as the bytes that arrived, settlements that wait
+-- (for a payout account, or for the provider's final word), shared risk-screening results with a TTL, and the
+-- reconciler as a role of its own.
+
+-- A marketplace registers where each seller is paid, per rail (a Stripe connected account, a Paystack transfer
+-- recipient, a wallet address). Every change is an audit row; the row holds the current destination.
+CREATE TABLE payout_accounts (
+  seller_id     text NOT NULL CHECK (length(seller_id) BETWEEN 1 AND 128),
+  rail          text NOT NULL CHECK (rail IN ('SANDBOX', 'STRIPE', 'USDC_BASE', 'PAYSTACK')),
+  account_id    text NOT NULL CHECK (length(account_id) BETWEEN 1 AND 200),
+  detail        text,
+  registered_by text NOT NULL,
+  created_at    timestamptz NOT NULL,
+  updated_at    timestamptz NOT NULL,
+  PRIMARY KEY (seller_id, rail)
+);
+
+-- What arrived, byte for byte (a re-serialised JSON body no longer matches its signature), and the headers the
+-- signature needs: `escrow webhooks reprocess` verifies and applies exactly that again.
+ALTER TABLE webhook_events ADD COLUMN raw_body text;
+ALTER TABLE webhook_events ADD COLUMN headers jsonb;
+
+-- A settlement that is not failing but waiting: PAYOUT_ACCOUNT (the seller has none on the rail; registering one
+-- wakes it) or PROVIDER (the provider accepted it and its final word comes by webhook or the next check).
+ALTER TABLE settlements ADD COLUMN waiting_for text CHECK (waiting_for IN ('PAYOUT_ACCOUNT', 'PROVIDER'));
+ALTER TABLE settlements ADD COLUMN submitted_reference text;
+CREATE INDEX settlements_waiting ON settlements (waiting_for, created_at) WHERE status = 'PENDING' AND waiting_for IS NOT NULL;
+
+-- Risk screening results (USDC deposits), shared by every replica, each valid until expires_at (never forever).
+CREATE TABLE risk_screenings (
+  address     text NOT NULL,
+  screener    text NOT NULL,
+  verdict     text NOT NULL CHECK (verdict IN ('PASS', 'REVIEW', 'REJECT')),
+  score       integer,
+  detail      text,
+  screened_at timestamptz NOT NULL,
+  expires_at  timestamptz NOT NULL,
+  PRIMARY KEY (address, screener)
+);
+
+-- The reconciler beats like every other role.
+ALTER TABLE process_heartbeats DROP CONSTRAINT process_heartbeats_role_check;
+ALTER TABLE process_heartbeats ADD CONSTRAINT process_heartbeats_role_check
+  CHECK (role IN ('api', 'worker', 'settlements', 'timeouts', 'outbox', 'reconciler'));
+
+-- AWAIT_FUNDS escrows by age, for the reconciler's missed-payment sweep.
+CREATE INDEX escrows_awaiting_created ON escrows (created_at) WHERE status = 'AWAIT_FUNDS';
