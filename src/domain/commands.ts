@@ -23,7 +23,15 @@ export type EscrowCommand =
     }
   | { type: 'CancelEscrow'; reason?: string }
   | { type: 'ConfirmPayment'; transactionId: string; evidence: string; amount: string; currency: string }
-  | { type: 'ReceivePayment'; providerEventId: string; transactionId: string; amount: string; currency: string }
+  | {
+      type: 'ReceivePayment';
+      providerEventId: string;
+      transactionId: string;
+      amount: string;
+      currency: string;
+      /** The paying address's risk screen (USDC): REJECT refunds the payment, REVIEW funds it flagged. */
+      screening?: PaymentScreening;
+    }
   | { type: 'RecordPaymentFailure'; providerEventId: string; transactionId?: string; reason: string }
   | { type: 'MarkDelivered'; title: string; description?: string; evidence?: string[] }
   | { type: 'ConfirmDelivery' }
@@ -44,7 +52,19 @@ export type EscrowCommand =
   | { type: 'RetrySettlement'; settlementId: string }
   | { type: 'RefundSuspense'; suspenseId: string; reason: string }
   | { type: 'ApplySuspense'; suspenseIds: string[]; reason: string }
-  | { type: 'ClearReviewFlag'; reason: string };
+  | { type: 'ClearReviewFlag'; reason: string }
+  /** The buyer's bank disputes the card payment (a chargeback): flagged, and put in dispute while the money is held. */
+  | { type: 'RecordChargeback'; providerEventId: string; reason: string; amount: string; currency: string }
+  /** Something an operator must look at (e.g. a payout the provider reversed): flagged for review. */
+  | { type: 'FlagEscrow'; reason: string; detail: string };
+
+/** A risk screen's answer about the address a payment came from. */
+export interface PaymentScreening {
+  verdict: 'PASS' | 'REVIEW' | 'REJECT';
+  screener: string;
+  score: number | null;
+  detail: string;
+}
 
 export type CommandType = EscrowCommand['type'];
 
@@ -68,6 +88,8 @@ export const COMMAND_TYPES: readonly CommandType[] = [
   'RefundSuspense',
   'ApplySuspense',
   'ClearReviewFlag',
+  'RecordChargeback',
+  'FlagEscrow',
 ];
 
 export interface EscrowPolicy {

@@ -10,6 +10,7 @@ import { openDispute, resolveDispute, startDisputeReview } from './decider/dispu
 import { confirmPayment, receivePayment, recordPaymentFailure } from './decider/payment.js';
 import { refundEscrow, releaseEscrow } from './decider/releaseRefund.js';
 import { recordSettlementResult, retrySettlement } from './decider/settlements.js';
+import { flagEscrow, recordChargeback } from './decider/providerAlerts.js';
 import { applySuspense, clearReviewFlag, refundSuspense } from './decider/suspense.js';
 import { applyDeliveryTimeout, expireEscrow } from './decider/timeouts.js';
 
@@ -95,6 +96,10 @@ function decideExisting(
       return applySuspense(c, e, ctx);
     case 'ClearReviewFlag':
       return clearReviewFlag(c, e, ctx);
+    case 'RecordChargeback':
+      return recordChargeback(c, e, ctx);
+    case 'FlagEscrow':
+      return flagEscrow(c, e, ctx);
     default: {
       const _exhaustive: never = c;
       throw invalid('type', `unknown command ${String((_exhaustive as { type: unknown }).type)}`);

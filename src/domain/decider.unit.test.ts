@@ -49,6 +49,15 @@ const EXPECTED: Record<CommandType, { from: Partial<Record<EscrowStatus, Outcome
   RefundSuspense: { from: {}, otherwise: ['SuspenseRefunded'] },
   ApplySuspense: { from: { AWAIT_FUNDS: ['SuspenseApplied'] }, otherwise: IST },
   ClearReviewFlag: { from: {}, otherwise: ['ReviewFlagCleared'] },
+  // a chargeback is always flagged; while the money is held and no dispute is open, it also opens one
+  RecordChargeback: {
+    from: {
+      FUNDS_HELD: ['EscrowFlaggedForReview', 'DisputeOpened'],
+      DELIVERED: ['EscrowFlaggedForReview', 'DisputeOpened'],
+    },
+    otherwise: ['EscrowFlaggedForReview'],
+  },
+  FlagEscrow: { from: {}, otherwise: ['EscrowFlaggedForReview'] },
 };
 
 /** SPEC §3.1: where each status may lead (a status may also stay as it is). */

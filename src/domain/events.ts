@@ -21,7 +21,7 @@ export interface SettlementData {
 }
 
 export type ReleaseTrigger = 'BUYER_CONFIRMED' | 'ADMIN' | 'TIMEOUT' | 'DISPUTE';
-export type RefundTrigger = 'ADMIN' | 'SELLER' | 'TIMEOUT' | 'DISPUTE';
+export type RefundTrigger = 'ADMIN' | 'SELLER' | 'TIMEOUT' | 'DISPUTE' | 'RISK';
 
 export type EventPayload =
   | {

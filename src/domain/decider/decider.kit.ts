@@ -207,6 +207,24 @@ const VALID: { [T in CommandType]: (settlementId: string, suspenseId: string) =>
     home: 'FUNDS_HELD',
     allowed: ['admin'],
   }),
+  RecordChargeback: () => ({
+    actor: 'system',
+    command: {
+      type: 'RecordChargeback',
+      providerEventId: 'evt_dp_1',
+      reason: 'fraudulent',
+      amount: '10320',
+      currency: 'usd',
+    },
+    home: 'FUNDS_HELD',
+    allowed: ['system'],
+  }),
+  FlagEscrow: () => ({
+    actor: 'system',
+    command: { type: 'FlagEscrow', reason: 'TRANSFER_REVERSED', detail: 'the payout was reversed at the provider' },
+    home: 'RELEASED',
+    allowed: ['system', 'admin'],
+  }),
 };
 
 export function validFor(type: CommandType, s: Escrow | null): ValidCommand {

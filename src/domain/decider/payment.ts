@@ -7,6 +7,8 @@ import type { Escrow, SuspenseReason } from '../types.js';
 import { assertActor, assertStatus } from './actors.js';
 import type { CommandOf } from './command.js';
 import { text } from './guards.js';
+import { refunded } from './holding.js';
+import { evolve } from '../evolve.js';
 
 // Funding: an admin confirms a payment by hand, or a verified provider webhook reports one (or its failure). Both
 // go through paymentReceived(): the money has moved either way, so what funds nothing is booked to suspense.
@@ -53,14 +55,18 @@ export function confirmPayment(c: CommandOf<'ConfirmPayment'>, e: Escrow, ctx: D
   });
 }
 
-/** A provider's payment notice (a verified webhook). */
+/**
+ * A provider's payment notice (a verified webhook). With a risk screen of the paying address (USDC): REJECT funds and
+ * refunds in one commit (the refund path: the money goes back where it came from, the escrow is never seen held);
+ * REVIEW funds it flagged for an admin; a payment booked to suspense is flagged with the screen either way.
+ */
 export function receivePayment(c: CommandOf<'ReceivePayment'>, e: Escrow, ctx: DecideContext): EventPayload[] {
   assertActor(e, ctx, ['system'], 'report a provider payment');
   // Providers write currency codes in either case (Stripe: "usd"); a code that is none, or a payment of nothing, is
   // refused (a failed webhook operators see) rather than booked as an item no refund or apply could ever resolve.
   const currency = typeof c.currency === 'string' ? c.currency.toUpperCase() : '';
   if (!CURRENCY.test(currency)) throw invalid('currency', 'must be a currency code of 3 to 5 letters, e.g. "USD"');
-  return paymentReceived(e, ctx, {
+  const events = paymentReceived(e, ctx, {
     amount: parsePositiveMinor(c.amount, 'amount'),
     currency,
     transactionId: c.transactionId,
@@ -68,6 +74,19 @@ export function receivePayment(c: CommandOf<'ReceivePayment'>, e: Escrow, ctx: D
     providerEventId: c.providerEventId,
     evidence: null,
   });
+  const screen = c.screening;
+  if (!screen || screen.verdict === 'PASS' || events.length === 0) return events;
+  const detail =
+    `risk screen ${screen.verdict} by ${screen.screener}` +
+    (screen.score === null ? '' : ` (score ${screen.score})`) +
+    `: ${screen.detail}`.slice(0, 400);
+  const funded = events.find((x) => x.type === 'EscrowFundsHeld');
+  if (screen.verdict === 'REJECT' && funded) {
+    const held = evolve(e, { ...funded, escrowId: e.id, occurredAt: ctx.now, actorId: ctx.actor.id });
+    return [...events, refunded(held, ctx, 'RISK', held.amount, detail)];
+  }
+  const reason = screen.verdict === 'REJECT' ? 'RISK_REJECTED' : 'RISK_REVIEW';
+  return [...events, { type: 'EscrowFlaggedForReview', data: { reason, detail } }];
 }
 
 /**
