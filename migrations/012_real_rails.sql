@@ -45,3 +45,26 @@ ALTER TABLE process_heartbeats ADD CONSTRAINT process_heartbeats_role_check
 
 -- AWAIT_FUNDS escrows by age, for the reconciler's missed-payment sweep.
 CREATE INDEX escrows_awaiting_created ON escrows (created_at) WHERE status = 'AWAIT_FUNDS';
+
+-- escrow_commit (008's wrapper) also keeps the raw bytes and headers of the provider event it marks processed (input
+-- key webhook.rawBody / webhook.headers), in the same transaction; the core function stays as it is.
+CREATE OR REPLACE FUNCTION escrow_commit(p jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+  outcome jsonb := escrow_commit_core(p);
+BEGIN
+  IF NOT (outcome ->> 'duplicate')::boolean AND jsonb_array_length(COALESCE(p -> 'suspense', '[]'::jsonb)) > 0 THEN
+    INSERT INTO suspense_items (id, escrow_id, amount, currency, transaction_id, provider_event_id, source, reason,
+                                status, received_at, resolved_at, resolved_by, resolution_reason, settlement_id)
+      SELECT id, escrow_id, amount, currency, transaction_id, provider_event_id, source, reason, status, received_at,
+             resolved_at, resolved_by, resolution_reason, settlement_id
+      FROM jsonb_populate_recordset(NULL::suspense_items, p -> 'suspense')
+      ON CONFLICT (id) DO UPDATE SET status = excluded.status, resolved_at = excluded.resolved_at,
+        resolved_by = excluded.resolved_by, resolution_reason = excluded.resolution_reason,
+        settlement_id = excluded.settlement_id;
+  END IF;
+  IF NOT (outcome ->> 'duplicate')::boolean AND p -> 'webhook' ? 'rawBody' THEN
+    UPDATE webhook_events SET raw_body = p -> 'webhook' ->> 'rawBody', headers = p -> 'webhook' -> 'headers'
+     WHERE provider = p -> 'webhook' ->> 'provider' AND event_id = p -> 'webhook' ->> 'eventId';
+  END IF;
+  RETURN outcome;
+END $$;

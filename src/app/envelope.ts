@@ -51,6 +51,9 @@ export interface WebhookMark {
   /** The provider's event as received, stored raw with its outcome. */
   payload: unknown;
   outcome: string;
+  /** The bytes that arrived and the headers their signature needs, kept for `webhooks reprocess`. */
+  rawBody?: string;
+  headers?: Record<string, string>;
 }
 
 export const toDomainCommand = (env: CommandEnvelope): EscrowCommand =>

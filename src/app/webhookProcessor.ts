@@ -1,23 +1,53 @@
 import { DomainError } from '../domain/index.js';
+import type { PaymentScreening } from '../domain/commands.js';
 import type { CommandHandler } from './commandHandler.js';
-import { systemEnvelope, type CommandEnvelope } from './envelope.js';
+import { systemEnvelope, type CommandEnvelope, type WebhookMark } from './envelope.js';
 import { isUuid } from './ids.js';
-import type {
-  Clock,
-  EscrowReadModel,
-  PaymentRail,
-  VerifiedWebhook,
-  WebhookAction,
-  WebhookIntake,
-  WebhookOutcome,
+import {
+  RiskScreeningUnavailable,
+  type Clock,
+  type EscrowReadModel,
+  type PaymentRail,
+  type RawWebhook,
+  type RiskScreener,
+  type SettlementStore,
+  type VerifiedWebhook,
+  type WebhookAction,
+  type WebhookIntake,
+  type WebhookOutcome,
+  type WebhookSelection,
+  type WebhookStore,
 } from './ports/index.js';
-import type { SettlementStore, WebhookStore } from './ports/index.js';
+
+/** One stored event put through again by `webhooks reprocess`. */
+export interface ReprocessedWebhook {
+  provider: string;
+  eventId: string;
+  type: string;
+  lastError: string | null;
+  /** What became of it now; `would reprocess` on a dry run; `skipped` when it cannot be verified again. */
+  result: WebhookOutcome | { status: 'would reprocess' } | { status: 'skipped'; reason: string };
+}
+
+/** Headers kept with the raw body: what a signature can depend on, never credentials a proxy may have added. */
+const DROPPED_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization', 'x-api-key']);
+
+export function keptHeaders(headers: Record<string, string | undefined>): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) {
+    if (v !== undefined && !DROPPED_HEADERS.has(k.toLowerCase())) kept[k.toLowerCase()] = v;
+  }
+  return kept;
+}
 
 /**
  * Provider webhooks in (SPEC §6): verify the signature over the raw body (nothing is stored when it fails), then turn
- * the event into a command whose transaction also stores the raw event as processed. A failure stores it unprocessed
- * with the error, for the provider's retry or `escrow webhooks reprocess`; a duplicate of a processed event has no
- * second effect.
+ * the event into a command whose transaction also stores the event — its raw bytes and headers — as processed. A
+ * failure stores it unprocessed with the error, for the provider's retry or `escrow webhooks reprocess` (which
+ * verifies those same bytes again); a duplicate of a processed event has no second effect.
+ *
+ * A payment from an address (USDC) is screened first, outside any transaction: a screener that cannot answer leaves
+ * the event unprocessed (the deposit is held, never funded unscreened) until a retry finds it answering.
  */
 export class WebhookProcessor implements WebhookIntake {
   constructor(
@@ -29,6 +59,10 @@ export class WebhookProcessor implements WebhookIntake {
       readModel: EscrowReadModel;
       handler: CommandHandler;
       clock: Clock;
+      /** Screens the paying address of payments that name one. */
+      screener?: RiskScreener;
+      /** Operators are told of chargebacks and reversed payouts (logged as warnings, counted). */
+      alert?: (what: string, fields: Record<string, unknown>) => void;
     },
   ) {
     for (const r of deps.rails) this.byProvider.set(r.provider, r);
@@ -37,10 +71,15 @@ export class WebhookProcessor implements WebhookIntake {
   private readonly byProvider = new Map<string, PaymentRail>();
 
   /** Throws WebhookSignatureError (→ 400/401) when the signature fails, VALIDATION_ERROR for a provider not enabled. */
-  verify(provider: string, rawBody: string, headers: Record<string, string | undefined>): Promise<VerifiedWebhook> {
+  verify(
+    provider: string,
+    rawBody: string,
+    headers: Record<string, string | undefined>,
+    opts: { replay?: boolean } = {},
+  ): Promise<VerifiedWebhook> {
     const adapter = this.byProvider.get(provider);
     if (!adapter) throw new DomainError('VALIDATION_ERROR', `webhook provider ${provider} is not enabled`);
-    return adapter.verifyWebhook(rawBody, headers);
+    return adapter.verifyWebhook(rawBody, headers, opts);
   }
 
   async receive(
@@ -49,19 +88,67 @@ export class WebhookProcessor implements WebhookIntake {
     headers: Record<string, string | undefined>,
   ): Promise<WebhookOutcome> {
     const { action, payload } = await this.verify(provider, rawBody, headers);
-    return this.process(provider, action, payload);
+    return this.process(provider, action, payload, { body: rawBody, headers: keptHeaders(headers) });
   }
 
   /**
-   * Processes a verified event. On success the raw event is stored, marked processed, in the command's own
-   * transaction; on failure it is stored unprocessed with the error (never lost, never marked done).
+   * Stored events that were not processed, verified again over their raw bytes and applied (a dry run only lists
+   * them). An event stored before raw bytes were kept, or from a provider no longer enabled, is skipped with why.
    */
-  async process(provider: string, action: WebhookAction, payload: unknown): Promise<WebhookOutcome> {
+  async reprocess(selection: WebhookSelection, dryRun: boolean): Promise<ReprocessedWebhook[]> {
+    const stored = await this.deps.webhooks.unprocessed(selection);
+    const out: ReprocessedWebhook[] = [];
+    for (const w of stored) {
+      const base = { provider: w.provider, eventId: w.eventId, type: w.type, lastError: w.lastError };
+      if (!w.raw) {
+        out.push({ ...base, result: { status: 'skipped', reason: 'stored before raw bytes were kept' } });
+        continue;
+      }
+      if (!this.byProvider.has(w.provider)) {
+        out.push({ ...base, result: { status: 'skipped', reason: `provider ${w.provider} is not enabled` } });
+        continue;
+      }
+      if (dryRun) {
+        out.push({ ...base, result: { status: 'would reprocess' } });
+        continue;
+      }
+      try {
+        const { action, payload } = await this.verify(w.provider, w.raw.body, w.raw.headers, { replay: true });
+        out.push({ ...base, result: await this.process(w.provider, action, payload, w.raw) });
+      } catch (err) {
+        const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+        out.push({ ...base, result: { status: 'skipped', reason } });
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Processes a verified event. On success the event is stored, marked processed, in the command's own transaction;
+   * on failure it is stored unprocessed with the error (never lost, never marked done).
+   */
+  async process(
+    provider: string,
+    action: WebhookAction,
+    payload: unknown,
+    raw: RawWebhook | null = null,
+  ): Promise<WebhookOutcome> {
     const { webhooks, handler, readModel, settlements, clock } = this.deps;
-    const mark = { provider, eventId: action.eventId, type: action.kind, payload, outcome: 'APPLIED' };
+    const mark: WebhookMark = {
+      provider,
+      eventId: action.eventId,
+      type: action.kind,
+      payload,
+      outcome: 'APPLIED',
+      ...(raw ? { rawBody: raw.body, headers: raw.headers } : {}),
+    };
     const fail = async (error: string): Promise<WebhookOutcome> => {
-      await webhooks.recordFailure(provider, action.eventId, action.kind, payload, error);
+      await webhooks.recordFailure(provider, action.eventId, action.kind, payload, error, raw);
       return { status: 'failed', error };
+    };
+    const recorded = async (outcome: string, escrowId: string | null): Promise<WebhookOutcome> => {
+      await webhooks.recordProcessed(provider, action.eventId, action.kind, payload, outcome, raw, escrowId);
+      return { status: 'processed', outcome, escrowId };
     };
     const envelope = (type: CommandEnvelope['type'], escrowId: string, body: object): CommandEnvelope =>
       systemEnvelope({
@@ -73,6 +160,15 @@ export class WebhookProcessor implements WebhookIntake {
         payload: body as never,
         now: clock.now(),
       });
+    const run = async (cmd: CommandEnvelope, escrowId: string): Promise<WebhookOutcome> => {
+      const out = await handler.handle(cmd, mark);
+      // The command id derives from the provider's event id: a redelivery is a duplicate command.
+      if (out.duplicate) return { status: 'duplicate' };
+      return { status: 'processed', outcome: out.result.toStatus, escrowId };
+    };
+    const escrowOfSettlement = async (settlementId: string) =>
+      // Settlement ids are ours, UUIDs: any other id can never match (and must not reach a uuid column).
+      isUuid(settlementId) ? settlements.findEscrowOf(settlementId) : null;
     try {
       switch (action.kind) {
         case 'payment.succeeded':
@@ -80,52 +176,90 @@ export class WebhookProcessor implements WebhookIntake {
           const escrow = await readModel.findByPaymentReference(action.reference);
           // Recorded for operators (`escrow webhooks failed`), not silently dropped.
           if (!escrow) return await fail(`UNKNOWN_REFERENCE: no escrow has payment reference ${action.reference}`);
-          const cmd =
-            action.kind === 'payment.succeeded'
-              ? envelope('ReceivePayment', escrow.id, {
-                  providerEventId: action.eventId,
-                  transactionId: action.transactionId,
-                  amount: action.amount,
-                  currency: action.currency,
-                })
-              : envelope('RecordPaymentFailure', escrow.id, {
-                  providerEventId: action.eventId,
-                  ...(action.transactionId ? { transactionId: action.transactionId } : {}),
-                  reason: action.reason,
-                });
-          const out = await handler.handle(cmd, mark);
-          // The command id derives from the provider's event id: a redelivery is a duplicate command.
-          if (out.duplicate) return { status: 'duplicate' };
-          return { status: 'processed', outcome: out.result.toStatus, escrowId: escrow.id };
+          if (action.kind === 'payment.failed') {
+            return await run(
+              envelope('RecordPaymentFailure', escrow.id, {
+                providerEventId: action.eventId,
+                ...(action.transactionId ? { transactionId: action.transactionId } : {}),
+                reason: action.reason,
+              }),
+              escrow.id,
+            );
+          }
+          let screening: PaymentScreening | undefined;
+          if (action.payer && this.deps.screener) {
+            try {
+              const r = await this.deps.screener.screen({ address: action.payer, chain: 'base', asset: action.currency });
+              screening = { verdict: r.verdict, screener: r.screener, score: r.score, detail: r.detail };
+            } catch (err) {
+              if (!(err instanceof RiskScreeningUnavailable)) throw err;
+              // Held: stored unprocessed, the provider's retry or `webhooks reprocess` screens it again.
+              return await fail(`SCREENING_UNAVAILABLE: ${err.message}; the deposit is held until it can be screened`);
+            }
+            if (screening.verdict !== 'PASS') {
+              this.deps.alert?.('payment risk screen', { escrow_id: escrow.id, verdict: screening.verdict });
+            }
+          }
+          return await run(
+            envelope('ReceivePayment', escrow.id, {
+              providerEventId: action.eventId,
+              transactionId: action.transactionId,
+              amount: action.amount,
+              currency: action.currency,
+              ...(screening ? { screening } : {}),
+            }),
+            escrow.id,
+          );
+        }
+        case 'payment.pending': {
+          const escrow = await readModel.findByPaymentReference(action.reference);
+          return await recorded('PENDING', escrow?.id ?? null);
+        }
+        case 'payment.disputed': {
+          const escrow = await readModel.findByPaymentReference(action.reference);
+          if (!escrow) return await fail(`UNKNOWN_REFERENCE: no escrow has payment reference ${action.reference}`);
+          this.deps.alert?.('chargeback', { escrow_id: escrow.id, provider, reason: action.reason });
+          return await run(
+            envelope('RecordChargeback', escrow.id, {
+              providerEventId: action.eventId,
+              reason: action.reason,
+              amount: action.amount,
+              currency: action.currency,
+            }),
+            escrow.id,
+          );
         }
         case 'settlement.succeeded':
         case 'settlement.failed': {
-          // Settlement ids are ours, UUIDs: any other id can never match (and must not reach a uuid column), so it is
-          // acknowledged and stored as unmatched for operators, not refused, which a provider would retry for days.
-          if (!isUuid(action.settlementId)) {
-            await webhooks.recordProcessed(provider, action.eventId, action.kind, payload, 'UNMATCHED');
-            return { status: 'processed', outcome: 'UNMATCHED', escrowId: null };
-          }
-          const escrowId = await settlements.findEscrowOf(action.settlementId);
+          const escrowId = await escrowOfSettlement(action.settlementId);
+          // Acknowledged and stored as unmatched for operators, not refused, which a provider would retry for days.
+          if (!isUuid(action.settlementId)) return await recorded('UNMATCHED', null);
           if (!escrowId) return await fail(`UNKNOWN_SETTLEMENT: no settlement ${action.settlementId}`);
-          const out = await handler.handle(
+          return await run(
             envelope('RecordSettlementResult', escrowId, {
               settlementId: action.settlementId,
               ...(action.kind === 'settlement.succeeded'
                 ? { outcome: 'SUCCEEDED', providerReference: action.providerReference }
                 : { outcome: 'FAILED', reason: action.reason }),
             }),
-            mark,
+            escrowId,
           );
-          if (out.duplicate) return { status: 'duplicate' };
-          return { status: 'processed', outcome: out.result.toStatus, escrowId };
         }
-        case 'payment.pending':
-        case 'payment.disputed':
-        case 'settlement.reversed':
+        case 'settlement.reversed': {
+          if (!isUuid(action.settlementId)) return await recorded('UNMATCHED', null);
+          const escrowId = await escrowOfSettlement(action.settlementId);
+          if (!escrowId) return await fail(`UNKNOWN_SETTLEMENT: no settlement ${action.settlementId}`);
+          this.deps.alert?.('payout reversed', { escrow_id: escrowId, provider, settlement_id: action.settlementId });
+          return await run(
+            envelope('FlagEscrow', escrowId, {
+              reason: 'SETTLEMENT_REVERSED',
+              detail: `settlement ${action.settlementId} was reversed at ${provider}: ${action.reason}`.slice(0, 500),
+            }),
+            escrowId,
+          );
+        }
         case 'not_supported':
-          await webhooks.recordProcessed(provider, action.eventId, action.kind, payload, 'NOT_SUPPORTED');
-          return { status: 'processed', outcome: 'NOT_SUPPORTED', escrowId: null };
+          return await recorded('NOT_SUPPORTED', null);
         default: {
           const _exhaustive: never = action;
           throw new Error(`unknown webhook action ${JSON.stringify(_exhaustive)}`);

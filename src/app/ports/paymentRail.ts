@@ -113,9 +113,15 @@ export interface PaymentRail {
   executeSettlement(order: SettlementOrder): Promise<SettlementOutcome>;
   /**
    * Verifies the signature over the raw body and normalises the event (parsing the body once); throws
-   * WebhookSignatureError or WebhookPayloadError. Asynchronous, as providers' SDKs are.
+   * WebhookSignatureError or WebhookPayloadError. Asynchronous, as providers' SDKs are. With `replay` (a stored event
+   * verified again by `webhooks reprocess`), the signature must still match but the timestamp tolerance does not
+   * apply: it held when the event arrived.
    */
-  verifyWebhook(rawBody: string, headers: Record<string, string | undefined>): Promise<VerifiedWebhook>;
+  verifyWebhook(
+    rawBody: string,
+    headers: Record<string, string | undefined>,
+    opts?: { replay?: boolean },
+  ): Promise<VerifiedWebhook>;
   /** Payouts on this rail need a payout account registered for the seller. */
   readonly needsPayoutAccount: boolean;
   /** Checks a payout destination at the provider where an API can tell (throws RailError when it cannot answer). */

@@ -1,16 +1,54 @@
+/** What arrived from a provider, byte for byte, and the headers its signature needs. */
+export interface RawWebhook {
+  body: string;
+  headers: Record<string, string>;
+}
+
+/** A stored provider event, as `escrow webhooks failed` lists it. */
+export interface StoredWebhook {
+  provider: string;
+  eventId: string;
+  type: string;
+  escrowId: string | null;
+  payload: unknown;
+  /** Null for an event stored before raw bytes were kept (it cannot be verified again). */
+  raw: RawWebhook | null;
+  attempts: number;
+  lastError: string | null;
+  outcome: string | null;
+  receivedAt: string;
+  processedAt: string | null;
+}
+
+export interface WebhookSelection {
+  provider?: string;
+  eventId?: string;
+  /** Received at or after (ISO time). */
+  since?: string;
+  limit: number;
+}
+
 export interface WebhookStore {
-  /** Stores the raw event as processed without a command (e.g. an unsupported type). */
-  recordProcessed(provider: string, eventId: string, type: string, payload: unknown, outcome: string): Promise<void>;
-  /** Stores the raw event unprocessed with its error, for the provider's retry or `webhooks reprocess`. */
-  recordFailure(provider: string, eventId: string, type: string, payload: unknown, error: string): Promise<void>;
-  unprocessed(limit: number): Promise<
-    {
-      provider: string;
-      eventId: string;
-      type: string;
-      payload: unknown;
-      lastError: string | null;
-      receivedAt: string;
-    }[]
-  >;
+  /** Stores the event as processed without a command (e.g. an unsupported type), with its raw bytes. */
+  recordProcessed(
+    provider: string,
+    eventId: string,
+    type: string,
+    payload: unknown,
+    outcome: string,
+    raw: RawWebhook | null,
+    escrowId?: string | null,
+  ): Promise<void>;
+  /** Stores the event unprocessed with its error and raw bytes, for the provider's retry or `webhooks reprocess`. */
+  recordFailure(
+    provider: string,
+    eventId: string,
+    type: string,
+    payload: unknown,
+    error: string,
+    raw: RawWebhook | null,
+  ): Promise<void>;
+  /** Events not processed (failed), oldest first. */
+  unprocessed(selection: WebhookSelection): Promise<StoredWebhook[]>;
+  find(provider: string, eventId: string): Promise<StoredWebhook | null>;
 }
