@@ -133,7 +133,36 @@ export class WebhookProcessor implements WebhookIntake {
     payload: unknown,
     raw: RawWebhook | null = null,
   ): Promise<WebhookOutcome> {
-    const { webhooks, handler, readModel, settlements, clock } = this.deps;
+    const at = this.intakeOf(provider, action, payload, raw);
+    try {
+      switch (action.kind) {
+        case 'payment.succeeded':
+        case 'payment.failed':
+        case 'payment.pending':
+        case 'payment.disputed':
+          return await this.payment(action, at);
+        case 'settlement.succeeded':
+        case 'settlement.failed':
+        case 'settlement.reversed':
+          return await this.settlement(action, at);
+        case 'not_supported':
+          return await at.recorded('NOT_SUPPORTED', null);
+        default: {
+          const _exhaustive: never = action;
+          throw new Error(`unknown webhook action ${JSON.stringify(_exhaustive)}`);
+        }
+      }
+    } catch (err) {
+      const message = err instanceof DomainError ? `${err.code}: ${err.message}` : String(err);
+      const out = await at.fail(message);
+      if (err instanceof DomainError) return out;
+      throw err;
+    }
+  }
+
+  /** What every handler does with one event: fail it (stored unprocessed), record it, or run its command. */
+  private intakeOf(provider: string, action: WebhookAction, payload: unknown, raw: RawWebhook | null): Intake {
+    const { webhooks, handler, clock } = this.deps;
     const mark: WebhookMark = {
       provider,
       eventId: action.eventId,
@@ -142,134 +171,112 @@ export class WebhookProcessor implements WebhookIntake {
       outcome: 'APPLIED',
       ...(raw ? { rawBody: raw.body, headers: raw.headers } : {}),
     };
-    const fail = async (error: string): Promise<WebhookOutcome> => {
-      await webhooks.recordFailure(provider, action.eventId, action.kind, payload, error, raw);
-      return { status: 'failed', error };
+    return {
+      provider,
+      fail: async (error) => {
+        await webhooks.recordFailure(provider, action.eventId, action.kind, payload, error, raw);
+        return { status: 'failed', error };
+      },
+      recorded: async (outcome, escrowId) => {
+        await webhooks.recordProcessed(provider, action.eventId, action.kind, payload, outcome, raw, escrowId);
+        return { status: 'processed', outcome, escrowId };
+      },
+      run: async (type, escrowId, body) => {
+        const cmd = systemEnvelope({
+          key: `webhook:${provider}:${action.eventId}`,
+          type,
+          escrowId,
+          actorId: `webhook:${provider}`,
+          correlationId: `${provider}:${action.eventId}`,
+          payload: body as never,
+          now: clock.now(),
+        });
+        const out = await handler.handle(cmd, mark);
+        // The command id derives from the provider's event id: a redelivery is a duplicate command.
+        if (out.duplicate) return { status: 'duplicate' };
+        return { status: 'processed', outcome: out.result.toStatus, escrowId };
+      },
     };
-    const recorded = async (outcome: string, escrowId: string | null): Promise<WebhookOutcome> => {
-      await webhooks.recordProcessed(provider, action.eventId, action.kind, payload, outcome, raw, escrowId);
-      return { status: 'processed', outcome, escrowId };
-    };
-    const envelope = (type: CommandEnvelope['type'], escrowId: string, body: object): CommandEnvelope =>
-      systemEnvelope({
-        key: `webhook:${provider}:${action.eventId}`,
-        type,
-        escrowId,
-        actorId: `webhook:${provider}`,
-        correlationId: `${provider}:${action.eventId}`,
-        payload: body as never,
-        now: clock.now(),
-      });
-    const run = async (cmd: CommandEnvelope, escrowId: string): Promise<WebhookOutcome> => {
-      const out = await handler.handle(cmd, mark);
-      // The command id derives from the provider's event id: a redelivery is a duplicate command.
-      if (out.duplicate) return { status: 'duplicate' };
-      return { status: 'processed', outcome: out.result.toStatus, escrowId };
-    };
-    const escrowOfSettlement = async (settlementId: string) =>
-      // Settlement ids are ours, UUIDs: any other id can never match (and must not reach a uuid column).
-      isUuid(settlementId) ? settlements.findEscrowOf(settlementId) : null;
-    try {
-      switch (action.kind) {
-        case 'payment.succeeded':
-        case 'payment.failed': {
-          const escrow = await readModel.findByPaymentReference(action.reference);
-          // Recorded for operators (`escrow webhooks failed`), not silently dropped.
-          if (!escrow) return await fail(`UNKNOWN_REFERENCE: no escrow has payment reference ${action.reference}`);
-          if (action.kind === 'payment.failed') {
-            return await run(
-              envelope('RecordPaymentFailure', escrow.id, {
-                providerEventId: action.eventId,
-                ...(action.transactionId ? { transactionId: action.transactionId } : {}),
-                reason: action.reason,
-              }),
-              escrow.id,
-            );
+  }
+
+  private async payment(
+    action: Extract<WebhookAction, { kind: `payment.${string}` }>,
+    at: Intake,
+  ): Promise<WebhookOutcome> {
+    const escrow = await this.deps.readModel.findByPaymentReference(action.reference);
+    if (action.kind === 'payment.pending') return at.recorded('PENDING', escrow?.id ?? null);
+    // Recorded for operators (`escrow webhooks failed`), not silently dropped.
+    if (!escrow) return at.fail(`UNKNOWN_REFERENCE: no escrow has payment reference ${action.reference}`);
+    switch (action.kind) {
+      case 'payment.failed':
+        return at.run('RecordPaymentFailure', escrow.id, {
+          providerEventId: action.eventId,
+          ...(action.transactionId ? { transactionId: action.transactionId } : {}),
+          reason: action.reason,
+        });
+      case 'payment.disputed':
+        this.deps.alert?.('chargeback', { escrow_id: escrow.id, provider: at.provider, reason: action.reason });
+        return at.run('RecordChargeback', escrow.id, {
+          providerEventId: action.eventId,
+          reason: action.reason,
+          amount: action.amount,
+          currency: action.currency,
+        });
+      case 'payment.succeeded': {
+        let screening: PaymentScreening | undefined;
+        if (action.payer && this.deps.screener) {
+          try {
+            const r = await this.deps.screener.screen({ address: action.payer, chain: 'base', asset: action.currency });
+            screening = { verdict: r.verdict, screener: r.screener, score: r.score, detail: r.detail };
+          } catch (err) {
+            if (!(err instanceof RiskScreeningUnavailable)) throw err;
+            // Held: stored unprocessed, the provider's retry or `webhooks reprocess` screens it again.
+            return at.fail(`SCREENING_UNAVAILABLE: ${err.message}; the deposit is held until it can be screened`);
           }
-          let screening: PaymentScreening | undefined;
-          if (action.payer && this.deps.screener) {
-            try {
-              const r = await this.deps.screener.screen({ address: action.payer, chain: 'base', asset: action.currency });
-              screening = { verdict: r.verdict, screener: r.screener, score: r.score, detail: r.detail };
-            } catch (err) {
-              if (!(err instanceof RiskScreeningUnavailable)) throw err;
-              // Held: stored unprocessed, the provider's retry or `webhooks reprocess` screens it again.
-              return await fail(`SCREENING_UNAVAILABLE: ${err.message}; the deposit is held until it can be screened`);
-            }
-            if (screening.verdict !== 'PASS') {
-              this.deps.alert?.('payment risk screen', { escrow_id: escrow.id, verdict: screening.verdict });
-            }
+          if (screening.verdict !== 'PASS') {
+            this.deps.alert?.('payment risk screen', { escrow_id: escrow.id, verdict: screening.verdict });
           }
-          return await run(
-            envelope('ReceivePayment', escrow.id, {
-              providerEventId: action.eventId,
-              transactionId: action.transactionId,
-              amount: action.amount,
-              currency: action.currency,
-              ...(screening ? { screening } : {}),
-            }),
-            escrow.id,
-          );
         }
-        case 'payment.pending': {
-          const escrow = await readModel.findByPaymentReference(action.reference);
-          return await recorded('PENDING', escrow?.id ?? null);
-        }
-        case 'payment.disputed': {
-          const escrow = await readModel.findByPaymentReference(action.reference);
-          if (!escrow) return await fail(`UNKNOWN_REFERENCE: no escrow has payment reference ${action.reference}`);
-          this.deps.alert?.('chargeback', { escrow_id: escrow.id, provider, reason: action.reason });
-          return await run(
-            envelope('RecordChargeback', escrow.id, {
-              providerEventId: action.eventId,
-              reason: action.reason,
-              amount: action.amount,
-              currency: action.currency,
-            }),
-            escrow.id,
-          );
-        }
-        case 'settlement.succeeded':
-        case 'settlement.failed': {
-          const escrowId = await escrowOfSettlement(action.settlementId);
-          // Acknowledged and stored as unmatched for operators, not refused, which a provider would retry for days.
-          if (!isUuid(action.settlementId)) return await recorded('UNMATCHED', null);
-          if (!escrowId) return await fail(`UNKNOWN_SETTLEMENT: no settlement ${action.settlementId}`);
-          return await run(
-            envelope('RecordSettlementResult', escrowId, {
-              settlementId: action.settlementId,
-              ...(action.kind === 'settlement.succeeded'
-                ? { outcome: 'SUCCEEDED', providerReference: action.providerReference }
-                : { outcome: 'FAILED', reason: action.reason }),
-            }),
-            escrowId,
-          );
-        }
-        case 'settlement.reversed': {
-          if (!isUuid(action.settlementId)) return await recorded('UNMATCHED', null);
-          const escrowId = await escrowOfSettlement(action.settlementId);
-          if (!escrowId) return await fail(`UNKNOWN_SETTLEMENT: no settlement ${action.settlementId}`);
-          this.deps.alert?.('payout reversed', { escrow_id: escrowId, provider, settlement_id: action.settlementId });
-          return await run(
-            envelope('FlagEscrow', escrowId, {
-              reason: 'SETTLEMENT_REVERSED',
-              detail: `settlement ${action.settlementId} was reversed at ${provider}: ${action.reason}`.slice(0, 500),
-            }),
-            escrowId,
-          );
-        }
-        case 'not_supported':
-          return await recorded('NOT_SUPPORTED', null);
-        default: {
-          const _exhaustive: never = action;
-          throw new Error(`unknown webhook action ${JSON.stringify(_exhaustive)}`);
-        }
+        return at.run('ReceivePayment', escrow.id, {
+          providerEventId: action.eventId,
+          transactionId: action.transactionId,
+          amount: action.amount,
+          currency: action.currency,
+          ...(screening ? { screening } : {}),
+        });
       }
-    } catch (err) {
-      const message = err instanceof DomainError ? `${err.code}: ${err.message}` : String(err);
-      const out = await fail(message);
-      if (err instanceof DomainError) return out;
-      throw err;
     }
   }
+
+  private async settlement(
+    action: Extract<WebhookAction, { kind: `settlement.${string}` }>,
+    at: Intake,
+  ): Promise<WebhookOutcome> {
+    // Settlement ids are ours, UUIDs: any other id can never match (and must not reach a uuid column), so it is
+    // acknowledged and stored as unmatched for operators, not refused, which a provider would retry for days.
+    if (!isUuid(action.settlementId)) return at.recorded('UNMATCHED', null);
+    const escrowId = await this.deps.settlements.findEscrowOf(action.settlementId);
+    if (!escrowId) return at.fail(`UNKNOWN_SETTLEMENT: no settlement ${action.settlementId}`);
+    if (action.kind === 'settlement.reversed') {
+      const settlement_id = action.settlementId;
+      this.deps.alert?.('payout reversed', { escrow_id: escrowId, provider: at.provider, settlement_id });
+      return at.run('FlagEscrow', escrowId, {
+        reason: 'SETTLEMENT_REVERSED',
+        detail: `settlement ${action.settlementId} was reversed at ${at.provider}: ${action.reason}`.slice(0, 500),
+      });
+    }
+    return at.run('RecordSettlementResult', escrowId, {
+      settlementId: action.settlementId,
+      ...(action.kind === 'settlement.succeeded'
+        ? { outcome: 'SUCCEEDED', providerReference: action.providerReference }
+        : { outcome: 'FAILED', reason: action.reason }),
+    });
+  }
+}
+
+interface Intake {
+  provider: string;
+  fail(error: string): Promise<WebhookOutcome>;
+  recorded(outcome: string, escrowId: string | null): Promise<WebhookOutcome>;
+  run(type: CommandEnvelope['type'], escrowId: string, body: object): Promise<WebhookOutcome>;
 }
