@@ -215,7 +215,7 @@ export class StripeRail implements PaymentRail {
     try {
       account = await this.call(() => this.stripe.accounts.retrieve(input.accountId));
     } catch (err) {
-      if (isStripeError(err) && (err.code === 'resource_missing' || err.code === 'account_invalid')) {
+      if (isMissingAccount(err)) {
         return { ok: false, reason: `no such connected account: ${input.accountId} (${describeStripeError('', err)})` };
       }
       throw toRailError(`GET /v1/accounts/${input.accountId}`, err);
@@ -301,4 +301,14 @@ export class StripeRail implements PaymentRail {
     b.pending.forEach((e) => add('pending', e));
     return [...by].map(([currency, r]) => ({ currency, available: String(r.available), pending: String(r.pending) }));
   }
+}
+
+/** Stripe's answers for an account id that is no connected account of this platform (404, or 403 no access). */
+function isMissingAccount(err: unknown): boolean {
+  if (!isStripeError(err)) return false;
+  return (
+    err.code === 'resource_missing' ||
+    err.code === 'account_invalid' ||
+    /does not have access to account|or that account does not exist/.test(err.message)
+  );
 }
