@@ -14,6 +14,7 @@ import type { ProcessInstance } from '../app/ports/heartbeatStore.js';
 import type { Clock, PaymentRail, WebhookIntake } from '../app/ports/index.js';
 import { verifyAll } from '../app/verify.js';
 import { WebhookProcessor } from '../app/webhookProcessor.js';
+import { PayoutAccountService } from '../app/payoutAccounts.js';
 import type { Config } from '../config/index.js';
 import type { Rail } from '../domain/index.js';
 import { Metrics } from '../observability/metrics.js';
@@ -60,6 +61,7 @@ export async function createEngine(config: Config, opts: EngineOptions = {}): Pr
     ...{ instance: core.instance, heartbeats: core.heartbeats, operations: () => operations },
     http: () => ({
       ...{ commands: services.service, queries: services.queries, webhooks: services.webhooks },
+      ...{ payoutAccounts: services.payoutAccounts, webhookProcessor: services.webhookProcessor },
       ...{ operations, timeouts: workers.timeouts, metrics, logger, clock },
       rails: [...rails.values()].map((r) => ({ rail: r.rail, provider: r.provider })),
       simulator: rails.has('SANDBOX') ? services.simulator : null,
@@ -161,18 +163,19 @@ function createServices({ config, clock, logger, metrics, stores, rails, handler
         now: () => clock.now(),
       })
     : handler;
-  const webhooks = observedWebhooks(
-    new WebhookProcessor({
-      rails: rails.values(),
-      webhooks: stores.webhooks,
-      settlements: stores.settlements,
-      readModel: stores.readModel,
-      handler,
-      clock,
-    }),
-    metrics,
-    logger,
-  );
+  const webhookProcessor = new WebhookProcessor({
+    rails: rails.values(),
+    webhooks: stores.webhooks,
+    settlements: stores.settlements,
+    readModel: stores.readModel,
+    handler,
+    clock,
+    alert: (what, fields) => {
+      metrics.providerAlerts.inc({ kind: what });
+      logger.warn(fields, `provider alert: ${what}`);
+    },
+  });
+  const webhooks = observedWebhooks(webhookProcessor, metrics, logger);
   // The sandbox's signer and simulator serve tools and tests even where the rail is off (they then find no escrow).
   const sandbox = (rails.get('SANDBOX') as SandboxRail | undefined) ?? new SandboxRail(config.rails.settings.SANDBOX);
   return {
@@ -185,6 +188,13 @@ function createServices({ config, clock, logger, metrics, stores, rails, handler
     }),
     queries: new EscrowQueryService({ readModel: stores.readModel, outcomes: stores.outcomes }),
     webhooks,
+    webhookProcessor,
+    payoutAccounts: new PayoutAccountService({
+      rails,
+      store: stores.payoutAccounts,
+      settlements: stores.settlements,
+      clock,
+    }),
     sandbox,
     simulator: new SandboxPaymentSimulator({ rail: sandbox, webhooks, readModel: stores.readModel }),
   };

@@ -6,6 +6,7 @@ import { SqlEscrowStore } from '../adapters/db/escrowStore.js';
 import { SqlIntegrityStore } from '../adapters/db/integrityStore.js';
 import { SqlOperationsQueries } from '../adapters/db/operationsQueries.js';
 import { SqlOutboxStore } from '../adapters/db/outboxStore.js';
+import { SqlPayoutAccountStore } from '../adapters/db/payoutAccountStore.js';
 import { SqlSettlementStore } from '../adapters/db/settlementStore.js';
 import { SqlTimeoutStore } from '../adapters/db/timeoutStore.js';
 import { SqlWebhookStore } from '../adapters/db/webhookStore.js';
@@ -24,6 +25,7 @@ export function createStores(db: Database, clock: Clock) {
     timeouts: new SqlTimeoutStore(db),
     outbox: new SqlOutboxStore(db),
     operations: new SqlOperationsQueries(db),
+    payoutAccounts: new SqlPayoutAccountStore(db),
   };
 }
 

@@ -91,7 +91,8 @@ describe('configuration', () => {
       'JWT_SECRET: required when DATABASE_URL is set: at least 64 characters (or JWT_JWKS_URL)',
       'ESCROW_RAILS: SANDBOX is disabled in production unless SANDBOX_ENABLED=true (with a SANDBOX_WEBHOOK_SECRET of ' +
         'its own, at least 16 characters); or leave SANDBOX out of ESCROW_RAILS',
-      'ESCROW_RAILS: the STRIPE adapter is not available in this version (it has: SANDBOX)',
+      'STRIPE_SECRET_KEY: required when STRIPE is in ESCROW_RAILS (a secret key sk_live_… or a restricted key rk_live_…)',
+      "STRIPE_WEBHOOK_SECRET: required when STRIPE is in ESCROW_RAILS (the endpoint's signing secret whsec_…)",
       'IDEMPOTENCY_STORAGE: redis needs REDIS_URL (redis:// or rediss://)',
     ];
     for (const line of expected) assert.ok(message.includes(`  - ${line}`), `${line}\nin:\n${message}`);
@@ -101,10 +102,11 @@ describe('configuration', () => {
       JWT_SECRET: 'j'.repeat(64),
       SANDBOX_ENABLED: 'true',
       SANDBOX_WEBHOOK_SECRET: 's'.repeat(16),
-      ESCROW_RAILS: 'SANDBOX',
+      STRIPE_SECRET_KEY: `sk_live_${'k'.repeat(24)}`,
+      STRIPE_WEBHOOK_SECRET: `whsec_${'w'.repeat(32)}`,
       REDIS_URL: 'redis://cache:6379',
     };
-    assert.deepEqual(loadConfig(fixed).rails.enabled, ['SANDBOX']);
+    assert.deepEqual(loadConfig(fixed).rails.enabled, ['SANDBOX', 'STRIPE']);
   });
 
   it("production refuses the sandbox's development secret, which every copy of this code knows", () => {

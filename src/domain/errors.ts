@@ -14,7 +14,9 @@ export type DomainErrorCode =
   | 'DISPUTE_ALREADY_OPEN'
   | 'SETTLEMENT_NOT_FOUND'
   | 'VERSION_CONFLICT'
-  | 'IDEMPOTENCY_KEY_REUSED';
+  | 'IDEMPOTENCY_KEY_REUSED'
+  | 'AMOUNT_OUTSIDE_RAIL_LIMITS'
+  | 'PAYOUT_ACCOUNT_REJECTED';
 
 export interface FieldError {
   field: string;

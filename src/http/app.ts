@@ -15,6 +15,7 @@ import { registerRateLimit } from './routes/userRateLimit.js';
 import { commandRoutes } from './routes/commands.js';
 import { escrowRoutes } from './routes/escrows.js';
 import { suspenseRoutes } from './routes/suspense.js';
+import { payoutAccountRoutes } from './routes/payoutAccounts.js';
 import { healthRoutes } from './routes/health.js';
 import { sandboxRoutes } from './routes/sandbox.js';
 import { webhookRoutes } from './routes/webhooks.js';
@@ -213,6 +214,7 @@ async function registerRoutes(
       commandRoutes(api, ctx);
       adminRoutes(api, ctx);
       suspenseRoutes(api, ctx);
+      payoutAccountRoutes(api, ctx);
       sandboxRoutes(api, ctx);
       done();
     },

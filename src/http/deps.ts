@@ -2,6 +2,8 @@ import type { Logger } from 'pino';
 import type { EscrowQueryService } from '../app/escrowQueries.js';
 import type { EscrowService } from '../app/escrowService.js';
 import type { OperationsService } from '../app/operations.js';
+import type { PayoutAccountService } from '../app/payoutAccounts.js';
+import type { WebhookProcessor } from '../app/webhookProcessor.js';
 import type { Clock, PaymentSimulator, TimeoutRunner, WebhookIntake } from '../app/ports/index.js';
 import type { Rail } from '../domain/index.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -17,6 +19,10 @@ export interface HttpDeps {
   queries: EscrowQueryService;
   /** Provider webhooks in. */
   webhooks: WebhookIntake;
+  /** Stored provider events: the failed ones listed and reprocessed (admin). */
+  webhookProcessor: Pick<WebhookProcessor, 'reprocess'>;
+  /** Sellers' payout accounts per rail, and the settlements waiting for one. */
+  payoutAccounts: PayoutAccountService;
   /** The enabled rails: what `rail` accepts on create, and one webhook route per provider. */
   rails: readonly { rail: Rail; provider: string }[];
   /** The sandbox rail's "the buyer pays", when that rail is enabled. */

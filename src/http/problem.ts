@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, type DomainErrorCode, type FieldError } from '../domain/index.js';
-import { WebhookPayloadError, WebhookSignatureError } from '../app/ports/index.js';
+import { RailError, WebhookPayloadError, WebhookSignatureError } from '../app/ports/index.js';
 import { CommandPending } from '../app/remoteCommands.js';
 import { DatabaseUnavailableError } from '../app/ports/databaseUnavailable.js';
 
@@ -23,6 +23,8 @@ const STATUS: Record<DomainErrorCode, number> = {
   CURRENCY_NOT_SUPPORTED: 422,
   REFUND_EXCEEDS_HELD: 422,
   IDEMPOTENCY_KEY_REUSED: 422,
+  AMOUNT_OUTSIDE_RAIL_LIMITS: 422,
+  PAYOUT_ACCOUNT_REJECTED: 422,
   ESCROW_NOT_FOUND: 404,
   DISPUTE_NOT_FOUND: 404,
   SETTLEMENT_NOT_FOUND: 404,
@@ -106,6 +108,23 @@ export function errorHandler(err: FastifyError | Error, request: FastifyRequest,
   if (err instanceof DatabaseUnavailableError) {
     // Logged once per outage by the engine, not per request; the client retries (issue 10 §3).
     return send(problem(503, 'DATABASE_UNAVAILABLE', `${err.message}; retry later`, instance), { 'retry-after': '5' });
+  }
+  if (err instanceof RailError) {
+    // The provider's own words reach the caller and the log: its code and request id are what its support asks for.
+    request.log.warn(
+      {
+        provider: err.details.provider,
+        status: err.details.status,
+        code: err.details.code,
+        provider_request_id: err.details.requestId,
+      },
+      'provider call failed',
+    );
+    return err.retryable
+      ? send(problem(503, 'PROVIDER_UNAVAILABLE', `${err.message}; nothing was changed, retry later`, instance), {
+          'retry-after': '10',
+        })
+      : send(problem(502, 'PROVIDER_REFUSED', `${err.message}; nothing was changed`, instance));
   }
   if (err instanceof WebhookSignatureError) {
     return send(problem(400, 'INVALID_SIGNATURE', err.message, instance));

@@ -55,3 +55,12 @@ export {
   SuspenseRefundRequest,
   SuspenseResolution,
 } from './schemas/suspenseActions.js';
+export {
+  PayoutAccountBody,
+  PayoutAccountList,
+  PayoutAccountParams,
+  PayoutAccountRegistration,
+  SellerParams,
+  WaitingSettlementList,
+  WaitingSettlementsQuery,
+} from './schemas/payoutAccounts.js';

@@ -68,6 +68,12 @@ export class Metrics {
     labelNames: ['provider', 'outcome'] as const,
     registers: [this.registry],
   });
+  readonly providerAlerts = new Counter({
+    name: 'provider_alerts_total',
+    help: 'What providers reported that an operator must see: chargebacks, reversed payouts, risky payments',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
   readonly settlements = new Gauge({
     name: 'settlements',
     help: 'Settlements by status',

@@ -1,10 +1,11 @@
 import type { PaymentRail } from '../../app/ports/index.js';
 import type { Rail } from '../../domain/index.js';
 import { sandbox } from './sandbox/index.js';
+import { stripe } from './stripe/index.js';
 import type { RailConfigContext, RailPlugin } from './shared/plugin.js';
 
 /** Every rail this version ships: the enabled rails, webhook routes, `rail` schema and configuration derive from it. */
-export const RAIL_PLUGINS = [sandbox] as const;
+export const RAIL_PLUGINS = [sandbox, stripe] as const;
 
 type Plugins = (typeof RAIL_PLUGINS)[number];
 type SettingsOf<P> = P extends RailPlugin<infer S> ? S : never;

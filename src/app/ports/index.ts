@@ -20,3 +20,4 @@ export * from './timeoutStore.js';
 export * from './webhookIntake.js';
 export * from './webhookStore.js';
 export * from './riskScreener.js';
+export * from './payoutAccountStore.js';

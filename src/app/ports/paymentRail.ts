@@ -69,9 +69,7 @@ export interface PayoutAccountInput {
 }
 
 /** The provider's answer about a payout destination. */
-export type PayoutAccountCheck =
-  | { ok: true; accountId: string; detail: string | null }
-  | { ok: false; reason: string };
+export type PayoutAccountCheck = { ok: true; accountId: string; detail: string | null } | { ok: false; reason: string };
 
 /** The provider's view of an escrow's payment, for reconciliation. */
 export type ProviderPayment =
