@@ -1,7 +1,7 @@
 // Layer rules of src/ (docs/architecture.md): dependencies point inward, every layer by allow-list, no import circles.
 // Run by `npm run lint` (depcruise src). Tests (*.test.ts) and test kits are exempt from the layer rules, not from
 // the circle rule.
-const TESTS = '\\.(test|kit)\\.ts$';
+const TESTS = '(\\.(test|kit)|\\.live-test)\\.ts$';
 const SHARED_APP = '^src/app/(ports/|envelope\\.ts$|ids\\.ts$)';
 
 /** A layer may import only what `allowed` matches (plus npm packages and Node's modules). */
@@ -76,7 +76,7 @@ module.exports = {
     only(
       'config-imports-sections',
       '^src/config/',
-      '^src/(config|domain)/|^src/adapters/kafka/settings\\.ts$|^src/adapters/rails/registry\\.ts$',
+      '^src/(config|domain)/|^src/adapters/kafka/settings\\.ts$|^src/adapters/rails/registry\\.ts$|^src/adapters/risk/config\\.ts$',
       'Configuration reads the domain defaults, the Kafka settings type and the rails registry (never a rail).',
     ),
     only(

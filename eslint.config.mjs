@@ -48,7 +48,7 @@ export default tseslint.config(
   },
   {
     files: ['src/**/*.ts'],
-    ignores: ['src/**/*.test.ts', 'src/**/*.kit.ts'],
+    ignores: ['src/**/*.test.ts', 'src/**/*.live-test.ts', 'src/**/*.kit.ts'],
     rules: { 'max-lines-per-function': ['error', { max: 80 }] },
   },
 );

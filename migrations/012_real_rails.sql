@@ -68,3 +68,7 @@ BEGIN
   END IF;
   RETURN outcome;
 END $$;
+
+-- the reconciler's three-way report: recently funded escrows and recently succeeded settlements, newest first
+CREATE INDEX escrows_funded_updated ON escrows (updated_at) WHERE funding_transaction_id IS NOT NULL;
+CREATE INDEX settlements_succeeded ON settlements (completed_at) WHERE status = 'SUCCEEDED';

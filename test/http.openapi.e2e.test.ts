@@ -154,6 +154,7 @@ function concrete(template: string): string {
     provider: 'sandbox',
     reference: `sbx_${randomBytes(16).toString('hex')}`,
     outcome: 'fail',
+    rail: 'SANDBOX',
   };
   return template.replace(/\{([^}]+)\}/g, (_, name: string) => values[name] ?? randomUUID());
 }

@@ -134,6 +134,8 @@ export class OperationsService {
       broker?: BrokerStatus;
       maintenance?: Maintenance;
       heartbeats?: HeartbeatView;
+      /** Checks of other parts (risk screening, reconciliation), by name, added to /health. */
+      extraChecks?: Record<string, () => Check | null | Promise<Check | null>>;
     },
   ) {}
 
@@ -245,6 +247,10 @@ export class OperationsService {
     if (this.deps.broker) {
       const k = await this.deps.broker.health();
       checks.kafka = { status: k.ok ? 'ok' : 'error', latency_ms: round2(k.latencyMs), detail: k.detail };
+    }
+    for (const [name, check] of Object.entries(this.deps.extraChecks ?? {})) {
+      const c = await check();
+      if (c) checks[name] = c;
     }
     const statuses = Object.values(checks).map((c) => c.status);
     const status = statuses.includes('error') ? 'error' : statuses.includes('degraded') ? 'degraded' : 'ok';

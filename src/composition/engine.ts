@@ -15,6 +15,9 @@ import type { Clock, PaymentRail, WebhookIntake } from '../app/ports/index.js';
 import { verifyAll } from '../app/verify.js';
 import { WebhookProcessor } from '../app/webhookProcessor.js';
 import { PayoutAccountService } from '../app/payoutAccounts.js';
+import { Reconciler } from '../app/reconciler.js';
+import type { Check } from '../app/operations.js';
+import { createRiskScreener } from '../adapters/risk/screening.js';
 import type { Config } from '../config/index.js';
 import type { Rail } from '../domain/index.js';
 import { Metrics } from '../observability/metrics.js';
@@ -58,6 +61,7 @@ export async function createEngine(config: Config, opts: EngineOptions = {}): Pr
   const jwtSecret = jwtSecretSource(config);
   const roles: Roles = new Roles({
     ...{ config, db, clock, logger, metrics, handler, kafka, waiter, jwtSecret, ...workers },
+    reconciler: services.reconciler,
     ...{ instance: core.instance, heartbeats: core.heartbeats, operations: () => operations },
     http: () => ({
       ...{ commands: services.service, queries: services.queries, webhooks: services.webhooks },
@@ -75,6 +79,7 @@ export async function createEngine(config: Config, opts: EngineOptions = {}): Pr
     timeoutPollIntervalMs: config.timeouts.pollIntervalMs,
     ...(kafka ? { broker: kafka.brokerStatus() } : {}),
     maintenance: maintenanceOf(core),
+    extraChecks: healthChecks(config, services),
     heartbeats: {
       ...{ store: core.heartbeats, staleMs: config.heartbeats.staleMs, instanceId: core.instance.instanceId },
       expected: expectedRoles(config),
@@ -114,6 +119,31 @@ function maintenanceOf({ db, stores }: Core): Maintenance {
     migrations: (apply) => store.migrations(apply),
     audit: (action) => store.audit(action),
   };
+}
+
+/**
+ * /health's checks of the real rails' helpers: the risk screener (an outage holds deposits: degraded, not down) and
+ * the reconciler's last run in this process (mismatches found: degraded).
+ */
+function healthChecks(config: Config, services: ReturnType<typeof createServices>): Record<string, () => Check | null> {
+  const checks: Record<string, () => Check | null> = {};
+  if (config.rails.enabled.includes('USDC_BASE')) {
+    checks.risk_screening = () => {
+      const h = services.screener.health();
+      const detail =
+        h.status === 'ok' ? `${services.screener.name}: answering` : `${h.detail ?? 'failing'}; deposits are held`;
+      return { status: h.status === 'ok' ? 'ok' : 'degraded', detail };
+    };
+  }
+  checks.reconciliation = () => {
+    const r = services.reconciler;
+    if (r.lastFailure) return { status: 'degraded', detail: `last run failed: ${r.lastFailure}` };
+    const last = r.lastReport;
+    if (!last) return null; // the reconciler role does not run here
+    const n = last.mismatches.length;
+    return { status: n > 0 ? 'degraded' : 'ok', detail: `${n} mismatch(es) at ${last.at} (escrow reconcile --json)` };
+  };
+  return checks;
 }
 
 /** The database, the adapters on it, the rails and the command path. */
@@ -163,7 +193,9 @@ function createServices({ config, clock, logger, metrics, stores, rails, handler
         now: () => clock.now(),
       })
     : handler;
+  const screener = createRiskScreener(config.risk, stores.riskCache);
   const webhookProcessor = new WebhookProcessor({
+    screener,
     rails: rails.values(),
     webhooks: stores.webhooks,
     settlements: stores.settlements,
@@ -189,6 +221,15 @@ function createServices({ config, clock, logger, metrics, stores, rails, handler
     queries: new EscrowQueryService({ readModel: stores.readModel, outcomes: stores.outcomes }),
     webhooks,
     webhookProcessor,
+    screener,
+    reconciler: new Reconciler({
+      rails,
+      store: stores.reconciliation,
+      intake: webhookProcessor,
+      clock,
+      paymentAfterMs: config.reconciler.paymentAfterMs,
+      settlementAfterMs: config.reconciler.settlementAfterMs,
+    }),
     payoutAccounts: new PayoutAccountService({
       rails,
       store: stores.payoutAccounts,

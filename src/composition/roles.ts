@@ -13,6 +13,7 @@ import type { HttpDeps } from '../http/deps.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { OutboxPublisher } from '../workers/outboxPublisher.js';
 import { PollingLoop } from '../workers/pollingLoop.js';
+import type { Reconciler } from '../app/reconciler.js';
 import type { SettlementWorker } from '../workers/settlementWorker.js';
 import type { TimeoutProcessor } from '../workers/timeoutProcessor.js';
 import { OUTBOX_CHANNEL, OUTCOMES_CHANNEL } from './commandPath.js';
@@ -32,6 +33,7 @@ export interface RoleDeps {
   outbox: OutboxPublisher;
   settlementWorker: SettlementWorker;
   timeouts: TimeoutProcessor;
+  reconciler: Reconciler;
   kafka: KafkaRuntime | null;
   waiter: OutcomeWaiter;
   http: () => HttpDeps;
@@ -52,9 +54,16 @@ export const processInstance = (): ProcessInstance => ({
   startedAt: new Date(),
 });
 
-/** The roles some process of a deployment must run (the Kafka command worker only in Kafka mode). */
+/**
+ * The roles some process of a deployment must run: the Kafka command worker only in Kafka mode, the reconciler only
+ * where a real rail runs (the sandbox keeps no record to reconcile with).
+ */
 export const expectedRoles = (config: Config): RoleName[] =>
-  ROLES.filter((r) => r !== 'worker' || config.kafka !== undefined);
+  ROLES.filter(
+    (r) =>
+      (r !== 'worker' || config.kafka !== undefined) &&
+      (r !== 'reconciler' || config.rails.enabled.some((x) => x !== 'SANDBOX')),
+  );
 
 /** Whether the process holding a lock or lease still beats (any role), by HEARTBEAT_STALE_SECONDS. */
 export const livenessOf = (d: Pick<RoleDeps, 'instance' | 'heartbeats' | 'config'>): Liveness => ({
@@ -108,6 +117,7 @@ export class Roles {
     if (roles.includes('outbox')) started.push(await this.outboxLoop());
     if (roles.includes('settlements')) started.push(this.settlementsLoop());
     if (roles.includes('timeouts')) started.push(this.timeoutsLoop());
+    if (roles.includes('reconciler')) started.push(this.reconcilerLoop());
     for (const l of started) l.start();
     this.loops.push(...started);
     const { kafka, db } = this.d;
@@ -232,6 +242,26 @@ export class Roles {
       committed: (h) => (h.escrow.settlements.some((s) => s.status === 'PENDING') ? loop.wake() : undefined),
     });
     return loop;
+  }
+
+  private reconcilerLoop(): PollingLoop {
+    const { config, reconciler, clock, metrics, logger } = this.d;
+    return new PollingLoop(
+      'reconciler',
+      async () => {
+        const report = await reconciler.run({ windowMs: config.reconciler.windowMs });
+        metrics.reconciliationLastSuccess.set(clock.now().getTime() / 1000);
+        metrics.reconciliationMismatches.reset();
+        for (const m of report.mismatches) metrics.reconciliationMismatches.inc({ kind: m.kind, rail: m.rail });
+        if (report.mismatches.length > 0) {
+          const { recovered } = report;
+          logger.warn({ mismatches: report.mismatches.length, ...recovered }, 'reconciliation found mismatches');
+        }
+        return undefined;
+      },
+      config.reconciler.intervalMs,
+      this.onError('reconciler'),
+    );
   }
 
   private timeoutsLoop(): PollingLoop {

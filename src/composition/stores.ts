@@ -7,6 +7,8 @@ import { SqlIntegrityStore } from '../adapters/db/integrityStore.js';
 import { SqlOperationsQueries } from '../adapters/db/operationsQueries.js';
 import { SqlOutboxStore } from '../adapters/db/outboxStore.js';
 import { SqlPayoutAccountStore } from '../adapters/db/payoutAccountStore.js';
+import { SqlReconciliationStore } from '../adapters/db/reconciliationStore.js';
+import { SqlRiskCacheStore } from '../adapters/db/riskCacheStore.js';
 import { SqlSettlementStore } from '../adapters/db/settlementStore.js';
 import { SqlTimeoutStore } from '../adapters/db/timeoutStore.js';
 import { SqlWebhookStore } from '../adapters/db/webhookStore.js';
@@ -26,6 +28,8 @@ export function createStores(db: Database, clock: Clock) {
     outbox: new SqlOutboxStore(db),
     operations: new SqlOperationsQueries(db),
     payoutAccounts: new SqlPayoutAccountStore(db),
+    reconciliation: new SqlReconciliationStore(db),
+    riskCache: new SqlRiskCacheStore(db, clock),
   };
 }
 

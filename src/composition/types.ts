@@ -23,7 +23,7 @@ import type { SettlementWorker } from '../workers/settlementWorker.js';
 import type { TimeoutProcessor } from '../workers/timeoutProcessor.js';
 import type { Stores } from './stores.js';
 
-export const ROLES = ['api', 'worker', 'settlements', 'timeouts', 'outbox'] as const;
+export const ROLES = ['api', 'worker', 'settlements', 'timeouts', 'outbox', 'reconciler'] as const;
 export type RoleName = (typeof ROLES)[number];
 
 export interface EngineOptions {

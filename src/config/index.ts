@@ -1,4 +1,5 @@
 import { SHIPPED_RAILS, configureRails } from '../adapters/rails/registry.js';
+import { configureRisk } from '../adapters/risk/config.js';
 import { RAILS } from '../domain/index.js';
 import { schema } from './schema.js';
 import {
@@ -54,7 +55,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const port = parsed.success ? parsed.data.PORT : 3000;
   const apiUrl = (parsed.success ? parsed.data.API_URL : undefined) ?? `http://localhost:${port}`;
   const rails = configureRails(raw, listed, { production: raw.NODE_ENV === 'production', apiUrl });
-  problems.push(...rails.problems, ...crossVariableProblems(raw));
+  const risk = configureRisk(raw, { production: raw.NODE_ENV === 'production' });
+  problems.push(...rails.problems, ...risk.problems, ...crossVariableProblems(raw));
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const env = parsed.data;
   const kafka = kafkaSection(env);
@@ -69,6 +71,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     apiUrl,
     database: databaseSection(env),
     rails: rails.rails,
+    risk: risk.settings,
     policy: policySection(env),
     ...workerSections(env),
     ...(kafka ? { kafka } : {}),

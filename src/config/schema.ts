@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { railVariables } from '../adapters/rails/registry.js';
+import { riskVariables } from '../adapters/risk/config.js';
 import { RAILS } from '../domain/index.js';
 
 const bool = (def: boolean) =>
@@ -113,6 +114,12 @@ export const coreVariables = {
   ESCROW_AUTO_REFUND_DEADLINE_DAYS: int(7, 1, 365),
   ESCROW_TIMEOUT_POLL_INTERVAL_MINUTES: z.coerce.number().positive().max(1440).default(5),
   ESCROW_MAX_RETRIES: int(3, 1, 100),
+  /** The reconciler role: how often it runs, and how old an unpaid escrow / a pending settlement must be to be asked. */
+  RECONCILE_INTERVAL_SECONDS: int(300, 10, 86_400),
+  RECONCILE_PAYMENT_AFTER_MINUTES: int(15, 1, 10_080),
+  RECONCILE_SETTLEMENT_AFTER_MINUTES: int(10, 1, 10_080),
+  /** How far back the three-way report checks funded escrows and succeeded settlements. */
+  RECONCILE_WINDOW_HOURS: int(24, 1, 720),
   ESCROW_RETRY_DELAY_MS: int(1000, 1, 3_600_000),
   ESCROW_SETTLEMENT_BATCH_SIZE: int(50, 1, 1000),
   ESCROW_DELIVERED_TIMEOUT_ACTION: z.enum(['REFUND', 'RELEASE']).default('REFUND'),
@@ -154,5 +161,5 @@ export const coreVariables = {
 };
 
 /** Every variable: the core ones and each shipped rail's section. */
-export const schema = z.object({ ...coreVariables, ...railVariables() });
+export const schema = z.object({ ...coreVariables, ...railVariables(), ...riskVariables });
 export type Env = z.infer<typeof schema>;

@@ -95,8 +95,16 @@ export function policySection(env: Env): EscrowPolicy {
   };
 }
 
-export function workerSections(env: Env): Pick<Config, 'timeouts' | 'settlements' | 'outbox' | 'heartbeats'> {
+export function workerSections(
+  env: Env,
+): Pick<Config, 'timeouts' | 'settlements' | 'outbox' | 'heartbeats' | 'reconciler'> {
   return {
+    reconciler: {
+      intervalMs: env.RECONCILE_INTERVAL_SECONDS * 1000,
+      paymentAfterMs: env.RECONCILE_PAYMENT_AFTER_MINUTES * 60_000,
+      settlementAfterMs: env.RECONCILE_SETTLEMENT_AFTER_MINUTES * 60_000,
+      windowMs: env.RECONCILE_WINDOW_HOURS * 3_600_000,
+    },
     heartbeats: {
       intervalMs: Math.round(env.HEARTBEAT_INTERVAL_SECONDS * 1000),
       staleMs: Math.round(env.HEARTBEAT_STALE_SECONDS * 1000),

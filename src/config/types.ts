@@ -1,3 +1,4 @@
+import type { RiskSettings } from '../adapters/risk/config.js';
 import type { KafkaConfig } from '../adapters/kafka/settings.js';
 import type { RailsConfig } from '../adapters/rails/registry.js';
 import type { EscrowPolicy } from '../domain/index.js';
@@ -32,12 +33,15 @@ export interface Config {
     | { mode: 'pglite'; dataDir: string };
   /** Which rails run (ESCROW_RAILS, less those a rail's own rules turn off) and each shipped rail's settings. */
   rails: RailsConfig;
+  /** Risk screening of paying addresses (USDC deposits). */
+  risk: RiskSettings;
   policy: EscrowPolicy;
   timeouts: { pollIntervalMs: number; deliveredAction: 'REFUND' | 'RELEASE'; autoRefund: boolean };
   settlements: { maxRetries: number; retryDelayMs: number; batchSize: number };
   outbox: { pollIntervalMs: number; batchSize: number; maxAttempts: number };
   /** Each running role's heartbeat row: written every `intervalMs`; an instance unseen for `staleMs` is gone. */
   heartbeats: { intervalMs: number; staleMs: number };
+  reconciler: { intervalMs: number; paymentAfterMs: number; settlementAfterMs: number; windowMs: number };
   /** Kafka mode (KAFKA_BROKERS set): commands go through the commands topic, events to the events topic. */
   kafka?: KafkaConfig;
   /** Variables that are set but do nothing in this version (logged once by `escrow serve`). */

@@ -68,6 +68,17 @@ export class Metrics {
     labelNames: ['provider', 'outcome'] as const,
     registers: [this.registry],
   });
+  readonly reconciliationMismatches = new Gauge({
+    name: 'reconciliation_mismatches',
+    help: "Mismatches between escrow state, ledger and provider at the reconciler's last run",
+    labelNames: ['kind', 'rail'] as const,
+    registers: [this.registry],
+  });
+  readonly reconciliationLastSuccess = new Gauge({
+    name: 'reconciliation_last_success_timestamp_seconds',
+    help: 'When the reconciler last completed a run',
+    registers: [this.registry],
+  });
   readonly providerAlerts = new Counter({
     name: 'provider_alerts_total',
     help: 'What providers reported that an operator must see: chargebacks, reversed payouts, risky payments',

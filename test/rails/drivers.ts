@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import type { Rail } from '../../src/domain/index.js';
+import { PaystackServer } from '../fakes/paystackServer.js';
 import { FakeStripe } from '../fakes/stripeServer.js';
 
 /**
@@ -93,6 +94,74 @@ export class StripeDriver implements RailDriver {
 
   refusedDeliveries() {
     return this.fake.deliveries.filter((d) => d.status < 200 || d.status > 299).map((d) => `${d.type} ${d.status}`);
+  }
+
+  stop() {
+    return this.fake.stop();
+  }
+}
+
+export class PaystackDriver implements RailDriver {
+  readonly rail = 'PAYSTACK' as const;
+  readonly provider = 'paystack';
+  readonly currency = 'NGN';
+  readonly amount = '500000';
+  readonly secretKey = 'sk_test_0a1b2c3d4e5f60718293a4b5c6d7e8f901234567';
+  readonly fake = new PaystackServer({ secretKey: this.secretKey, balance: 0 });
+
+  async start() {
+    await this.fake.start();
+    return {
+      PAYSTACK_SECRET_KEY: this.secretKey,
+      PAYSTACK_API_URL: this.fake.url,
+      PAYSTACK_TIMEOUT_MS: '2000',
+      PAYSTACK_CUSTOMER_EMAIL_DOMAIN: 'buyers.example.com',
+    };
+  }
+
+  connect(webhookUrl: string) {
+    this.fake.webhookUrl = webhookUrl;
+  }
+
+  sellerAccount() {
+    return Promise.resolve(this.fake.addRecipient().recipient_code);
+  }
+
+  async pay(payment: { reference: string; payUrl?: string }) {
+    assert.ok(this.fake.transactions.has(payment.reference), `Paystack has the transaction ${payment.reference}`);
+    assert.ok(payment.payUrl, 'payUrl is the authorization URL');
+    const delivery = (await this.fake.pay(payment.reference)) && this.fake.deliveries.at(-1);
+    assert.equal(delivery?.event, 'charge.success');
+  }
+
+  /** Paystack transfers and refunds finish later: its final word comes as a webhook. */
+  async finishSettlements() {
+    for (const t of this.fake.transfers.values()) {
+      if (t.status === 'pending' || t.status === 'otp') await this.fake.completeTransfer(t.reference, 'success');
+    }
+    for (const r of this.fake.refunds) {
+      if (r.status === 'pending' || r.status === 'processing') await this.fake.completeRefund(r.id, 'processed');
+    }
+  }
+
+  payouts() {
+    const byId = new Map([...this.fake.recipients.values()].map((r) => [r.id, r.recipient_code]));
+    return [...this.fake.transfers.values()]
+      .filter((t) => t.status === 'success')
+      .map((t) => ({ destination: byId.get(t.recipient) ?? String(t.recipient), amount: BigInt(t.amount) }));
+  }
+
+  refunds() {
+    return this.fake.refunds.filter((r) => r.status === 'processed').map((r) => ({ amount: BigInt(r.amount) }));
+  }
+
+  /** Paystack cannot cancel an initialized transaction (it expires); money paid after a cancel goes to suspense. */
+  isVoided() {
+    return true;
+  }
+
+  refusedDeliveries() {
+    return this.fake.deliveries.filter((d) => d.status < 200 || d.status > 299).map((d) => `${d.event} ${d.status}`);
   }
 
   stop() {

@@ -1,11 +1,13 @@
 import type { PaymentRail } from '../../app/ports/index.js';
 import type { Rail } from '../../domain/index.js';
 import { sandbox } from './sandbox/index.js';
+import { paystack } from './paystack/index.js';
 import { stripe } from './stripe/index.js';
+import { usdcBase } from './usdc/index.js';
 import type { RailConfigContext, RailPlugin } from './shared/plugin.js';
 
 /** Every rail this version ships: the enabled rails, webhook routes, `rail` schema and configuration derive from it. */
-export const RAIL_PLUGINS = [sandbox, stripe] as const;
+export const RAIL_PLUGINS = [sandbox, stripe, paystack, usdcBase] as const;
 
 type Plugins = (typeof RAIL_PLUGINS)[number];
 type SettingsOf<P> = P extends RailPlugin<infer S> ? S : never;

@@ -21,3 +21,4 @@ export * from './webhookIntake.js';
 export * from './webhookStore.js';
 export * from './riskScreener.js';
 export * from './payoutAccountStore.js';
+export * from './reconciliationStore.js';

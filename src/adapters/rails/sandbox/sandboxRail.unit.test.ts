@@ -92,7 +92,7 @@ describe('SANDBOX rail', () => {
 describe('rails registry and the sandbox configuration section', () => {
   const ctx = { production: false, apiUrl: 'http://localhost:3000' };
   it('ships the sandbox; it is on by default outside production with the development secret', () => {
-    assert.deepEqual(SHIPPED_RAILS, ['SANDBOX', 'STRIPE']);
+    assert.deepEqual(SHIPPED_RAILS, ['SANDBOX', 'STRIPE', 'PAYSTACK', 'USDC_BASE']);
     const { rails, problems } = configureRails({}, ['SANDBOX'], ctx);
     assert.deepEqual(problems, []);
     assert.deepEqual(rails.enabled, ['SANDBOX']);

@@ -34,5 +34,7 @@ export interface RailPlugin<S = unknown> {
   create(settings: S): PaymentRail;
 }
 
-/** Declares a plug-in with its settings type inferred. */
-export const railPlugin = <S>(p: RailPlugin<S>): RailPlugin<S> => p;
+/** Declares a plug-in with its settings type and its rail (as a literal, so settings are typed per rail) inferred. */
+export const railPlugin = <S, R extends Rail>(
+  p: RailPlugin<S> & { readonly rail: R },
+): RailPlugin<S> & { readonly rail: R } => p;
