@@ -96,7 +96,15 @@ export class SqlSettlementStore implements SettlementStore {
               next_attempt_at = $4::timestamptz + make_interval(secs => $5::double precision / 1000),
               submitted_reference = coalesce($7, submitted_reference)
         WHERE id = $1 AND status = 'PENDING' AND ${STILL_HELD_BY(6)}`,
-      [id, waitingFor, note.slice(0, 2000), this.now().toISOString(), recheckMs, holder ?? null, submittedReference ?? null],
+      [
+        id,
+        waitingFor,
+        note.slice(0, 2000),
+        this.now().toISOString(),
+        recheckMs,
+        holder ?? null,
+        submittedReference ?? null,
+      ],
     );
   }
 

@@ -96,7 +96,9 @@ export class RailHttpClient {
         return await this.once<T>(req);
       } catch (err) {
         const e =
-          err instanceof RailHttpError ? err : new RailHttpError(String(err), 0, true, null, { provider: this.o.provider });
+          err instanceof RailHttpError
+            ? err
+            : new RailHttpError(String(err), 0, true, null, { provider: this.o.provider });
         if (!repeatable || !e.retryable || attempt >= this.o.retries) throw e;
         await this.o.wait(this.delay(attempt, e));
       }
