@@ -1,3 +1,7 @@
+import type { PayoutAccountService } from '../app/payoutAccounts.js';
+import type { Reconciler } from '../app/reconciler.js';
+import type { WebhookProcessor } from '../app/webhookProcessor.js';
+import type { RiskScreener } from '../app/ports/index.js';
 import type { Logger } from 'pino';
 import type { Database } from '../adapters/db/database.js';
 import type { InProcessEventBus } from '../adapters/events/inProcessBus.js';
@@ -61,6 +65,13 @@ export interface Engine {
   readonly queries: EscrowQueryService;
   readonly operations: OperationsService;
   readonly webhooks: WebhookIntake;
+  /** The webhook intake itself: stored events reprocessed from their raw bytes. */
+  readonly webhookProcessor: WebhookProcessor;
+  /** Sellers' payout accounts per rail. */
+  readonly payoutAccounts: PayoutAccountService;
+  /** Missed-webhook recovery and the three-way report (the reconciler role, `escrow reconcile`). */
+  readonly reconciler: Reconciler;
+  readonly screener: RiskScreener;
   /** The enabled rails. */
   readonly rails: ReadonlyMap<Rail, PaymentRail>;
   /** The built-in SANDBOX rail (signs webhooks for tools and tests), enabled or not. */
