@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { assertDatabaseVerifies, escrowInput } from './harness.js';
 import { testServer, type HttpResult, type TestServer } from './httpHarness.js';
-import { PaystackDriver, StripeDriver, type RailDriver } from './rails/drivers.js';
+import { PaystackDriver, StripeDriver, UsdcDriver, type RailDriver } from './rails/drivers.js';
 
 /**
  * The HTTP lifecycle once per real rail (issue 11): the engine talks to a local fake of the provider over real HTTP,
@@ -31,7 +31,7 @@ interface Escrow {
   flaggedForReview: boolean;
 }
 
-const DRIVERS: (() => RailDriver)[] = [() => new StripeDriver(), () => new PaystackDriver()];
+const DRIVERS: (() => RailDriver)[] = [() => new StripeDriver(), () => new PaystackDriver(), () => new UsdcDriver()];
 
 function ok<T>(res: HttpResult<T>, status = 200): T {
   assert.equal(res.status, status, `${status} expected: ${res.text}`);

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import type { Rail } from '../../src/domain/index.js';
+import { FakeCustodian } from '../fakes/custodianServer.js';
 import { PaystackServer } from '../fakes/paystackServer.js';
 import { FakeStripe } from '../fakes/stripeServer.js';
 
@@ -162,6 +164,85 @@ export class PaystackDriver implements RailDriver {
 
   refusedDeliveries() {
     return this.fake.deliveries.filter((d) => d.status < 200 || d.status > 299).map((d) => `${d.event} ${d.status}`);
+  }
+
+  stop() {
+    return this.fake.stop();
+  }
+}
+
+const wallet = () => `0x${randomBytes(20).toString('hex')}`;
+
+export class UsdcDriver implements RailDriver {
+  readonly rail = 'USDC_BASE' as const;
+  readonly provider = 'custodian';
+  readonly currency = 'USDC';
+  /** 50 USDC (6 decimals). */
+  readonly amount = '50000000';
+  readonly fake = new FakeCustodian('custodian-test-api-key-0123', 'custodian-test-webhook-secret-4567');
+  /** The addresses buyers paid from: refunds must go back there. */
+  readonly payers = new Set<string>();
+  /** What the next payment is paid from (tests set a sanctioned one). */
+  nextPayer: string | null = null;
+
+  async start() {
+    await this.fake.start();
+    this.fake.autoComplete = false;
+    return {
+      CUSTODIAN_API_URL: this.fake.url,
+      CUSTODIAN_API_KEY: this.fake.apiKey,
+      CUSTODIAN_WEBHOOK_SECRET: this.fake.webhookSecret,
+      CUSTODIAN_TIMEOUT_MS: '2000',
+      USDC_MIN_CONFIRMATIONS: '12',
+    };
+  }
+
+  connect(webhookUrl: string) {
+    this.fake.webhookUrl = webhookUrl;
+  }
+
+  sellerAccount() {
+    return Promise.resolve(wallet());
+  }
+
+  async pay(payment: { reference: string; depositAddress?: string }, amount: string) {
+    assert.match(payment.depositAddress ?? '', /^0x[0-9a-f]{40}$/, 'a deposit address per escrow');
+    const from = this.nextPayer ?? wallet();
+    this.nextPayer = null;
+    this.payers.add(from);
+    const d = await this.fake.deposit(payment.reference, { from, amount, confirmations: 1 });
+    // below USDC_MIN_CONFIRMATIONS the deposit is only recorded; at 12 it funds the escrow
+    await this.fake.confirm(d.txHash, 12);
+  }
+
+  /** Transfers out confirm on chain later: the custodian's transfer.updated webhook brings the final word. */
+  async finishSettlements() {
+    for (const t of this.fake.transfers) {
+      if (t.status === 'submitted' || t.status === 'broadcast')
+        await this.fake.completeTransfer(t.reference, 'confirmed');
+    }
+  }
+
+  payouts() {
+    return this.fake.transfers
+      .filter((t) => t.status === 'confirmed' && !this.payers.has(t.destination))
+      .map((t) => ({ destination: t.destination, amount: BigInt(t.amount) }));
+  }
+
+  refunds() {
+    return this.fake.transfers
+      .filter((t) => t.status === 'confirmed' && this.payers.has(t.destination))
+      .map((t) => ({ amount: BigInt(t.amount) }));
+  }
+
+  isVoided(reference: string) {
+    return [...this.fake.addresses.values()].some((a) => a.reference === reference && a.status === 'closed');
+  }
+
+  refusedDeliveries() {
+    return this.fake.sentWebhooks
+      .filter((w) => w.status < 200 || w.status > 299)
+      .map((w) => `${w.body.slice(0, 80)} ${w.status}`);
   }
 
   stop() {
