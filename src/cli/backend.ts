@@ -1,6 +1,8 @@
 import type { DeadLetter, MigrationStatus, OutboxReplay, OutboxSkip, OutboxStatus } from '../app/operations.js';
-import type { SuspenseFilter, TimeoutRunSummary, WebhookOutcome } from '../app/ports/index.js';
+import type { SuspenseFilter, TimeoutRunSummary, WebhookOutcome, WebhookSelection } from '../app/ports/index.js';
+import type { ReconciliationReport } from '../app/reconciler.js';
 import type { VerifyReport } from '../app/verify.js';
+import type { FailedWebhook, WebhookReprocessOutcome } from '../http/routes/webhookAdmin.js';
 
 export interface PayOptions {
   outcome: 'succeed' | 'fail';
@@ -39,4 +41,10 @@ export interface Backend {
   suspenseRefund(suspenseId: string, reason: string, dryRun: boolean): Promise<Json | null>;
   /** Applies `suspenseIds` (the first names the escrow) to their escrow, as `suspenseRefund` answers. */
   suspenseApply(suspenseIds: readonly [string, ...string[]], reason: string, dryRun: boolean): Promise<Json | null>;
+  /** Provider events stored unprocessed, oldest first: metadata only, never their bodies. */
+  webhooksFailed(selection: WebhookSelection): Promise<FailedWebhook[]>;
+  /** Verifies the selected failed events again over their stored raw bytes and applies them (audited). */
+  webhooksReprocess(selection: WebhookSelection, reason: string, dryRun: boolean): Promise<WebhookReprocessOutcome>;
+  /** A reconciler run (audited unless a dry run); `windowHours` defaults to RECONCILE_WINDOW_HOURS. */
+  reconcile(opts: { dryRun: boolean; windowHours?: number; reason: string }): Promise<ReconciliationReport>;
 }

@@ -6,6 +6,7 @@ import type { Config } from '../config/index.js';
 import { createEngine, type Engine } from '../main.js';
 import type { SuspenseCommand } from '../app/suspenseDryRun.js';
 import { dryRunSuspense } from '../app/suspenseDryRun.js';
+import { failedWebhooks, reconcileNow, reprocessWebhooks } from '../http/routes/webhookAdmin.js';
 import type { Backend, Json } from './backend.js';
 import { toJson } from './output.js';
 import { serverBackend } from './server.js';
@@ -92,6 +93,19 @@ function localBackend(config: Config): Backend {
     suspenseApply: (suspenseIds, reason, dryRun) =>
       withEngine(config, (e) =>
         resolveSuspense(e, { type: 'ApplySuspense', suspenseIds: [...suspenseIds], reason }, dryRun),
+      ),
+    webhooksFailed: (selection) =>
+      withEngine(config, async (e) =>
+        failedWebhooks(
+          await e.stores.webhooks.unprocessed(selection),
+          [...e.rails.values()].map((r) => r.provider),
+        ),
+      ),
+    webhooksReprocess: (selection, reason, dryRun) =>
+      withEngine(config, (e) => reprocessWebhooks(e, selection, by(reason), dryRun)),
+    reconcile: ({ dryRun, windowHours, reason }) =>
+      withEngine(config, (e) =>
+        reconcileNow(e, { dryRun, windowHours: windowHours ?? config.reconciler.windowMs / 3_600_000 }, by(reason)),
       ),
   };
 }

@@ -7,12 +7,14 @@ import { registerOutboxDlq } from './commands/outboxDlq.js';
 import { registerOutboxReplay } from './commands/outboxReplay.js';
 import { registerOutboxSkip } from './commands/outboxSkip.js';
 import { registerOutboxStatus } from './commands/outboxStatus.js';
+import { registerReconcile } from './commands/reconcile.js';
 import { registerSandboxPay } from './commands/sandboxPay.js';
 import { registerServe } from './commands/serve.js';
 import { registerSuspense } from './commands/suspense.js';
 import { registerTimeoutsRun } from './commands/timeoutsRun.js';
 import { registerToken } from './commands/token.js';
 import { registerVerify } from './commands/verify.js';
+import { registerWebhooks } from './commands/webhooks.js';
 import { createContext, type CliContext } from './context.js';
 import { exitCodeFor, usageError, type ExitCode } from './exitCodes.js';
 import { documented, type CommandHelp } from './help.js';
@@ -73,7 +75,12 @@ export function createProgram(ctx: CliContext): Command {
   });
   registerKafkaCreateTopics(kafka, ctx);
   registerKafkaLag(kafka, ctx);
-  for (const parent of [program, sandbox, timeouts, outbox, kafka]) requireSubcommand(parent);
+  const webhooks = group(program, 'webhooks', 'provider webhooks stored unprocessed: list them, reprocess them', {
+    examples: ['escrow webhooks failed', 'escrow webhooks reprocess --provider stripe --reason "..." --dry-run'],
+  });
+  registerWebhooks(webhooks, ctx);
+  registerReconcile(program, ctx);
+  for (const parent of [program, sandbox, timeouts, outbox, kafka, webhooks]) requireSubcommand(parent);
   // `escrow help <command>`, on the program only (its subcommands exist: they do not inherit it)
   return program.helpCommand(true);
 }

@@ -2,6 +2,8 @@ import type { DataDirHolder } from '../adapters/db/dataDirLock.js';
 import { DataDirLockedError } from '../adapters/db/dataDirLock.js';
 import type { Config } from '../config/index.js';
 import { dataDirSecret, mintToken } from '../http/auth.js';
+import type { WebhookSelection } from '../app/ports/index.js';
+import type { FailedWebhook } from '../http/routes/webhookAdmin.js';
 import type { Backend, Json, SuspensePageOptions } from './backend.js';
 import { CliFailure } from './exitCodes.js';
 
@@ -52,7 +54,20 @@ export async function serverBackend(config: Config, holder: DataDirHolder, sub: 
     suspenseRefund: (id, reason, dryRun) => suspense(id, 'refund', { reason, dryRun }),
     suspenseApply: ([id, ...also], reason, dryRun) =>
       suspense(id, 'apply', { reason, dryRun, ...(also.length > 0 ? { alsoApply: also } : {}) }),
+    webhooksFailed: async (selection) =>
+      (await call<{ items: FailedWebhook[] }>('GET', `/api/admin/webhooks/failed?${webhookQuery(selection)}`)).items,
+    webhooksReprocess: (selection, reason, dryRun) =>
+      call('POST', '/api/admin/webhooks/reprocess', { ...selection, reason, dryRun }),
+    reconcile: ({ dryRun, windowHours, reason }) =>
+      call('POST', '/api/admin/reconcile', { dryRun, reason, ...(windowHours === undefined ? {} : { windowHours }) }),
   };
+}
+
+function webhookQuery({ provider, since, limit }: WebhookSelection): string {
+  const q = new URLSearchParams({ limit: String(limit) });
+  if (provider) q.set('provider', provider);
+  if (since) q.set('since', since);
+  return q.toString();
 }
 
 interface Problem {
