@@ -2,7 +2,14 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { railVariables } from '../adapters/rails/registry.js';
 import { riskVariables } from '../adapters/risk/config.js';
-import { RAILS } from '../domain/index.js';
+import {
+  DEFAULT_RAIL_CURRENCIES,
+  MAX_MINOR,
+  MINOR_UNITS_PATTERN,
+  RAILS,
+  type AmountRange,
+  type Rail,
+} from '../domain/index.js';
 
 const bool = (def: boolean) =>
   z
@@ -24,6 +31,90 @@ const feeJson = z
     }
   })
   .pipe(z.record(z.enum(RAILS), z.object({ buyer: feeRule, seller: feeRule }).strict()));
+
+/** ESCROW_RAIL_LIMITS as parsed: the rail and currency pairs it replaces (policySection merges them over the defaults). */
+export type RailLimitOverrides = Partial<Record<Rail, Record<string, AmountRange>>>;
+
+type IssueSink = (path: string[], message: string) => void;
+const RAIL_LIMITS_EXAMPLE = '{"STRIPE":{"USD":{"min":"50","max":"1000000"}}}';
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * ESCROW_RAIL_LIMITS: JSON rail → currency → {min, max} in minor units as digit strings (max null: no upper limit),
+ * bounding what the buyer pays per escrow. Every problem is one line naming its place, e.g.
+ * `ESCROW_RAIL_LIMITS.STRIPE.USD.max: must be …`.
+ */
+const railLimitsJson = z.string().transform((s, ctx): RailLimitOverrides => {
+  const issue: IssueSink = (path, message) => ctx.addIssue({ code: 'custom', message, path });
+  let value: unknown;
+  try {
+    value = JSON.parse(s);
+  } catch {
+    issue([], `must be JSON, like ${RAIL_LIMITS_EXAMPLE}`);
+    return z.NEVER;
+  }
+  if (!isObject(value)) {
+    issue([], `must be a JSON object of rail → currency → {min, max}, like ${RAIL_LIMITS_EXAMPLE}`);
+    return z.NEVER;
+  }
+  const out: RailLimitOverrides = {};
+  for (const [rail, currencies] of Object.entries(value)) {
+    if (!(RAILS as readonly string[]).includes(rail)) issue([rail], `unknown rail (one of ${RAILS.join(', ')})`);
+    else if (!isObject(currencies)) issue([rail], 'must be an object of currency → {min, max}');
+    else out[rail as Rail] = railRanges(rail as Rail, currencies, issue);
+  }
+  return ctx.issues.length > 0 ? z.NEVER : out;
+});
+
+function railRanges(rail: Rail, currencies: Record<string, unknown>, issue: IssueSink): Record<string, AmountRange> {
+  const out: Record<string, AmountRange> = {};
+  for (const [currency, range] of Object.entries(currencies)) {
+    const at = [rail, currency];
+    if (!/^[A-Z]{3,5}$/.test(currency)) issue(at, 'must be a currency code of 3-5 capital letters, like USD');
+    else if (!DEFAULT_RAIL_CURRENCIES[rail].includes(currency)) {
+      issue(at, `${rail} does not take ${currency} (it takes ${DEFAULT_RAIL_CURRENCIES[rail].join(', ')})`);
+    } else if (!isObject(range)) issue(at, 'must be an object {"min": "…", "max": "…" or null}');
+    else {
+      const parsed = amountRange(at, range, issue);
+      if (parsed) out[currency] = parsed;
+    }
+  }
+  return out;
+}
+
+function amountRange(at: string[], range: Record<string, unknown>, issue: IssueSink): AmountRange | null {
+  const extra = Object.keys(range).filter((k) => k !== 'min' && k !== 'max');
+  if (extra.length > 0) issue(at, `unknown key ${extra.map((k) => JSON.stringify(k)).join(', ')} (only min and max)`);
+  const min = minorUnits(range.min, [...at, 'min'], issue, false);
+  const max = minorUnits(range.max, [...at, 'max'], issue, true);
+  if (min == null || max === undefined || extra.length > 0) return null;
+  if (max !== null && max < 1n) {
+    issue(
+      [...at, 'max'],
+      'must be at least 1: 0 would refuse every escrow (to stop a currency, leave it out of ESCROW_CURRENCIES)',
+    );
+    return null;
+  }
+  if (max !== null && min > max) {
+    issue(at, `min ${min} is above max ${max}`);
+    return null;
+  }
+  return { min, max };
+}
+
+const MINOR_UNITS = new RegExp(MINOR_UNITS_PATTERN);
+
+/** A digit string of minor units within the engine's range; `null` too where it may be. undefined: refused. */
+function minorUnits(v: unknown, at: string[], issue: IssueSink, nullable: boolean): bigint | null | undefined {
+  if (v === null && nullable) return null;
+  if (typeof v === 'string' && MINOR_UNITS.test(v) && BigInt(v) <= MAX_MINOR) return BigInt(v);
+  const what = v === undefined ? 'required: ' : 'must be ';
+  issue(
+    at,
+    `${what}a digit string of minor units from 0 to ${MAX_MINOR}, in quotes, like "50"${nullable ? ', or null for no upper limit' : ''}`,
+  );
+  return undefined;
+}
 
 /**
  * TRUST_PROXY (Fastify's `trustProxy`): `false`, `true` (trust every hop), a hop count, or a comma list of proxy
@@ -125,6 +216,7 @@ export const coreVariables = {
   ESCROW_DELIVERED_TIMEOUT_ACTION: z.enum(['REFUND', 'RELEASE']).default('REFUND'),
   ESCROW_RAILS: z.string().default('SANDBOX'),
   ESCROW_FEES: feeJson.optional(),
+  ESCROW_RAIL_LIMITS: railLimitsJson.optional(),
   ESCROW_CURRENCIES: z
     .string()
     .regex(/^[A-Z]{3,5}:\d(,[A-Z]{3,5}:\d)*$/, 'must look like USD:2,EUR:2,USDC:6')

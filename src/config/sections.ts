@@ -3,10 +3,12 @@ import {
   DEFAULT_CURRENCY_EXPONENTS,
   DEFAULT_FEES,
   DEFAULT_RAIL_CURRENCIES,
+  DEFAULT_RAIL_LIMITS,
   RAILS,
   type EscrowPolicy,
   type FeeSchedule,
   type Rail,
+  type RailLimits,
 } from '../domain/index.js';
 import type { Env } from './schema.js';
 import type { Config } from './types.js';
@@ -86,12 +88,17 @@ export function policySection(env: Env): EscrowPolicy {
   const railCurrencies = Object.fromEntries(
     RAILS.map((r) => [r, DEFAULT_RAIL_CURRENCIES[r].filter((c) => c in currencyExponents)]),
   ) as Record<Rail, string[]>;
+  // ESCROW_RAIL_LIMITS replaces the pairs it names; every other rail and currency keeps its default.
+  const railLimits = Object.fromEntries(
+    RAILS.map((r) => [r, { ...DEFAULT_RAIL_LIMITS[r], ...env.ESCROW_RAIL_LIMITS?.[r] }]),
+  ) as RailLimits;
   return {
     paymentDeadlineDays: env.ESCROW_PAYMENT_DEADLINE_DAYS,
     autoRefundDeadlineDays: env.ESCROW_AUTO_REFUND_DEADLINE_DAYS,
     fees,
     railCurrencies,
     currencyExponents,
+    railLimits,
   };
 }
 

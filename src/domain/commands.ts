@@ -99,7 +99,20 @@ export interface EscrowPolicy {
   /** Currencies each rail accepts. */
   railCurrencies: Readonly<Record<Rail, readonly string[]>>;
   currencyExponents: Readonly<Record<string, number>>;
+  /** What one escrow may charge the buyer per rail and currency; a pair not listed has only the engine's range. */
+  railLimits: RailLimits;
 }
+
+/**
+ * The range a rail takes for one currency, in minor units, applied to what the buyer pays (amount + buyer fee: the
+ * sum the rail charges). `max` null: no upper limit beyond the engine's MAX_MINOR.
+ */
+export interface AmountRange {
+  min: bigint;
+  max: bigint | null;
+}
+
+export type RailLimits = Readonly<Record<Rail, Readonly<Record<string, AmountRange>>>>;
 
 /** Everything decide() needs besides the state and the command: time, caller, policy and a deterministic id source. */
 export interface DecideContext {

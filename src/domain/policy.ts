@@ -1,4 +1,4 @@
-import type { EscrowPolicy } from './commands.js';
+import type { EscrowPolicy, RailLimits } from './commands.js';
 import { DEFAULT_FEES } from './fees.js';
 import { DEFAULT_CURRENCY_EXPONENTS } from './money.js';
 import type { Rail } from './types.js';
@@ -10,11 +10,39 @@ export const DEFAULT_RAIL_CURRENCIES: Readonly<Record<Rail, readonly string[]>> 
   PAYSTACK: ['NGN'],
 };
 
-/** SPEC defaults: 7-day payment deadline, 7-day confirmation deadline, SPEC §2 fees. */
+/** Stripe's largest charge: an amount of at most eight digits (99,999,999 = 999,999.99 USD, EUR or GBP). */
+const STRIPE_MAX = 99_999_999n;
+
+/**
+ * What one escrow may charge the buyer (amount + buyer fee, minor units) per rail and currency; ESCROW_RAIL_LIMITS
+ * replaces any pair. Neither SPEC.md nor the deployment guides (shared/seeds) give a number: each has its source here.
+ * - SANDBOX: none beyond the engine's 1..MAX_MINOR.
+ * - STRIPE: Stripe's minimum charge per currency as its "Supported currencies" page lists it (0.50 USD, 0.50 EUR,
+ *   0.30 GBP; Stripe checks it after converting to the account's settlement currency, so a charge in another
+ *   currency near the minimum can still be refused there) and its eight-digit maximum. A lower business cap (say
+ *   10,000.00 USD: {"STRIPE":{"USD":{"min":"50","max":"1000000"}}}) is the operator's to set.
+ * - PAYSTACK: NGN 50.00 (5000 kobo), the lowest NGN payment Paystack takes as integrations document it; Paystack
+ *   publishes no per-payment maximum that was found, so 10,000,000.00 NGN, the cap integrations use, is the default.
+ * - USDC_BASE: at least 1 USDC (on-chain transfers and risk screening make smaller escrows not worth their cost; an
+ *   engine choice, not a custodian's rule), and no upper limit: the rail for amounts above the card rails' limits.
+ */
+export const DEFAULT_RAIL_LIMITS: RailLimits = {
+  SANDBOX: {},
+  STRIPE: {
+    USD: { min: 50n, max: STRIPE_MAX },
+    EUR: { min: 50n, max: STRIPE_MAX },
+    GBP: { min: 30n, max: STRIPE_MAX },
+  },
+  PAYSTACK: { NGN: { min: 5_000n, max: 1_000_000_000n } },
+  USDC_BASE: { USDC: { min: 1_000_000n, max: null } },
+};
+
+/** SPEC defaults: 7-day payment deadline, 7-day confirmation deadline, SPEC §2 fees; rail limits as above. */
 export const DEFAULT_POLICY: EscrowPolicy = {
   paymentDeadlineDays: 7,
   autoRefundDeadlineDays: 7,
   fees: DEFAULT_FEES,
   railCurrencies: DEFAULT_RAIL_CURRENCIES,
   currencyExponents: DEFAULT_CURRENCY_EXPONENTS,
+  railLimits: DEFAULT_RAIL_LIMITS,
 };

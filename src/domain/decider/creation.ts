@@ -7,8 +7,9 @@ import { parseMinor, parsePositiveMinor } from '../money.js';
 import type { CommandOf } from './command.js';
 import { addDays } from './deadlines.js';
 import { identifier, metadataOf } from './guards.js';
+import { assertWithinRailLimits } from './railLimits.js';
 
-// Opening an escrow: who may, on which rail and currency, with which fees and deadline.
+// Opening an escrow: who may, on which rail and currency, for how much, with which fees and deadline.
 
 /** A create that passed every rule and waits only for the rail's payment instructions. */
 export interface PendingCreation {
@@ -42,6 +43,11 @@ export function decideCreation(c: CommandOf<'CreateEscrow'>, ctx: DecideContext)
   assertRailCurrency(c, ctx);
   const amount = parsePositiveMinor(c.amount, 'amount');
   const { buyerFee, sellerFee } = feesOf(c, ctx, amount);
+  // The rail's limits bound what it charges: the amount with the buyer fee (policy.railLimits).
+  assertWithinRailLimits(
+    { rail: c.rail, currency: c.currency, amount, buyerFee, buyerFeeSet: c.buyerFee !== undefined },
+    policy,
+  );
   const data = {
     offerId,
     contractId,
