@@ -24,6 +24,9 @@ ALTER TABLE webhook_events ADD COLUMN headers jsonb;
 -- wakes it) or PROVIDER (the provider accepted it and its final word comes by webhook or the next check).
 ALTER TABLE settlements ADD COLUMN waiting_for text CHECK (waiting_for IN ('PAYOUT_ACCOUNT', 'PROVIDER'));
 ALTER TABLE settlements ADD COLUMN submitted_reference text;
+-- Admin retries of a FAILED settlement, counted: each round has its own idempotency key and provider reference
+-- (`<id>-r<n>`), since a provider that keeps the failed transfer under its reference would answer that failure again.
+ALTER TABLE settlements ADD COLUMN round integer NOT NULL DEFAULT 0 CHECK (round >= 0);
 CREATE INDEX settlements_waiting ON settlements (waiting_for, created_at) WHERE status = 'PENDING' AND waiting_for IS NOT NULL;
 
 -- Risk screening results (USDC deposits), shared by every replica, each valid until expires_at (never forever).
@@ -61,6 +64,12 @@ BEGIN
       ON CONFLICT (id) DO UPDATE SET status = excluded.status, resolved_at = excluded.resolved_at,
         resolved_by = excluded.resolved_by, resolution_reason = excluded.resolution_reason,
         settlement_id = excluded.settlement_id;
+  END IF;
+  -- a settlement put back to PENDING after it was tried (an admin retry of a FAILED one) starts a new round
+  IF NOT (outcome ->> 'duplicate')::boolean AND jsonb_array_length(COALESCE(p -> 'settlements', '[]'::jsonb)) > 0 THEN
+    UPDATE settlements s SET round = s.round + 1, waiting_for = NULL, submitted_reference = NULL
+      FROM jsonb_array_elements(p -> 'settlements') x
+     WHERE s.id = (x ->> 'id')::uuid AND x ->> 'status' = 'PENDING' AND s.attempts > 0;
   END IF;
   IF NOT (outcome ->> 'duplicate')::boolean AND p -> 'webhook' ? 'rawBody' THEN
     UPDATE webhook_events SET raw_body = p -> 'webhook' ->> 'rawBody', headers = p -> 'webhook' -> 'headers'

@@ -1,6 +1,6 @@
 import type { CommandHandler } from '../app/commandHandler.js';
 import { systemEnvelope } from '../app/envelope.js';
-import type { Clock, PaymentRail } from '../app/ports/index.js';
+import { settlementKey, type Clock, type PaymentRail } from '../app/ports/index.js';
 import type { ClaimedSettlement, LeaseOwner, SettlementStore } from '../app/ports/index.js';
 import type { Rail } from '../domain/index.js';
 
@@ -83,7 +83,7 @@ export class SettlementWorker {
             fundingTransactionId: s.fundingTransactionId,
             destination: s.destination,
             attempt: s.attempts,
-            idempotencyKey: s.id,
+            idempotencyKey: settlementKey(s.id, s.round),
           })
           .catch((err: unknown) => ({
             status: 'FAILED' as const,

@@ -1,8 +1,9 @@
-import type {
-  EscrowAtProvider,
-  RailLedgerTotals,
-  ReconciliationStore,
-  SettlementAtProvider,
+import {
+  settlementKey,
+  type EscrowAtProvider,
+  type RailLedgerTotals,
+  type ReconciliationStore,
+  type SettlementAtProvider,
 } from '../../app/ports/index.js';
 import type { Rail, SettlementKind } from '../../domain/index.js';
 import type { Database } from './database.js';
@@ -23,11 +24,12 @@ interface SettlementRow {
   funding_transaction_id: string | null;
   destination: string | null;
   attempts: number;
+  round: number;
   created_at: string;
 }
 
 const SETTLEMENT = `s.id, s.escrow_id, e.rail, s.status, s.kind, s.amount::text AS amount, s.currency, s.beneficiary_id,
-  e.payment_reference, s.attempts, iso(s.created_at) AS created_at,
+  e.payment_reference, s.attempts, s.round, iso(s.created_at) AS created_at,
   coalesce((SELECT x.transaction_id FROM suspense_items x WHERE x.settlement_id = s.id), e.funding_transaction_id)
     AS funding_transaction_id,
   CASE WHEN s.kind = 'PAYOUT' THEN (SELECT p.account_id FROM payout_accounts p
@@ -48,7 +50,7 @@ const toSettlement = (r: SettlementRow): SettlementAtProvider => ({
     fundingTransactionId: r.funding_transaction_id,
     destination: r.destination,
     attempt: r.attempts,
-    idempotencyKey: r.id,
+    idempotencyKey: settlementKey(r.id, r.round),
   },
 });
 

@@ -41,6 +41,7 @@ export class SqlSettlementStore implements SettlementStore {
       failures: number;
       funding_transaction_id: string | null;
       destination: string | null;
+      round: number;
     }>(
       `UPDATE settlements s SET locked_until = $3::timestamptz + make_interval(secs => $2::double precision / 1000),
               attempts = s.attempts + 1, locked_by = $4::uuid, waiting_for = NULL
@@ -50,7 +51,7 @@ export class SqlSettlementStore implements SettlementStore {
                 ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED) due, escrows e
         WHERE s.id = due.id AND e.id = s.escrow_id
         RETURNING s.id, s.escrow_id, e.rail, s.kind, s.amount::text AS amount, s.currency, s.beneficiary_id,
-                  e.payment_reference, s.attempts, s.failures,
+                  e.payment_reference, s.attempts, s.failures, s.round,
                   coalesce((SELECT x.transaction_id FROM suspense_items x WHERE x.settlement_id = s.id),
                            e.funding_transaction_id) AS funding_transaction_id,
                   CASE WHEN s.kind = 'PAYOUT' THEN (SELECT p.account_id FROM payout_accounts p
@@ -70,6 +71,7 @@ export class SqlSettlementStore implements SettlementStore {
       failures: r.failures,
       fundingTransactionId: r.funding_transaction_id,
       destination: r.destination,
+      round: r.round,
     }));
   }
 

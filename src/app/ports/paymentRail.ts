@@ -1,5 +1,17 @@
 import type { PaymentInstructions, Rail, SettlementKind } from '../../domain/index.js';
 
+/**
+ * A settlement's reference at the provider is its idempotency key: the settlement id on the first round, and
+ * `<id>-r<n>` after the n-th admin retry — a provider that keeps a failed transfer or refund under its reference
+ * (Paystack, the custodian) would otherwise answer the old failure to every retry. Webhooks name the reference; this
+ * gives back our settlement id.
+ */
+export const settlementIdOf = (reference: string): string => reference.replace(/-r[0-9]+$/, '');
+
+/** The idempotency key (and provider reference) of a settlement's round: 0 before any admin retry. */
+export const settlementKey = (settlementId: string, round: number): string =>
+  round > 0 ? `${settlementId}-r${round}` : settlementId;
+
 /** What a rail is asked to move: a payout to the seller or a refund to the buyer, decided by the escrow. */
 export interface SettlementOrder {
   settlementId: string;

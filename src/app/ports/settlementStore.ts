@@ -16,6 +16,8 @@ export interface ClaimedSettlement {
   /** Attempts so far including this one (never reset) and failures since the last admin retry. */
   attempts: number;
   failures: number;
+  /** Admin retries so far: the round's idempotency key is `<id>-r<round>` after the first. */
+  round: number;
 }
 
 /** Who takes a lease: this process's instance id, and how long a holder may go unseen before it counts as gone. */

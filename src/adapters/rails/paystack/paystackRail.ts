@@ -188,13 +188,13 @@ export class PaystackRail implements PaymentRail {
   /** A payout by GET /transfer/verify/<settlement id>; a refund among the funding transaction's refunds. */
   async lookupSettlement(order: SettlementOrder): Promise<ProviderSettlement> {
     if (order.kind === 'PAYOUT') {
-      const reference = transferReference(order.settlementId);
+      const reference = transferReference(order.idempotencyKey);
       const t = await findTransfer(this.api, reference);
       if (!t) return { status: 'none', detail: `paystack has no transfer ${reference}` };
       return settlementView(transferOutcome(t), `paystack transfer ${t.transfer_code} is ${t.status}`);
     }
     if (!order.fundingTransactionId) return { status: 'none', detail: 'no Paystack transaction funded this escrow' };
-    const r = await findRefund(this.api, order.fundingTransactionId, order.settlementId);
+    const r = await findRefund(this.api, order.fundingTransactionId, order.idempotencyKey);
     if (!r) return { status: 'none', detail: `paystack has no refund for settlement ${order.settlementId}` };
     return settlementView(refundOutcome(r), `paystack refund ${r.id} is ${r.status}`);
   }

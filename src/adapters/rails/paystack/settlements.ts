@@ -30,7 +30,7 @@ export async function payout(api: PaystackApi, order: SettlementOrder): Promise<
   if (!destination || !RECIPIENT.test(destination)) {
     return failed(`paystack: a payout needs a transfer recipient (RCP_…), got ${destination ?? 'none'}`, false);
   }
-  const reference = transferReference(order.settlementId);
+  const reference = transferReference(order.idempotencyKey);
   if (!TRANSFER_REFERENCE.test(reference)) {
     return failed(`paystack: settlement id ${order.settlementId} cannot be a transfer reference`, false);
   }
@@ -91,7 +91,7 @@ export async function refund(api: PaystackApi, order: SettlementOrder): Promise<
   } catch (e) {
     return failed((e as Error).message, false);
   }
-  const existing = await findRefund(api, transaction, order.settlementId);
+  const existing = await findRefund(api, transaction, order.idempotencyKey);
   if (existing) return refundOutcome(existing);
   try {
     const r = await api.call<PaystackRefund>({
@@ -101,7 +101,7 @@ export async function refund(api: PaystackApi, order: SettlementOrder): Promise<
         transaction,
         amount,
         currency: order.currency.toUpperCase(),
-        merchant_note: refundMerchantNote(order.escrowId, order.settlementId),
+        merchant_note: refundMerchantNote(order.escrowId, order.idempotencyKey),
         customer_note: `Refund for escrow ${order.escrowId}`,
       },
     });
@@ -109,7 +109,7 @@ export async function refund(api: PaystackApi, order: SettlementOrder): Promise<
   } catch (e) {
     if (!(e instanceof RailHttpError)) throw e;
     if (e.retryable) {
-      const landed = await findRefund(api, transaction, order.settlementId).catch(() => null);
+      const landed = await findRefund(api, transaction, order.idempotencyKey).catch(() => null);
       if (landed) return refundOutcome(landed);
       throw e;
     }

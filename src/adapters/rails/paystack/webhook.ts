@@ -1,5 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
 import {
+  settlementIdOf,
   WebhookPayloadError,
   WebhookSignatureError,
   type VerifiedWebhook,
@@ -127,14 +128,19 @@ async function normalise(
       const eventId = `${event}:${id}`;
       if (event === 'transfer.success') {
         const code = str(d.transfer_code);
-        return { kind: 'settlement.succeeded', eventId, settlementId: reference, providerReference: code ?? id };
+        return {
+          kind: 'settlement.succeeded',
+          eventId,
+          settlementId: settlementIdOf(reference),
+          providerReference: code ?? id,
+        };
       }
       const reason = transferFailure(event, d);
       // Reversed after it was transferred (transferred_at set): the money reached the bank and came back.
       if (event === 'transfer.reversed' && str(d.transferred_at)) {
-        return { kind: 'settlement.reversed', eventId, settlementId: reference, reason };
+        return { kind: 'settlement.reversed', eventId, settlementId: settlementIdOf(reference), reason };
       }
-      return { kind: 'settlement.failed', eventId, settlementId: reference, reason };
+      return { kind: 'settlement.failed', eventId, settlementId: settlementIdOf(reference), reason };
     }
     case 'refund.processed':
     case 'refund.failed':
@@ -173,14 +179,14 @@ async function refundAction(event: string, d: Data, resolveRefund: RefundResolve
     return {
       kind: 'settlement.succeeded',
       eventId,
-      settlementId: ours.settlementId,
+      settlementId: settlementIdOf(ours.settlementId),
       providerReference: ours.refundId,
     };
   }
   return {
     kind: 'settlement.failed',
     eventId,
-    settlementId: ours.settlementId,
+    settlementId: settlementIdOf(ours.settlementId),
     reason: `paystack: refund ${ours.refundId} failed`,
   };
 }

@@ -49,7 +49,7 @@ export function order(over: Partial<SettlementOrder> = {}): SettlementOrder {
     fundingTransactionId: null,
     destination: SELLER,
     attempt: 1,
-    idempotencyKey: `key-${id}`,
+    idempotencyKey: id, // as the worker sends it on the first round (`<id>-r<n>` after admin retries)
     ...over,
   };
 }

@@ -117,7 +117,7 @@ export class UsdcRail implements PaymentRail {
         path: '/v1/transfers',
         idempotencyKey: order.idempotencyKey,
         body: {
-          reference: order.settlementId,
+          reference: order.idempotencyKey,
           destination: destination.address,
           amount: order.amount.toString(),
           ...ASSET,
@@ -181,10 +181,10 @@ export class UsdcRail implements PaymentRail {
     const list = await this.http.request<CustodianList<CustodianTransfer>>({
       method: 'GET',
       path: '/v1/transfers',
-      query: { reference: order.settlementId },
+      query: { reference: order.idempotencyKey },
     });
     const t = list.data[0];
-    if (!t) return { status: 'none', detail: `no transfer for reference ${order.settlementId}` };
+    if (!t) return { status: 'none', detail: `no transfer for reference ${order.idempotencyKey}` };
     const out = transferOutcome(t);
     if (out.status === 'SUCCEEDED') return { status: 'succeeded', providerReference: out.providerReference };
     if (out.status === 'FAILED') return { status: 'failed', reason: out.reason };

@@ -36,11 +36,15 @@ describe('USDC_BASE: payouts and refunds', () => {
       status: 'SUCCEEDED',
       providerReference: t.txHash,
     });
-    assert.deepEqual(await r.executeSettlement({ ...o, attempt: 3, idempotencyKey: 'another-key' }), {
+    assert.deepEqual(await r.executeSettlement({ ...o, attempt: 3 }), {
       status: 'SUCCEEDED',
       providerReference: t.txHash,
     });
     assert.equal(custodian.transfers.filter((x) => x.reference === o.settlementId).length, 1);
+    // only an admin retry of a FAILED settlement starts a new round, under a key (and reference) of its own
+    const retried = await r.executeSettlement({ ...o, attempt: 4, idempotencyKey: `${o.settlementId}-r1` });
+    assert.equal(retried.status, 'SUBMITTED');
+    assert.equal(custodian.transfers.filter((x) => x.reference === `${o.settlementId}-r1`).length, 1);
     assert.deepEqual(await r.lookupSettlement(o), { status: 'succeeded', providerReference: t.txHash });
   });
 

@@ -1,4 +1,5 @@
 import {
+  settlementIdOf,
   WebhookPayloadError,
   WebhookSignatureError,
   type ProviderPayment,
@@ -127,14 +128,14 @@ function transferAction(t: CustodianTransfer, eventId: string): WebhookAction {
       return {
         kind: 'settlement.succeeded',
         eventId: transferEventId(t),
-        settlementId: t.reference,
+        settlementId: settlementIdOf(t.reference),
         providerReference: t.txHash ?? t.id,
       };
     case 'failed':
       return {
         kind: 'settlement.failed',
         eventId: transferEventId(t),
-        settlementId: t.reference,
+        settlementId: settlementIdOf(t.reference),
         reason: t.failureReason ?? 'transfer failed',
       };
     case 'submitted':
