@@ -77,6 +77,12 @@ describe('configuration', () => {
     assert.deepEqual(loadConfig({}).warnings, []);
   });
 
+  it('ESCROW_FEES may name one rail (the README example): the others keep their defaults', () => {
+    const c = loadConfig({ ESCROW_FEES: '{"STRIPE":{"buyer":{"bps":100,"fixed":0},"seller":{"bps":0,"fixed":0}}}' });
+    assert.equal(c.policy.fees.STRIPE.buyer.bps, 100n);
+    assert.equal(c.policy.fees.USDC_BASE.seller.bps, 50n);
+  });
+
   it('production: every problem in one message, each saying all its value needs (no second round)', () => {
     const env: Record<string, string> = {
       NODE_ENV: 'production',

@@ -30,7 +30,7 @@ const feeJson = z
       return z.NEVER;
     }
   })
-  .pipe(z.record(z.enum(RAILS), z.object({ buyer: feeRule, seller: feeRule }).strict()));
+  .pipe(z.partialRecord(z.enum(RAILS), z.object({ buyer: feeRule, seller: feeRule }).strict()));
 
 /** ESCROW_RAIL_LIMITS as parsed: the rail and currency pairs it replaces (policySection merges them over the defaults). */
 export type RailLimitOverrides = Partial<Record<Rail, Record<string, AmountRange>>>;

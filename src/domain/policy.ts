@@ -10,8 +10,11 @@ export const DEFAULT_RAIL_CURRENCIES: Readonly<Record<Rail, readonly string[]>> 
   PAYSTACK: ['NGN'],
 };
 
-/** Stripe's largest charge: an amount of at most eight digits (99,999,999 = 999,999.99 USD, EUR or GBP). */
-const STRIPE_MAX = 99_999_999n;
+/**
+ * A card escrow's largest charge: 10,000.00 per escrow (issue 11, after seed 002's marketplaces: "Stripe up to 10,000
+ * USD, USDC above"), well inside Stripe's own eight-digit maximum (999,999.99). Larger escrows go on USDC_BASE.
+ */
+const STRIPE_MAX = 1_000_000n;
 
 /**
  * What one escrow may charge the buyer (amount + buyer fee, minor units) per rail and currency; ESCROW_RAIL_LIMITS
@@ -19,8 +22,8 @@ const STRIPE_MAX = 99_999_999n;
  * - SANDBOX: none beyond the engine's 1..MAX_MINOR.
  * - STRIPE: Stripe's minimum charge per currency as its "Supported currencies" page lists it (0.50 USD, 0.50 EUR,
  *   0.30 GBP; Stripe checks it after converting to the account's settlement currency, so a charge in another
- *   currency near the minimum can still be refused there) and its eight-digit maximum. A lower business cap (say
- *   10,000.00 USD: {"STRIPE":{"USD":{"min":"50","max":"1000000"}}}) is the operator's to set.
+ *   currency near the minimum can still be refused there); at most 10,000.00 per escrow (STRIPE_MAX), which
+ *   ESCROW_RAIL_LIMITS may raise up to Stripe's own 99,999,999.
  * - PAYSTACK: NGN 50.00 (5000 kobo), the lowest NGN payment Paystack takes as integrations document it; Paystack
  *   publishes no per-payment maximum that was found, so 10,000,000.00 NGN, the cap integrations use, is the default.
  * - USDC_BASE: at least 1 USDC (on-chain transfers and risk screening make smaller escrows not worth their cost; an

@@ -142,7 +142,6 @@ void describe('CreateEscrow', () => {
       ['STRIPE', 'USD', '320', '50'],
       ['STRIPE', 'EUR', '320', '50'],
       ['STRIPE', 'GBP', '320', '50'],
-      ['USDC_BASE', 'USDC', '0', '50'],
       ['PAYSTACK', 'NGN', '0', '0'],
       ['SANDBOX', 'USD', '0', '0'],
       ['SANDBOX', 'EUR', '0', '0'],
@@ -222,7 +221,7 @@ void describe('CreateEscrow', () => {
 
     void it('accepts 1 and 10^15', () => {
       assert.equal(when(null, createCommand({ rail: 'SANDBOX', amount: '1' })).length, 1);
-      assert.equal(when(null, createCommand({ amount: '1000000000000000' })).length, 1);
+      assert.equal(when(null, createCommand({ rail: 'SANDBOX', amount: '1000000000000000' })).length, 1);
     });
 
     // The default STRIPE seller fee is a fixed 50, so anything smaller would pay the seller a negative amount.

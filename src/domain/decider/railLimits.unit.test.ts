@@ -63,17 +63,17 @@ void describe('rail limits on create', () => {
       });
     }
 
-    void it("STRIPE: Stripe's eight-digit maximum, the buyer fee counted (97181700 + 2818299 = 99999999)", () => {
-      const ok = accepts({ amount: '97181700' }, DEFAULT_POLICY, actors.buyer);
-      assert.equal(BigInt(ok.amount) + BigInt(ok.buyerFee), 99_999_999n);
-      const err = refuses({ amount: '97181701' }, DEFAULT_POLICY, actors.buyer);
+    void it('STRIPE: at most 10,000.00 USD per escrow, the buyer fee counted (971788 + 28212 = 1000000)', () => {
+      const ok = accepts({ amount: '971788' }, DEFAULT_POLICY, actors.buyer);
+      assert.equal(BigInt(ok.amount) + BigInt(ok.buyerFee), 1_000_000n);
+      const err = refuses({ amount: '971789' }, DEFAULT_POLICY, actors.buyer);
       assert.equal(
         err.message,
-        'amount 97181701 USD with the buyer fee of 2818299 (100000000 to pay) is above the STRIPE limit of 99999999 ' +
-          '(999,999.99 USD) per escrow; the largest amount is 97181700; use USDC_BASE (USDC) for larger amounts',
+        'amount 971789 USD with the buyer fee of 28212 (1000001 to pay) is above the STRIPE limit of 1000000 ' +
+          '(10,000.00 USD) per escrow; the largest amount is 971788; use USDC_BASE (USDC) for larger amounts',
       );
       assert.deepEqual(err.details.errors, [
-        { field: 'amount', message: 'must be at most 97181700 on STRIPE in USD (with the buyer fee)' },
+        { field: 'amount', message: 'must be at most 971788 on STRIPE in USD (with the buyer fee)' },
       ]);
     });
 
