@@ -12,6 +12,7 @@ import { loadConfig } from '../src/config/index.js';
 import { createEngine, type Engine } from '../src/main.js';
 import { actors, assertDatabaseVerifies, escrowInput, tableCounts } from './harness.js';
 import { testServer, type TestServer } from './httpHarness.js';
+import { cli as childCli, json, serve, stop, type Server } from './dataDirHarness.js';
 
 // `escrow webhooks failed|reprocess` and their admin routes (SPEC §8, seed 004's runbook): a payment webhook that
 // arrived before its escrow existed is stored failed, listed (metadata only), verified again over its stored raw
@@ -333,5 +334,60 @@ describe('escrow webhooks failed|reprocess (CLI, PGlite data directory)', () => 
     });
     const verified = await cli('verify');
     assert.equal(verified.code, 0, verified.out + verified.err);
+  });
+});
+
+describe('escrow webhooks and escrow reconcile through the embedded server (its admin API)', () => {
+  let tmp: string;
+  let env: Record<string, string>;
+  let server: Server | undefined;
+  let eventId: string;
+
+  before(async () => {
+    tmp = mkdtempSync(join(tmpdir(), 'escrow-webhooks-server-'));
+    env = { DATA_DIR: join(tmp, 'data'), PORT: '0', HOST: '127.0.0.1' };
+    const engine = await createEngine(loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', DATA_DIR: env.DATA_DIR }), {
+      logger: pino({ level: 'silent' }),
+    });
+    try {
+      const p = await earlyPayment(engine);
+      assert.equal((await engine.webhooks.receive('sandbox', p.rawBody, p.headers)).status, 'failed');
+      eventId = p.eventId;
+    } finally {
+      await engine.stop();
+    }
+    server = await serve(env);
+  });
+  after(async () => {
+    await stop(server, 'SIGKILL');
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('lists, dry-runs and reprocesses through the server (exit 1: it fails again), and reconciles', async () => {
+    const listed = await childCli(['webhooks', 'failed', '--json'], env);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.deepEqual(
+      json<{ items: Failed[] }>(listed).items.map((w) => [w.eventId, w.reprocessable]),
+      [[eventId, true]],
+    );
+    const dry = await childCli(['webhooks', 'reprocess', '--reason', 'check', '--dry-run', '--json'], env);
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.deepEqual(
+      json<Reprocessed>(dry).results.map((r) => r.result.status),
+      ['would reprocess'],
+    );
+    const again = await childCli(['webhooks', 'reprocess', '--event-id', eventId, '--reason', 'retry'], env);
+    assert.equal(again.code, 1, again.stdout + again.stderr);
+    assert.match(again.stdout, /failed again: UNKNOWN_REFERENCE/);
+    const bad = await childCli(['webhooks', 'failed', '--limit', '501'], env);
+    assert.equal(bad.code, 2);
+
+    const reconciled = await childCli(['reconcile', '--json'], env);
+    assert.equal(reconciled.code, 0, reconciled.stderr);
+    const report = json<{ dryRun: boolean; mismatches: unknown[] }>(reconciled);
+    assert.equal(report.dryRun, false);
+    assert.deepEqual(report.mismatches, []);
+    const verified = await childCli(['verify'], env);
+    assert.equal(verified.code, 0, verified.stdout + verified.stderr);
   });
 });
