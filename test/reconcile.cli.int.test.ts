@@ -8,8 +8,9 @@ import type { ReconciliationReport } from '../src/app/reconciler.js';
 import { runCli } from '../src/cli/program.js';
 import { loadConfig } from '../src/config/index.js';
 import { createEngine, type Engine } from '../src/main.js';
-import { assertDatabaseVerifies, fundedEscrow, tableCounts } from './harness.js';
+import { actors, assertDatabaseVerifies, escrowInput, fundedEscrow, tableCounts } from './harness.js';
 import { testServer, type TestServer } from './httpHarness.js';
+import { StripeDriver } from './rails/drivers.js';
 
 // `escrow reconcile` and POST /api/admin/reconcile run the reconciler on demand (SPEC §6, §8). With only the SANDBOX
 // rail — which keeps no record at a provider — the report has nothing to compare: no mismatch, exit 0.
@@ -146,5 +147,67 @@ describe('escrow reconcile (CLI, PGlite data directory, SANDBOX only)', () => {
       assert.equal(run.out, '');
     }
     await withEngine(async (e) => assert.equal((await auditRows(e)).length, 1));
+  });
+});
+
+describe('escrow reconcile with a real rail whose provider does not answer (CLI, fake Stripe)', () => {
+  let tmp: string;
+  const driver = new StripeDriver();
+  let env: Record<string, string>;
+  let escrowId: string;
+
+  before(async () => {
+    tmp = mkdtempSync(join(tmpdir(), 'escrow-reconcile-stripe-'));
+    env = { NODE_ENV: 'test', LOG_LEVEL: 'silent', DATA_DIR: join(tmp, 'data'), ESCROW_RAILS: 'STRIPE' };
+    Object.assign(env, await driver.start());
+    const engine = await createEngine(loadConfig(env), { logger: pino({ level: 'silent' }) });
+    try {
+      // funded by Stripe's signed webhook, handed to the intake (no API listens here)
+      escrowId = (await engine.service.create(actors.buyer, escrowInput({ rail: 'STRIPE' }))).escrow.id;
+      const { reference } = (await engine.readModel.paymentTarget(escrowId))!;
+      await driver.fake.pay(reference);
+      const pi = driver.fake.paymentIntents.get(reference)!;
+      const { rawBody, headers } = driver.fake.signedWebhook(driver.fake.event('payment_intent.succeeded', pi));
+      const paid = await engine.webhooks.receive('stripe', rawBody, headers);
+      assert.equal(paid.status, 'processed', JSON.stringify(paid));
+      assert.equal((await engine.readModel.getEscrow(escrowId))?.status, 'FUNDS_HELD');
+    } finally {
+      await engine.stop();
+    }
+    await driver.stop(); // Stripe is unreachable from now on
+  });
+  after(() => rmSync(tmp, { recursive: true, force: true }));
+
+  it('a mismatch it cannot apply (the provider does not answer) is a line with its fix, and exit 1', async () => {
+    let out = '';
+    let err = '';
+    const code = await runCli(['reconcile'], { out: (t) => void (out += t), err: (t) => void (err += t) }, env);
+    assert.equal(code, 1, out + err);
+    assert.match(out, /1 mismatch\(es\), 1 not applied\n/);
+    assert.match(
+      out,
+      new RegExp(`^OPEN PROVIDER_UNREACHABLE STRIPE escrow ${escrowId}: .+; fix: the next reconciler`, 'm'),
+    );
+    assert.match(out, /^treasury STRIPE USD: unknown; /m);
+
+    let json = '';
+    const again = await runCli(['reconcile', '--json'], { out: (t) => void (json += t), err: () => undefined }, env);
+    assert.equal(again, 1);
+    const report = JSON.parse(json) as ReconciliationReport;
+    assert.deepEqual(
+      report.mismatches.map((m) => [m.kind, m.escrowId, m.applied]),
+      [['PROVIDER_UNREACHABLE', escrowId, false]],
+    );
+    const engine = await createEngine(loadConfig(env), { logger: pino({ level: 'silent' }) });
+    try {
+      assert.equal(
+        (await engine.readModel.getEscrow(escrowId))?.status,
+        'FUNDS_HELD',
+        'nothing concluded from silence',
+      );
+      await assertDatabaseVerifies(engine);
+    } finally {
+      await engine.stop();
+    }
   });
 });
