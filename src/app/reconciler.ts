@@ -143,7 +143,7 @@ export class Reconciler {
         rail: t.rail,
         escrowId: null,
         detail: `${t.rail} holds ${t.providerBalance} ${t.currency}; the ledger owes buyers and sellers ${t.owed}`,
-        fix: 'stop payouts (escrow pause --scope payouts) and reconcile the provider account by hand',
+        fix: 'stop the settlements role, then reconcile the provider account against the ledger by hand',
         applied: false,
       });
     }
@@ -285,7 +285,7 @@ export class Reconciler {
       escrowId: s.order.escrowId,
       settlementId: s.order.settlementId,
       detail: `settlement ${s.order.settlementId} is SUCCEEDED here; ${rail.provider} says ${seen.status}`,
-      fix: `check the ${rail.provider} dashboard for ${s.order.settlementId}; escrow show ${s.order.escrowId}`,
+      fix: `check the ${rail.provider} dashboard for ${s.order.settlementId}; GET /api/escrow/${s.order.escrowId}?include=events,ledger`,
       applied: false,
     };
   }

@@ -47,7 +47,10 @@ export async function findSettlement(
     return null;
   }
   for await (const re of stripe.refunds.list({ ...refundTarget(order), limit: 100 })) {
-    if (ours(order)(re)) return { outcome: refundOutcome(re) };
+    // A refund an earlier round left failed or canceled is history: an admin retry is a new round with its own key.
+    const thisRound = re.metadata?.settlement_key === order.idempotencyKey;
+    const ended = re.status === 'failed' || re.status === 'canceled';
+    if (ours(order)(re) && (thisRound || !ended)) return { outcome: refundOutcome(re) };
   }
   return null;
 }

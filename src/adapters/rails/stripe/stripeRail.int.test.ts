@@ -106,7 +106,7 @@ describe('STRIPE rail against the fake Stripe API (separate charges and transfer
       destination: acct,
       source_transaction: charge,
       transfer_group: escrowId,
-      metadata: { escrow_id: escrowId, settlement_id: o.settlementId },
+      metadata: { escrow_id: escrowId, settlement_id: o.settlementId, settlement_key: o.idempotencyKey },
     });
   });
 
@@ -198,7 +198,7 @@ describe('STRIPE rail against the fake Stripe API (separate charges and transfer
     assert.deepEqual(sent.params, {
       charge,
       amount: '3000',
-      metadata: { escrow_id: escrowId, settlement_id: refund.settlementId },
+      metadata: { escrow_id: escrowId, settlement_id: refund.settlementId, settlement_key: refund.idempotencyKey },
     });
     assert.equal(sent.idempotencyKey, refund.settlementId);
     const acct = fake.addAccount().id;

@@ -150,7 +150,11 @@ export class StripeRail implements PaymentRail {
             // suspense or a manual confirmation), from the platform's balance.
             ...(order.fundingTransactionId ? { source_transaction: order.fundingTransactionId } : {}),
             transfer_group: order.escrowId,
-            metadata: { escrow_id: order.escrowId, settlement_id: order.settlementId },
+            metadata: {
+              escrow_id: order.escrowId,
+              settlement_id: order.settlementId,
+              settlement_key: order.idempotencyKey,
+            },
           },
           { idempotencyKey: order.idempotencyKey },
         ),
@@ -168,7 +172,11 @@ export class StripeRail implements PaymentRail {
           {
             ...refundTarget(order),
             amount,
-            metadata: { escrow_id: order.escrowId, settlement_id: order.settlementId },
+            metadata: {
+              escrow_id: order.escrowId,
+              settlement_id: order.settlementId,
+              settlement_key: order.idempotencyKey,
+            },
           },
           { idempotencyKey: order.idempotencyKey },
         ),

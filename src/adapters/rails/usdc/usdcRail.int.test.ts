@@ -292,6 +292,12 @@ describe('USDC_BASE: webhook signatures and payloads', () => {
     await refused({ ...good, 'x-custodian-timestamp': String(NOW + 1) }, body, /does not match/);
   });
 
+  it('a stored event verified again (reprocess) needs its signature, not its age', async () => {
+    const old = custodian.sign(body, NOW - 3600);
+    assert.ok(await rail().verifyWebhook(body, old, { replay: true }));
+    await assert.rejects(rail().verifyWebhook(body.replace('"10"', '"1000"'), old, { replay: true }), /does not match/);
+  });
+
   it('a signed body that is not an event is a payload error; an unknown type is not supported', async () => {
     const bad = async (raw: string) =>
       assert.rejects(rail().verifyWebhook(raw, custodian.sign(raw)), WebhookPayloadError);

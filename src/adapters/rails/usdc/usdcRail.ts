@@ -199,8 +199,12 @@ export class UsdcRail implements PaymentRail {
   }
 
   // eslint-disable-next-line @typescript-eslint/require-await -- the port is asynchronous
-  async verifyWebhook(rawBody: string, headers: Record<string, string | undefined>): Promise<VerifiedWebhook> {
-    verifyCustodianSignature(rawBody, headers, this.opts.webhookSecret, this.now());
+  async verifyWebhook(
+    rawBody: string,
+    headers: Record<string, string | undefined>,
+    opts: { replay?: boolean } = {},
+  ): Promise<VerifiedWebhook> {
+    verifyCustodianSignature(rawBody, headers, this.opts.webhookSecret, this.now(), opts.replay);
     return parseCustodianEvent(rawBody, this.opts.minConfirmations);
   }
 
