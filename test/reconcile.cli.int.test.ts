@@ -8,7 +8,7 @@ import type { ReconciliationReport } from '../src/app/reconciler.js';
 import { runCli } from '../src/cli/program.js';
 import { loadConfig } from '../src/config/index.js';
 import { createEngine, type Engine } from '../src/main.js';
-import { actors, assertDatabaseVerifies, escrowInput, fundedEscrow, tableCounts } from './harness.js';
+import { actors, assertDatabaseVerifies, engineKinds, escrowInput, fundedEscrow, tableCounts } from './harness.js';
 import { testServer, type TestServer } from './httpHarness.js';
 import { StripeDriver } from './rails/drivers.js';
 
@@ -24,58 +24,66 @@ const auditRows = async (engine: Engine) =>
     )
   ).rows;
 
-describe('POST /api/admin/reconcile (PGlite, SANDBOX only)', () => {
-  let s: TestServer;
-  let admin: string;
+for (const kind of engineKinds()) {
+  describe(`POST /api/admin/reconcile (${kind}, SANDBOX only)`, () => {
+    let s: TestServer;
+    let admin: string;
 
-  before(async () => {
-    s = await testServer('pglite');
-    admin = await s.token('ops-admin', 'admin');
-  });
-  after(() => s.close());
-
-  it('answers the report: empty with only the sandbox; audited unless a dry run', async () => {
-    await fundedEscrow(s.engine);
-    const before = await tableCounts(s.engine.db);
-    const dry = await s.call<ReconciliationReport>('POST', '/api/admin/reconcile', {
-      token: admin,
-      body: { dryRun: true },
+    before(async () => {
+      s = await testServer(kind);
+      admin = await s.token('ops-admin', 'admin');
     });
-    assert.equal(dry.status, 200, dry.text);
-    assert.deepEqual(Object.keys(dry.body).sort(), REPORT_KEYS);
-    assert.equal(dry.body.dryRun, true);
-    assert.deepEqual(dry.body.mismatches, []);
-    assert.deepEqual(dry.body.recovered, { payments: 0, settlements: 0 });
-    assert.equal(dry.body.checked.funded, 1, 'the funded escrow was looked at');
-    assert.deepEqual(await tableCounts(s.engine.db), before, 'a dry run writes nothing, not even an audit row');
+    after(() => s.close());
 
-    const run = await s.call<ReconciliationReport>('POST', '/api/admin/reconcile', {
-      token: admin,
-      body: { windowHours: 48, reason: 'after the webhook outage' },
+    it('answers the report: empty with only the sandbox; audited unless a dry run', async () => {
+      await fundedEscrow(s.engine);
+      const before = await tableCounts(s.engine.db);
+      const dry = await s.call<ReconciliationReport>('POST', '/api/admin/reconcile', {
+        token: admin,
+        body: { dryRun: true },
+      });
+      assert.equal(dry.status, 200, dry.text);
+      assert.deepEqual(Object.keys(dry.body).sort(), REPORT_KEYS);
+      assert.equal(dry.body.dryRun, true);
+      assert.deepEqual(dry.body.mismatches, []);
+      assert.deepEqual(dry.body.recovered, { payments: 0, settlements: 0 });
+      assert.equal(dry.body.checked.funded, 1, 'the funded escrow was looked at');
+      assert.deepEqual(await tableCounts(s.engine.db), before, 'a dry run writes nothing, not even an audit row');
+
+      const run = await s.call<ReconciliationReport>('POST', '/api/admin/reconcile', {
+        token: admin,
+        body: { windowHours: 48, reason: 'after the webhook outage' },
+      });
+      assert.equal(run.status, 200, run.text);
+      assert.equal(run.body.dryRun, false);
+      assert.deepEqual(run.body.mismatches, []);
+      for (const t of run.body.treasury) assert.equal(t.status, 'unknown', 'the sandbox has no balance to compare');
+      const audits = await auditRows(s.engine);
+      assert.equal(audits.length, 1);
+      assert.equal(audits[0]!.actor_id, 'ops-admin');
+      assert.deepEqual(audits[0]!.details, { reason: 'after the webhook outage', dryRun: false, windowHours: 48 });
+      await assertDatabaseVerifies(s.engine);
     });
-    assert.equal(run.status, 200, run.text);
-    assert.equal(run.body.dryRun, false);
-    assert.deepEqual(run.body.mismatches, []);
-    for (const t of run.body.treasury) assert.equal(t.status, 'unknown', 'the sandbox has no balance to compare');
-    const audits = await auditRows(s.engine);
-    assert.equal(audits.length, 1);
-    assert.equal(audits[0]!.actor_id, 'ops-admin');
-    assert.deepEqual(audits[0]!.details, { reason: 'after the webhook outage', dryRun: false, windowHours: 48 });
-    await assertDatabaseVerifies(s.engine);
-  });
 
-  it('bad input is a problem and changes nothing; only admins may run it', async () => {
-    const before = await tableCounts(s.engine.db);
-    for (const body of [{ windowHours: 0 }, { windowHours: 721 }, { windowHours: '24' }, { dryRun: 'yes' }, { x: 1 }]) {
-      const res = await s.call('POST', '/api/admin/reconcile', { token: admin, body });
-      assert.equal(res.status, 400, `${JSON.stringify(body)}: ${res.text}`);
-      assert.match(res.headers.get('content-type') ?? '', /application\/problem\+json/);
-    }
-    const user = await s.token('buyer-1', 'user');
-    assert.equal((await s.call('POST', '/api/admin/reconcile', { token: user, body: {} })).status, 403);
-    assert.deepEqual(await tableCounts(s.engine.db), before);
+    it('bad input is a problem and changes nothing; only admins may run it', async () => {
+      const before = await tableCounts(s.engine.db);
+      for (const body of [
+        { windowHours: 0 },
+        { windowHours: 721 },
+        { windowHours: '24' },
+        { dryRun: 'yes' },
+        { x: 1 },
+      ]) {
+        const res = await s.call('POST', '/api/admin/reconcile', { token: admin, body });
+        assert.equal(res.status, 400, `${JSON.stringify(body)}: ${res.text}`);
+        assert.match(res.headers.get('content-type') ?? '', /application\/problem\+json/);
+      }
+      const user = await s.token('buyer-1', 'user');
+      assert.equal((await s.call('POST', '/api/admin/reconcile', { token: user, body: {} })).status, 403);
+      assert.deepEqual(await tableCounts(s.engine.db), before);
+    });
   });
-});
+}
 
 describe('escrow reconcile (CLI, PGlite data directory, SANDBOX only)', () => {
   let tmp: string;

@@ -10,7 +10,7 @@ import { derivedId } from '../src/app/ids.js';
 import { runCli } from '../src/cli/program.js';
 import { loadConfig } from '../src/config/index.js';
 import { createEngine, type Engine } from '../src/main.js';
-import { actors, assertDatabaseVerifies, escrowInput, tableCounts } from './harness.js';
+import { actors, assertDatabaseVerifies, engineKinds, escrowInput, tableCounts } from './harness.js';
 import { testServer, type TestServer } from './httpHarness.js';
 import { cli as childCli, json, serve, stop, type Server } from './dataDirHarness.js';
 
@@ -78,164 +78,166 @@ const auditRows = async (engine: Engine, action: string) =>
     )
   ).rows;
 
-describe('admin webhooks routes (PGlite)', () => {
-  let s: TestServer;
-  let admin: string;
+for (const kind of engineKinds()) {
+  describe(`admin webhooks routes (${kind})`, () => {
+    let s: TestServer;
+    let admin: string;
 
-  before(async () => {
-    s = await testServer('pglite');
-    admin = await s.token('ops-admin', 'admin');
-  });
-  after(() => s.close());
-
-  const deliver = async (p: Awaited<ReturnType<typeof earlyPayment>>) =>
-    s.call('POST', '/api/webhooks/sandbox', { body: p.rawBody, headers: p.headers });
-  const failed = async (query = '') => {
-    const res = await s.call<{ items: Failed[] }>('GET', `/api/admin/webhooks/failed${query}`, { token: admin });
-    assert.equal(res.status, 200, res.text);
-    return res;
-  };
-  const reprocess = async (body: Record<string, unknown>) => {
-    const res = await s.call<Reprocessed>('POST', '/api/admin/webhooks/reprocess', { token: admin, body });
-    assert.equal(res.status, 200, res.text);
-    return res.body;
-  };
-
-  it('lists a failed payment webhook, then applies it exactly once after its escrow exists; audited', async () => {
-    const p = await earlyPayment(s.engine);
-    const refused = await deliver(p);
-    assert.equal(refused.status, 422, refused.text);
-
-    const listed = await failed('?provider=sandbox');
-    const item = listed.body.items.find((w) => w.eventId === p.eventId);
-    assert.ok(item, listed.text);
-    assert.equal(item.type, 'payment.succeeded');
-    assert.equal(item.reprocessable, true);
-    assert.match(item.lastError ?? '', /^UNKNOWN_REFERENCE: /);
-    // metadata only: nothing of the body (its transaction id) nor the headers (the signature)
-    assert.ok(!listed.text.includes(p.transactionId), listed.text);
-    assert.ok(!listed.text.includes(p.headers[SANDBOX_SIGNATURE_HEADER]), listed.text);
-    assert.deepEqual(Object.keys(item).sort(), [
-      'attempts',
-      'escrowId',
-      'eventId',
-      'lastError',
-      'provider',
-      'receivedAt',
-      'reprocessable',
-      'type',
-    ]);
-
-    // before the cause is fixed a reprocess fails again and stays listed
-    const early = await reprocess({ eventId: p.eventId, reason: 'try before the escrow exists' });
-    assert.equal(early.results[0]?.result.status, 'failed');
-    assert.equal((await failed()).body.items.find((w) => w.eventId === p.eventId)?.attempts, 2);
-
-    await p.create();
-    const before = await tableCounts(s.engine.db);
-    const dry = await reprocess({ eventId: p.eventId, reason: 'escrow exists now', dryRun: true });
-    assert.deepEqual(
-      dry.results.map((r) => r.result.status),
-      ['would reprocess'],
-    );
-    assert.deepEqual(await tableCounts(s.engine.db), before, 'a dry run changes nothing (and is not audited)');
-    assert.equal((await s.engine.readModel.getEscrow(p.escrowId))?.status, 'AWAIT_FUNDS');
-
-    const done = await reprocess({ provider: 'sandbox', eventId: p.eventId, reason: 'escrow exists now' });
-    assert.deepEqual(done.results, [
-      {
-        provider: 'sandbox',
-        eventId: p.eventId,
-        type: 'payment.succeeded',
-        lastError: done.results[0]!.lastError,
-        result: { status: 'processed', outcome: 'FUNDS_HELD', escrowId: p.escrowId },
-      },
-    ]);
-    assert.match(done.results[0]!.lastError ?? '', /UNKNOWN_REFERENCE/);
-    const funded = await s.engine.readModel.getEscrow(p.escrowId);
-    assert.equal(funded?.status, 'FUNDS_HELD');
-    assert.ok(!(await failed()).body.items.some((w) => w.eventId === p.eventId), 'no longer listed');
-
-    // a second reprocess has nothing to do; the provider's own retry is a duplicate: nothing moves twice
-    const again = await reprocess({ eventId: p.eventId, reason: 'again' });
-    assert.deepEqual(again.results, []);
-    const retried = await deliver(p);
-    assert.equal(retried.status, 200, retried.text);
-    const events = await s.engine.readModel.events(p.escrowId);
-    assert.equal(events.filter((e) => e.type === 'EscrowFundsHeld').length, 1);
-    assert.equal((await s.engine.readModel.getEscrow(p.escrowId))?.version, funded?.version);
-
-    const audits = (await auditRows(s.engine, 'webhooks.reprocess')).filter(
-      (r) => (r.details.selection as { eventId?: string }).eventId === p.eventId,
-    );
-    assert.equal(audits.length, 3, 'the failed, the applied and the empty run; not the dry run');
-    const applied = audits.find((r) => r.details.reason === 'escrow exists now');
-    assert.ok(applied, JSON.stringify(audits));
-    assert.equal(applied.actor_id, 'ops-admin');
-    assert.equal(applied.actor_role, 'admin');
-    assert.deepEqual(applied.details.outcomes, { processed: 1, duplicate: 0, failed: 0, skipped: 0 });
-    await assertDatabaseVerifies(s.engine);
-  });
-
-  it('verifies the stored raw bytes again: a tampered body is skipped with the signature reason, nothing changes', async () => {
-    const p = await earlyPayment(s.engine);
-    assert.equal((await deliver(p)).status, 422);
-    await p.create();
-    // someone with database access raises the amount in the stored body
-    const { rows } = await s.engine.db.query<{ event_id: string }>(
-      `UPDATE webhook_events SET raw_body = replace(raw_body, '"currency":"USD"', '"currency":"USD","x":1')
-        WHERE provider = 'sandbox' AND event_id = $1 RETURNING event_id`,
-      [p.eventId],
-    );
-    assert.equal(rows.length, 1);
-    const before = await tableCounts(s.engine.db);
-    const out = await reprocess({ eventId: p.eventId, reason: 'escrow exists now' });
-    assert.equal(out.results.length, 1);
-    assert.equal(out.results[0]!.result.status, 'skipped');
-    assert.match(out.results[0]!.result.reason ?? '', /signature/i);
-    const after = await tableCounts(s.engine.db);
-    assert.deepEqual({ ...after, audit_logs: before.audit_logs }, before, 'only the audit row is new');
-    assert.equal((await s.engine.readModel.getEscrow(p.escrowId))?.status, 'AWAIT_FUNDS');
-    assert.ok(
-      (await failed()).body.items.some((w) => w.eventId === p.eventId),
-      'still listed',
-    );
-    await assertDatabaseVerifies(s.engine);
-  });
-
-  it('bad input is a problem naming the field and changes nothing; only admins may call', async () => {
-    const before = await tableCounts(s.engine.db);
-    for (const query of ['?limit=0', '?limit=501', '?limit=ten', '?since=yesterday', '?provider=Not%20One', '?x=1']) {
-      const res = await s.call('GET', `/api/admin/webhooks/failed${query}`, { token: admin });
-      assert.equal(res.status, 400, `${query}: ${res.text}`);
-      assert.match(res.headers.get('content-type') ?? '', /application\/problem\+json/);
-    }
-    for (const body of [
-      {},
-      { reason: '' },
-      { reason: 'x', limit: 0 },
-      { reason: 'x', since: 'soon' },
-      { reason: 'x', y: 1 },
-    ]) {
-      const res = await s.call('POST', '/api/admin/webhooks/reprocess', { token: admin, body });
-      assert.equal(res.status, 400, `${JSON.stringify(body)}: ${res.text}`);
-      assert.match(res.headers.get('content-type') ?? '', /application\/problem\+json/);
-    }
-    const missing = await s.call<{ errors?: { field: string }[] }>('POST', '/api/admin/webhooks/reprocess', {
-      token: admin,
-      body: {},
+    before(async () => {
+      s = await testServer(kind);
+      admin = await s.token('ops-admin', 'admin');
     });
-    assert.ok(JSON.stringify(missing.body).includes('reason'), missing.text);
-    const user = await s.token('buyer-1', 'user');
-    assert.equal((await s.call('GET', '/api/admin/webhooks/failed', { token: user })).status, 403);
-    assert.equal(
-      (await s.call('POST', '/api/admin/webhooks/reprocess', { token: user, body: { reason: 'x' } })).status,
-      403,
-    );
-    assert.equal((await s.call('GET', '/api/admin/webhooks/failed')).status, 401);
-    assert.deepEqual(await tableCounts(s.engine.db), before);
+    after(() => s.close());
+
+    const deliver = async (p: Awaited<ReturnType<typeof earlyPayment>>) =>
+      s.call('POST', '/api/webhooks/sandbox', { body: p.rawBody, headers: p.headers });
+    const failed = async (query = '') => {
+      const res = await s.call<{ items: Failed[] }>('GET', `/api/admin/webhooks/failed${query}`, { token: admin });
+      assert.equal(res.status, 200, res.text);
+      return res;
+    };
+    const reprocess = async (body: Record<string, unknown>) => {
+      const res = await s.call<Reprocessed>('POST', '/api/admin/webhooks/reprocess', { token: admin, body });
+      assert.equal(res.status, 200, res.text);
+      return res.body;
+    };
+
+    it('lists a failed payment webhook, then applies it exactly once after its escrow exists; audited', async () => {
+      const p = await earlyPayment(s.engine);
+      const refused = await deliver(p);
+      assert.equal(refused.status, 422, refused.text);
+
+      const listed = await failed('?provider=sandbox');
+      const item = listed.body.items.find((w) => w.eventId === p.eventId);
+      assert.ok(item, listed.text);
+      assert.equal(item.type, 'payment.succeeded');
+      assert.equal(item.reprocessable, true);
+      assert.match(item.lastError ?? '', /^UNKNOWN_REFERENCE: /);
+      // metadata only: nothing of the body (its transaction id) nor the headers (the signature)
+      assert.ok(!listed.text.includes(p.transactionId), listed.text);
+      assert.ok(!listed.text.includes(p.headers[SANDBOX_SIGNATURE_HEADER]), listed.text);
+      assert.deepEqual(Object.keys(item).sort(), [
+        'attempts',
+        'escrowId',
+        'eventId',
+        'lastError',
+        'provider',
+        'receivedAt',
+        'reprocessable',
+        'type',
+      ]);
+
+      // before the cause is fixed a reprocess fails again and stays listed
+      const early = await reprocess({ eventId: p.eventId, reason: 'try before the escrow exists' });
+      assert.equal(early.results[0]?.result.status, 'failed');
+      assert.equal((await failed()).body.items.find((w) => w.eventId === p.eventId)?.attempts, 2);
+
+      await p.create();
+      const before = await tableCounts(s.engine.db);
+      const dry = await reprocess({ eventId: p.eventId, reason: 'escrow exists now', dryRun: true });
+      assert.deepEqual(
+        dry.results.map((r) => r.result.status),
+        ['would reprocess'],
+      );
+      assert.deepEqual(await tableCounts(s.engine.db), before, 'a dry run changes nothing (and is not audited)');
+      assert.equal((await s.engine.readModel.getEscrow(p.escrowId))?.status, 'AWAIT_FUNDS');
+
+      const done = await reprocess({ provider: 'sandbox', eventId: p.eventId, reason: 'escrow exists now' });
+      assert.deepEqual(done.results, [
+        {
+          provider: 'sandbox',
+          eventId: p.eventId,
+          type: 'payment.succeeded',
+          lastError: done.results[0]!.lastError,
+          result: { status: 'processed', outcome: 'FUNDS_HELD', escrowId: p.escrowId },
+        },
+      ]);
+      assert.match(done.results[0]!.lastError ?? '', /UNKNOWN_REFERENCE/);
+      const funded = await s.engine.readModel.getEscrow(p.escrowId);
+      assert.equal(funded?.status, 'FUNDS_HELD');
+      assert.ok(!(await failed()).body.items.some((w) => w.eventId === p.eventId), 'no longer listed');
+
+      // a second reprocess has nothing to do; the provider's own retry is a duplicate: nothing moves twice
+      const again = await reprocess({ eventId: p.eventId, reason: 'again' });
+      assert.deepEqual(again.results, []);
+      const retried = await deliver(p);
+      assert.equal(retried.status, 200, retried.text);
+      const events = await s.engine.readModel.events(p.escrowId);
+      assert.equal(events.filter((e) => e.type === 'EscrowFundsHeld').length, 1);
+      assert.equal((await s.engine.readModel.getEscrow(p.escrowId))?.version, funded?.version);
+
+      const audits = (await auditRows(s.engine, 'webhooks.reprocess')).filter(
+        (r) => (r.details.selection as { eventId?: string }).eventId === p.eventId,
+      );
+      assert.equal(audits.length, 3, 'the failed, the applied and the empty run; not the dry run');
+      const applied = audits.find((r) => r.details.reason === 'escrow exists now');
+      assert.ok(applied, JSON.stringify(audits));
+      assert.equal(applied.actor_id, 'ops-admin');
+      assert.equal(applied.actor_role, 'admin');
+      assert.deepEqual(applied.details.outcomes, { processed: 1, duplicate: 0, failed: 0, skipped: 0 });
+      await assertDatabaseVerifies(s.engine);
+    });
+
+    it('verifies the stored raw bytes again: a tampered body is skipped with the signature reason, nothing changes', async () => {
+      const p = await earlyPayment(s.engine);
+      assert.equal((await deliver(p)).status, 422);
+      await p.create();
+      // someone with database access raises the amount in the stored body
+      const { rows } = await s.engine.db.query<{ event_id: string }>(
+        `UPDATE webhook_events SET raw_body = replace(raw_body, '"currency":"USD"', '"currency":"USD","x":1')
+          WHERE provider = 'sandbox' AND event_id = $1 RETURNING event_id`,
+        [p.eventId],
+      );
+      assert.equal(rows.length, 1);
+      const before = await tableCounts(s.engine.db);
+      const out = await reprocess({ eventId: p.eventId, reason: 'escrow exists now' });
+      assert.equal(out.results.length, 1);
+      assert.equal(out.results[0]!.result.status, 'skipped');
+      assert.match(out.results[0]!.result.reason ?? '', /signature/i);
+      const after = await tableCounts(s.engine.db);
+      assert.deepEqual({ ...after, audit_logs: before.audit_logs }, before, 'only the audit row is new');
+      assert.equal((await s.engine.readModel.getEscrow(p.escrowId))?.status, 'AWAIT_FUNDS');
+      assert.ok(
+        (await failed()).body.items.some((w) => w.eventId === p.eventId),
+        'still listed',
+      );
+      await assertDatabaseVerifies(s.engine);
+    });
+
+    it('bad input is a problem naming the field and changes nothing; only admins may call', async () => {
+      const before = await tableCounts(s.engine.db);
+      for (const query of ['?limit=0', '?limit=501', '?limit=ten', '?since=yesterday', '?provider=Not%20One', '?x=1']) {
+        const res = await s.call('GET', `/api/admin/webhooks/failed${query}`, { token: admin });
+        assert.equal(res.status, 400, `${query}: ${res.text}`);
+        assert.match(res.headers.get('content-type') ?? '', /application\/problem\+json/);
+      }
+      for (const body of [
+        {},
+        { reason: '' },
+        { reason: 'x', limit: 0 },
+        { reason: 'x', since: 'soon' },
+        { reason: 'x', y: 1 },
+      ]) {
+        const res = await s.call('POST', '/api/admin/webhooks/reprocess', { token: admin, body });
+        assert.equal(res.status, 400, `${JSON.stringify(body)}: ${res.text}`);
+        assert.match(res.headers.get('content-type') ?? '', /application\/problem\+json/);
+      }
+      const missing = await s.call<{ errors?: { field: string }[] }>('POST', '/api/admin/webhooks/reprocess', {
+        token: admin,
+        body: {},
+      });
+      assert.ok(JSON.stringify(missing.body).includes('reason'), missing.text);
+      const user = await s.token('buyer-1', 'user');
+      assert.equal((await s.call('GET', '/api/admin/webhooks/failed', { token: user })).status, 403);
+      assert.equal(
+        (await s.call('POST', '/api/admin/webhooks/reprocess', { token: user, body: { reason: 'x' } })).status,
+        403,
+      );
+      assert.equal((await s.call('GET', '/api/admin/webhooks/failed')).status, 401);
+      assert.deepEqual(await tableCounts(s.engine.db), before);
+    });
   });
-});
+}
 
 describe('escrow webhooks failed|reprocess (CLI, PGlite data directory)', () => {
   let tmp: string;
