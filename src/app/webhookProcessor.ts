@@ -108,12 +108,13 @@ export class WebhookProcessor implements WebhookIntake {
         out.push({ ...base, result: { status: 'skipped', reason: `provider ${w.provider} is not enabled` } });
         continue;
       }
-      if (dryRun) {
-        out.push({ ...base, result: { status: 'would reprocess' } });
-        continue;
-      }
       try {
+        // A dry run verifies too (it changes nothing): a tampered event is seen as skipped before a real run.
         const { action, payload } = await this.verify(w.provider, w.raw.body, w.raw.headers, { replay: true });
+        if (dryRun) {
+          out.push({ ...base, result: { status: 'would reprocess' } });
+          continue;
+        }
         out.push({ ...base, result: await this.process(w.provider, action, payload, w.raw) });
       } catch (err) {
         const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);

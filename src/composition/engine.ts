@@ -66,6 +66,10 @@ export async function createEngine(config: Config, opts: EngineOptions = {}): Pr
     http: () => ({
       ...{ commands: services.service, queries: services.queries, webhooks: services.webhooks },
       ...{ payoutAccounts: services.payoutAccounts, webhookProcessor: services.webhookProcessor },
+      webhookFailures: (selection) => stores.webhooks.unprocessed(selection),
+      reconciler: {
+        run: (o) => services.reconciler.run({ windowMs: config.reconciler.windowMs, ...o }),
+      },
       ...{ operations, timeouts: workers.timeouts, metrics, logger, clock },
       rails: [...rails.values()].map((r) => ({ rail: r.rail, provider: r.provider })),
       simulator: rails.has('SANDBOX') ? services.simulator : null,

@@ -18,6 +18,7 @@ import { suspenseRoutes } from './routes/suspense.js';
 import { payoutAccountRoutes } from './routes/payoutAccounts.js';
 import { healthRoutes } from './routes/health.js';
 import { sandboxRoutes } from './routes/sandbox.js';
+import { webhookAdminRoutes } from './routes/webhookAdmin.js';
 import { webhookRoutes } from './routes/webhooks.js';
 
 declare module 'fastify' {
@@ -216,6 +217,7 @@ async function registerRoutes(
       suspenseRoutes(api, ctx);
       payoutAccountRoutes(api, ctx);
       sandboxRoutes(api, ctx);
+      webhookAdminRoutes(api, ctx);
       done();
     },
     { prefix: '/api' },

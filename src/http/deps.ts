@@ -3,8 +3,16 @@ import type { EscrowQueryService } from '../app/escrowQueries.js';
 import type { EscrowService } from '../app/escrowService.js';
 import type { OperationsService } from '../app/operations.js';
 import type { PayoutAccountService } from '../app/payoutAccounts.js';
+import type { Reconciler } from '../app/reconciler.js';
 import type { WebhookProcessor } from '../app/webhookProcessor.js';
-import type { Clock, PaymentSimulator, TimeoutRunner, WebhookIntake } from '../app/ports/index.js';
+import type {
+  Clock,
+  PaymentSimulator,
+  StoredWebhook,
+  TimeoutRunner,
+  WebhookIntake,
+  WebhookSelection,
+} from '../app/ports/index.js';
 import type { Rail } from '../domain/index.js';
 import type { Metrics } from '../observability/metrics.js';
 
@@ -21,6 +29,10 @@ export interface HttpDeps {
   webhooks: WebhookIntake;
   /** Stored provider events: the failed ones listed and reprocessed (admin). */
   webhookProcessor: Pick<WebhookProcessor, 'reprocess'>;
+  /** Provider events stored unprocessed (failed), oldest first: WebhookStore.unprocessed (admin lists metadata only). */
+  webhookFailures: (selection: WebhookSelection) => Promise<StoredWebhook[]>;
+  /** `escrow reconcile` on demand (admin); its default window is RECONCILE_WINDOW_HOURS. */
+  reconciler: Pick<Reconciler, 'run'>;
   /** Sellers' payout accounts per rail, and the settlements waiting for one. */
   payoutAccounts: PayoutAccountService;
   /** The enabled rails: what `rail` accepts on create, and one webhook route per provider. */
