@@ -106,6 +106,13 @@ void describe('STRIPE faults', () => {
     const after = await r.get(e.id);
     assert.equal(after.status, 'DISPUTED');
     assert.equal(after.flaggedForReview, true);
+    // processed in the command's transaction, the event keeps the bytes that arrived and their signature header
+    const { rows } = await r.s.engine.db.query<{ raw_body: string; headers: Record<string, string> }>(
+      `SELECT raw_body, headers FROM webhook_events WHERE provider = 'stripe' AND event_type = 'payment.disputed'`,
+    );
+    assert.equal(rows.length, 1);
+    assert.equal((JSON.parse(rows[0]!.raw_body) as { type: string }).type, 'charge.dispute.created');
+    assert.match(rows[0]!.headers['stripe-signature'] ?? '', /^t=\d+,v1=/);
     await assertDatabaseVerifies(r.s.engine);
   });
 });
