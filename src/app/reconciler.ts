@@ -236,7 +236,7 @@ export class Reconciler {
     const base = { kind: 'MISSED_SETTLEMENT_RESULT' as const, rail: s.rail, escrowId: order.escrowId };
     const at = { ...base, settlementId: order.settlementId, detail };
     if (dryRun) return { ...at, fix: 'escrow reconcile', applied: false };
-    const eventId = `reconcile:${order.settlementId}:${seen.status}`;
+    const eventId = `reconcile:${order.idempotencyKey}:${seen.status}`;
     const out = await this.deps.intake.process(
       rail.provider,
       seen.status === 'succeeded'

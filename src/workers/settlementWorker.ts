@@ -1,6 +1,12 @@
 import type { CommandHandler } from '../app/commandHandler.js';
 import { systemEnvelope } from '../app/envelope.js';
-import { settlementKey, type Clock, type PaymentRail } from '../app/ports/index.js';
+import {
+  settlementKey,
+  type Clock,
+  type PaymentRail,
+  type SettlementOrder,
+  type SettlementOutcome,
+} from '../app/ports/index.js';
 import type { ClaimedSettlement, LeaseOwner, SettlementStore } from '../app/ports/index.js';
 import type { Rail } from '../domain/index.js';
 
@@ -70,27 +76,16 @@ export class SettlementWorker {
       this.o.log?.('payout waits for a payout account', { settlement_id: s.id, escrow_id: s.escrowId });
       return 'waiting';
     }
-    const outcome = rail
-      ? await rail
-          .executeSettlement({
-            settlementId: s.id,
-            escrowId: s.escrowId,
-            kind: s.kind,
-            amount: s.amount,
-            currency: s.currency,
-            beneficiaryId: s.beneficiaryId,
-            paymentReference: s.paymentReference,
-            fundingTransactionId: s.fundingTransactionId,
-            destination: s.destination,
-            attempt: s.attempts,
-            idempotencyKey: settlementKey(s.id, s.round),
-          })
-          .catch((err: unknown) => ({
+    const earlier = rail && s.round > 0 ? await this.earlierRound(rail, s) : null;
+    const outcome = earlier
+      ? earlier
+      : rail
+        ? await rail.executeSettlement(this.orderOf(s, settlementKey(s.id, s.round))).catch((err: unknown) => ({
             status: 'FAILED' as const,
             reason: err instanceof Error ? err.message : String(err),
             retryable: (err as { retryable?: unknown }).retryable !== false,
           }))
-      : { status: 'FAILED' as const, reason: `rail ${s.rail} is not enabled`, retryable: true };
+        : { status: 'FAILED' as const, reason: `rail ${s.rail} is not enabled`, retryable: true };
 
     if (outcome.status === 'SUCCEEDED') {
       await this.record(s, { outcome: 'SUCCEEDED', providerReference: outcome.providerReference });
@@ -113,6 +108,44 @@ export class SettlementWorker {
       return 'failed';
     }
     return 'retrying';
+  }
+
+  /**
+   * Before an admin retry's new round sends anything, the earlier rounds are looked up at the provider: a round whose
+   * answer was lost may have moved the money (or still be moving it), and a provider that deduplicates only on the
+   * reference (Paystack, the custodian) would take the new round's reference as a new transfer. A provider that
+   * cannot answer is a retryable failure, never a reason to send again.
+   */
+  private async earlierRound(rail: PaymentRail, s: ClaimedSettlement): Promise<SettlementOutcome | null> {
+    for (let round = 0; round < s.round; round++) {
+      const order = this.orderOf(s, settlementKey(s.id, round));
+      const seen = await rail.lookupSettlement(order).catch((err: unknown) => ({
+        status: 'error' as const,
+        reason: err instanceof Error ? err.message : String(err),
+      }));
+      if (seen.status === 'succeeded') return { status: 'SUCCEEDED', providerReference: seen.providerReference };
+      if (seen.status === 'pending') return { status: 'SUBMITTED', providerReference: order.idempotencyKey };
+      if (seen.status === 'error') {
+        return { status: 'FAILED', reason: `could not check round ${round} first: ${seen.reason}`, retryable: true };
+      }
+    }
+    return null;
+  }
+
+  private orderOf(s: ClaimedSettlement, idempotencyKey: string): SettlementOrder {
+    return {
+      settlementId: s.id,
+      escrowId: s.escrowId,
+      kind: s.kind,
+      amount: s.amount,
+      currency: s.currency,
+      beneficiaryId: s.beneficiaryId,
+      paymentReference: s.paymentReference,
+      fundingTransactionId: s.fundingTransactionId,
+      destination: s.destination,
+      attempt: s.attempts,
+      idempotencyKey,
+    };
   }
 
   private async record(

@@ -7,6 +7,7 @@ import {
 } from '../../app/ports/index.js';
 import type { Rail, SettlementKind } from '../../domain/index.js';
 import type { Database } from './database.js';
+import { PROVIDER_FUNDING } from './settlementStore.js';
 
 const ESCROW = `e.id AS "escrowId", e.rail, e.status, e.payment_reference AS reference,
   e.funding_transaction_id AS "fundingTransactionId", iso(e.created_at) AS "createdAt"`;
@@ -30,7 +31,7 @@ interface SettlementRow {
 
 const SETTLEMENT = `s.id, s.escrow_id, e.rail, s.status, s.kind, s.amount::text AS amount, s.currency, s.beneficiary_id,
   e.payment_reference, s.attempts, s.round, iso(s.created_at) AS created_at,
-  coalesce((SELECT x.transaction_id FROM suspense_items x WHERE x.settlement_id = s.id), e.funding_transaction_id)
+  coalesce((SELECT x.transaction_id FROM suspense_items x WHERE x.settlement_id = s.id), ${PROVIDER_FUNDING})
     AS funding_transaction_id,
   CASE WHEN s.kind = 'PAYOUT' THEN (SELECT p.account_id FROM payout_accounts p
     WHERE p.seller_id = s.beneficiary_id AND p.rail = e.rail) END AS destination`;

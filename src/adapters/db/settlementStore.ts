@@ -17,6 +17,13 @@ const HOLDER_GONE = `($5::double precision IS NOT NULL AND t.locked_by IS NOT NU
   SELECT 1 FROM process_heartbeats h
    WHERE h.instance_id = t.locked_by AND h.last_seen > now() - make_interval(secs => $5::double precision / 1000)))`;
 
+/**
+ * The funding transaction as the provider knows it: an admin's manual confirmation names a transaction in words of
+ * its own (a bank statement line), which must never reach the provider as a charge to refund or a source_transaction.
+ */
+export const PROVIDER_FUNDING = `CASE WHEN EXISTS (SELECT 1 FROM escrow_events ev WHERE ev.escrow_id = e.id
+    AND ev.type = 'EscrowFundsHeld' AND ev.data ->> 'source' = 'MANUAL') THEN NULL ELSE e.funding_transaction_id END`;
+
 /** Without a holder (no heartbeats) any lease; with one, only a lease it still holds (not taken over since). */
 const STILL_HELD_BY = (n: number) => `($${n}::uuid IS NULL OR locked_by IS NOT DISTINCT FROM $${n}::uuid)`;
 
@@ -53,7 +60,7 @@ export class SqlSettlementStore implements SettlementStore {
         RETURNING s.id, s.escrow_id, e.rail, s.kind, s.amount::text AS amount, s.currency, s.beneficiary_id,
                   e.payment_reference, s.attempts, s.failures, s.round,
                   coalesce((SELECT x.transaction_id FROM suspense_items x WHERE x.settlement_id = s.id),
-                           e.funding_transaction_id) AS funding_transaction_id,
+                           ${PROVIDER_FUNDING}) AS funding_transaction_id,
                   CASE WHEN s.kind = 'PAYOUT' THEN (SELECT p.account_id FROM payout_accounts p
                     WHERE p.seller_id = s.beneficiary_id AND p.rail = e.rail) END AS destination`,
       [limit, leaseMs, this.now().toISOString(), owner?.instanceId ?? null, owner?.staleMs ?? null],
