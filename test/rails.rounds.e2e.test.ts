@@ -18,7 +18,8 @@ void describe('settlement rounds on PAYSTACK', () => {
   });
   after(() => r?.close());
 
-  void it('round 0 still pending at Paystack when an admin retries: no second transfer, and its success settles it', async () => {
+  /** A released escrow whose round-0 payout is pending at Paystack, given up on (FAILED) and retried by an admin. */
+  async function retriedWhilePending() {
     const seller = r.newSeller();
     await r.registerAccount(seller);
     const e = await r.released(seller);
@@ -40,10 +41,36 @@ void describe('settlement rounds on PAYSTACK', () => {
     ok(await r.s.call('POST', `/api/escrow/${e.id}/settlements/${settlementId}/retry`, { token: r.t.admin, body: {} }));
     r.s.clock.advance(61_000);
     await r.s.engine.settlementWorker.runOnce(); // round 1 looks at round 0 first
-    const ours = [...driver.fake.transfers.values()].filter((t) => t.reference.startsWith(settlementId));
+    const transfers = () => [...driver.fake.transfers.values()].filter((t) => t.reference.startsWith(settlementId));
+    return { e, settlementId, transfers };
+  }
+
+  void it('round 0 still pending at Paystack when an admin retries: no second transfer, and its success settles it', async () => {
+    const { e, settlementId, transfers } = await retriedWhilePending();
+    const ours = transfers();
     assert.equal(ours.length, 1, `one transfer: ${ours.map((t) => t.reference).join(', ')}`);
     assert.equal((await r.get(e.id)).settlements[0]?.status, 'PENDING');
     await driver.fake.completeTransfer(settlementId, 'success'); // round 0's transfer.success webhook
+    assert.equal((await r.get(e.id)).settlements[0]?.status, 'SUCCEEDED');
+    await assertDatabaseVerifies(r.s.engine);
+  });
+
+  void it("round 0's late failure is stale for round 1: the retry then sends round 1 and it settles", async () => {
+    const { e, settlementId, transfers } = await retriedWhilePending();
+    await driver.fake.completeTransfer(settlementId, 'failed'); // round 0's transfer.failed arrives now
+    assert.equal((await r.get(e.id)).settlements[0]?.status, 'PENDING', 'an old round cannot fail the new one');
+    r.s.clock.advance(61_000);
+    await r.s.engine.settlementWorker.runOnce(); // round 0 is failed at Paystack: round 1 goes out
+    assert.deepEqual(
+      transfers()
+        .map((t) => [t.reference, t.status])
+        .sort(),
+      [
+        [settlementId, 'failed'],
+        [`${settlementId}-r1`, 'pending'],
+      ],
+    );
+    await driver.fake.completeTransfer(`${settlementId}-r1`, 'success');
     assert.equal((await r.get(e.id)).settlements[0]?.status, 'SUCCEEDED');
     await assertDatabaseVerifies(r.s.engine);
   });

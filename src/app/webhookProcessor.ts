@@ -5,6 +5,7 @@ import { systemEnvelope, type CommandEnvelope, type WebhookMark } from './envelo
 import { isUuid } from './ids.js';
 import {
   RiskScreeningUnavailable,
+  settlementKey,
   type Clock,
   type EscrowReadModel,
   type PaymentRail,
@@ -265,6 +266,13 @@ export class WebhookProcessor implements WebhookIntake {
         reason: 'SETTLEMENT_REVERSED',
         detail: `settlement ${action.settlementId} was reversed at ${at.provider}: ${action.reason}`.slice(0, 500),
       });
+    }
+    if (action.kind === 'settlement.failed' && action.settlementKey !== undefined) {
+      // A failure of an earlier round (a late redelivery) says nothing of the round now moving the money.
+      const round = await this.deps.settlements.roundOf(action.settlementId);
+      if (round !== null && action.settlementKey !== settlementKey(action.settlementId, round)) {
+        return at.recorded('STALE_ROUND', escrowId);
+      }
     }
     return at.run('RecordSettlementResult', escrowId, {
       settlementId: action.settlementId,

@@ -136,6 +136,13 @@ export class SqlSettlementStore implements SettlementStore {
     );
   }
 
+  async roundOf(settlementId: string) {
+    const { rows } = await this.db.query<{ round: number }>(`SELECT round FROM settlements WHERE id = $1`, [
+      settlementId,
+    ]);
+    return rows[0]?.round ?? null;
+  }
+
   async findEscrowOf(settlementId: string) {
     const { rows } = await this.db.query<{ escrow_id: string }>(`SELECT escrow_id FROM settlements WHERE id = $1`, [
       settlementId,

@@ -60,7 +60,14 @@ export type WebhookAction =
   /** A deposit seen but not final yet (USDC: fewer confirmations than required): recorded, no effect. */
   | { kind: 'payment.pending'; eventId: string; reference: string; transactionId: string; detail: string }
   | { kind: 'settlement.succeeded'; eventId: string; settlementId: string; providerReference: string }
-  | { kind: 'settlement.failed'; eventId: string; settlementId: string; reason: string }
+  | {
+      kind: 'settlement.failed';
+      eventId: string;
+      settlementId: string;
+      reason: string;
+      /** The round's key the provider names (`<id>-r<n>`), when it does: a failure of an earlier round is stale. */
+      settlementKey?: string;
+    }
   /** Money already paid out came back or was taken back (Stripe `transfer.reversed`): the escrow is flagged. */
   | { kind: 'settlement.reversed'; eventId: string; settlementId: string; reason: string }
   /** The buyer's bank disputes the payment (Stripe `charge.dispute.created`): flagged, and disputed while held. */

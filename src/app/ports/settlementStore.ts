@@ -55,4 +55,6 @@ export interface SettlementStore {
   /** Releases the lease without counting a failure (the result was recorded by a command); `holder` as above. */
   release(id: string, holder?: string): Promise<void>;
   findEscrowOf(settlementId: string): Promise<string | null>;
+  /** The settlement's current round (admin retries so far), null when there is no such settlement. */
+  roundOf(settlementId: string): Promise<number | null>;
 }

@@ -140,7 +140,13 @@ async function normalise(
       if (event === 'transfer.reversed' && str(d.transferred_at)) {
         return { kind: 'settlement.reversed', eventId, settlementId: settlementIdOf(reference), reason };
       }
-      return { kind: 'settlement.failed', eventId, settlementId: settlementIdOf(reference), reason };
+      return {
+        kind: 'settlement.failed',
+        eventId,
+        settlementId: settlementIdOf(reference),
+        reason,
+        settlementKey: reference,
+      };
     }
     case 'refund.processed':
     case 'refund.failed':
@@ -188,6 +194,7 @@ async function refundAction(event: string, d: Data, resolveRefund: RefundResolve
     eventId,
     settlementId: settlementIdOf(ours.settlementId),
     reason: `paystack: refund ${ours.refundId} failed`,
+    settlementKey: ours.settlementId,
   };
 }
 

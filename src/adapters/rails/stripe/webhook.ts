@@ -109,6 +109,11 @@ function refundUpdated(eventId: string, refund: StripeObject): WebhookAction | n
   return settlementIdOf(refund) ? refundAction(eventId, refund) : null;
 }
 
+const roundKey = (o: StripeObject): { settlementKey?: string } => {
+  const key = (o.metadata as Record<string, unknown> | undefined)?.settlement_key;
+  return typeof key === 'string' ? { settlementKey: key } : {};
+};
+
 /** A refund of ours by its status: succeeded, failed/canceled, or still on its way (null: nothing to record yet). */
 function refundAction(eventId: string, refund: StripeObject): WebhookAction | null {
   const settlementId = settlementIdOf(refund)!;
@@ -123,6 +128,7 @@ function refundAction(eventId: string, refund: StripeObject): WebhookAction | nu
       eventId,
       settlementId,
       reason: `stripe: refund ${id} ${String(refund.status)}: ${why}`,
+      ...roundKey(refund),
     };
   }
   return null;

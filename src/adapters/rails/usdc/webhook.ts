@@ -139,6 +139,7 @@ function transferAction(t: CustodianTransfer, eventId: string): WebhookAction {
         eventId: transferEventId(t),
         settlementId: settlementIdOf(t.reference),
         reason: t.failureReason ?? 'transfer failed',
+        settlementKey: t.reference,
       };
     case 'submitted':
     case 'broadcast':
