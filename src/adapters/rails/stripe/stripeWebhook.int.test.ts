@@ -141,6 +141,7 @@ describe('STRIPE webhooks: signed by the fake as Stripe signs them, verified and
         eventId: '',
         settlementId: second.settlementId,
         reason: `stripe: refund ${r2.providerReference} failed: expired_or_canceled_card`,
+        settlementKey: second.idempotencyKey,
       },
     );
   });

@@ -57,6 +57,7 @@ describe('USDC_BASE: payouts and refunds', () => {
       eventId: `transfer:${t.id}:failed`,
       settlementId: o.settlementId,
       reason: 'execution reverted',
+      settlementKey: o.idempotencyKey,
     });
     const out = await rail().executeSettlement(o);
     assert.equal(out.status, 'FAILED');
