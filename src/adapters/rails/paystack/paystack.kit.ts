@@ -35,7 +35,7 @@ export const railFor = (fake: PaystackServer, extra: Partial<PaystackSettings> =
   new PaystackRail({
     secretKey: SK,
     apiUrl: fake.url,
-    timeoutMs: 250,
+    timeoutMs: 1500, // a loaded CI machine must not time out calls the test expects to answer
     callbackUrl: 'https://shop.example.com/paid',
     customerEmailDomain: DOMAIN,
     retries: 2,

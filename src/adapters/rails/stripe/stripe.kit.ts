@@ -12,7 +12,7 @@ export function railFor(
     ...keys,
     apiUrl,
     apiVersion: null,
-    timeoutMs: 400,
+    timeoutMs: 1500, // a loaded CI machine must not time out calls the test expects to answer
     maxNetworkRetries: 2,
     connectClientId: null,
     ...extra,

@@ -23,7 +23,7 @@ export const rail = (over: Partial<UsdcRailOptions> = {}) =>
     apiKey: custodian.apiKey,
     webhookSecret: custodian.webhookSecret,
     minConfirmations: 12,
-    timeoutMs: 200,
+    timeoutMs: 1500, // a loaded CI machine must not time out calls the test expects to answer
     retries: 2,
     baseDelayMs: 1,
     nowSeconds: () => now,
