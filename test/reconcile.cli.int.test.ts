@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import type { ReconciliationReport } from '../src/app/reconciler.js';
-import { runCli } from '../src/cli/program.js';
 import { loadConfig } from '../src/config/index.js';
+import { dataDirCli } from './dataDirCli.js';
+import { runCli } from '../src/cli/program.js';
 import { createEngine, type Engine } from '../src/main.js';
 import { actors, assertDatabaseVerifies, engineKinds, escrowInput, fundedEscrow, tableCounts } from './harness.js';
 import { testServer, type TestServer } from './httpHarness.js';
@@ -89,27 +90,7 @@ describe('escrow reconcile (CLI, PGlite data directory, SANDBOX only)', () => {
   let tmp: string;
   let env: Record<string, string>;
 
-  async function withEngine<T>(fn: (engine: Engine) => Promise<T>): Promise<T> {
-    const engine = await createEngine(loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', ...env }), {
-      logger: pino({ level: 'silent' }),
-    });
-    try {
-      return await fn(engine);
-    } finally {
-      await engine.stop();
-    }
-  }
-
-  async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-    let out = '';
-    let err = '';
-    const code = await runCli(
-      argv,
-      { out: (t) => void (out += t), err: (t) => void (err += t) },
-      { NODE_ENV: 'test', LOG_LEVEL: 'silent', ...env },
-    );
-    return { code, out, err };
-  }
+  const { withEngine, cli } = dataDirCli(() => env);
 
   before(async () => {
     tmp = mkdtempSync(join(tmpdir(), 'escrow-reconcile-'));

@@ -3,10 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { pino } from 'pino';
-import { runCli } from '../src/cli/program.js';
-import { loadConfig } from '../src/config/index.js';
-import { createEngine, type Engine } from '../src/main.js';
+import { dataDirCli } from './dataDirCli.js';
 import { actors, escrowInput } from './harness.js';
 
 // `escrow suspense list|refund|apply` (issue 10 §5), in process on an embedded data directory with no server.
@@ -17,27 +14,7 @@ describe('escrow suspense (CLI, PGlite data directory)', () => {
   let escrowId: string;
   let topUps: string[] = [];
 
-  async function withEngine<T>(fn: (engine: Engine) => Promise<T>): Promise<T> {
-    const engine = await createEngine(loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', ...env }), {
-      logger: pino({ level: 'silent' }),
-    });
-    try {
-      return await fn(engine);
-    } finally {
-      await engine.stop();
-    }
-  }
-
-  async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-    let out = '';
-    let err = '';
-    const code = await runCli(
-      argv,
-      { out: (s) => void (out += s), err: (s) => void (err += s) },
-      { NODE_ENV: 'test', LOG_LEVEL: 'silent', ...env },
-    );
-    return { code, out, err };
-  }
+  const { withEngine, cli } = dataDirCli(() => env);
 
   before(async () => {
     tmp = mkdtempSync(join(tmpdir(), 'escrow-suspense-'));

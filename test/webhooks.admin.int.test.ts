@@ -7,8 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { SANDBOX_SIGNATURE_HEADER } from '../src/adapters/rails/sandbox/index.js';
 import { derivedId } from '../src/app/ids.js';
-import { runCli } from '../src/cli/program.js';
 import { loadConfig } from '../src/config/index.js';
+import { dataDirCli } from './dataDirCli.js';
 import { createEngine, type Engine } from '../src/main.js';
 import { actors, assertDatabaseVerifies, engineKinds, escrowInput, tableCounts } from './harness.js';
 import { testServer, type TestServer } from './httpHarness.js';
@@ -243,27 +243,7 @@ describe('escrow webhooks failed|reprocess (CLI, PGlite data directory)', () => 
   let tmp: string;
   let env: Record<string, string>;
 
-  async function withEngine<T>(fn: (engine: Engine) => Promise<T>): Promise<T> {
-    const engine = await createEngine(loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', ...env }), {
-      logger: pino({ level: 'silent' }),
-    });
-    try {
-      return await fn(engine);
-    } finally {
-      await engine.stop();
-    }
-  }
-
-  async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-    let out = '';
-    let err = '';
-    const code = await runCli(
-      argv,
-      { out: (t) => void (out += t), err: (t) => void (err += t) },
-      { NODE_ENV: 'test', LOG_LEVEL: 'silent', ...env },
-    );
-    return { code, out, err };
-  }
+  const { withEngine, cli } = dataDirCli(() => env);
 
   before(() => {
     tmp = mkdtempSync(join(tmpdir(), 'escrow-webhooks-'));
