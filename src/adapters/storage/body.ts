@@ -41,3 +41,12 @@ export function expiresAt(now: Date, seconds: number): Date {
     throw new Error(`expiresInSeconds must be an integer ≥ 1: ${seconds}`);
   return new Date(now.getTime() + seconds * 1000);
 }
+
+/** Runs f so that its errors, even synchronous ones (a bad key), reach the caller as a rejected promise. */
+export function settle<T>(f: () => T): Promise<Awaited<T>> {
+  try {
+    return Promise.resolve(f());
+  } catch (e) {
+    return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+  }
+}

@@ -35,7 +35,7 @@ export const storageVariables = {
     .string()
     .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a region name such as eu-west-1')
     .optional(),
-  AWS_ENDPOINT_URL: z.string().url().optional(),
+  AWS_ENDPOINT_URL: z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' }).optional(),
   AWS_S3_FORCE_PATH_STYLE: z.enum(['true', 'false']).optional(),
   FILES_DIR: z.string().min(1).max(4096).optional(),
   FILES_MAX_BYTES: z

@@ -13,7 +13,7 @@ import {
   type SignedUrlGrant,
   type StoredFile,
 } from '../../app/ports/fileStorage.js';
-import { Measure, chunksOf, expiresAt, measureStream } from './body.js';
+import { Measure, chunksOf, expiresAt, measureStream, settle } from './body.js';
 import { UrlSigner } from './signedUrl.js';
 
 export interface LocalStorageOptions {
@@ -139,15 +139,18 @@ export class LocalFileStorage implements FileStorage {
     key: string,
     opts: { contentType: string; size: number; expiresInSeconds: number },
   ): Promise<PresignedUpload> {
-    assertFileKey(key);
-    if (!Number.isSafeInteger(opts.size) || opts.size < 0) throw new Error(`size must be an integer ≥ 0: ${opts.size}`);
-    const expires = expiresAt(this.#clock.now(), opts.expiresInSeconds);
-    const token = this.#signer.sign({ k: key, m: 'PUT', t: opts.contentType, n: opts.size, e: expires.getTime() });
-    return Promise.resolve({
-      url: this.#signedUrl(token),
-      method: 'PUT',
-      headers: { 'content-type': opts.contentType },
-      expiresAt: expires.toISOString(),
+    return settle(() => {
+      assertFileKey(key);
+      if (!Number.isSafeInteger(opts.size) || opts.size < 0)
+        throw new Error(`size must be an integer ≥ 0: ${opts.size}`);
+      const expires = expiresAt(this.#clock.now(), opts.expiresInSeconds);
+      const token = this.#signer.sign({ k: key, m: 'PUT', t: opts.contentType, n: opts.size, e: expires.getTime() });
+      return {
+        url: this.#signedUrl(token),
+        method: 'PUT' as const,
+        headers: { 'content-type': opts.contentType },
+        expiresAt: expires.toISOString(),
+      };
     });
   }
 
@@ -155,10 +158,12 @@ export class LocalFileStorage implements FileStorage {
     key: string,
     opts: { expiresInSeconds: number; fileName: string; contentType: string },
   ): Promise<{ url: string; expiresAt: string }> {
-    assertFileKey(key);
-    const expires = expiresAt(this.#clock.now(), opts.expiresInSeconds);
-    const claims = { k: key, m: 'GET' as const, t: opts.contentType, n: 0, e: expires.getTime(), f: opts.fileName };
-    return Promise.resolve({ url: this.#signedUrl(this.#signer.sign(claims)), expiresAt: expires.toISOString() });
+    return settle(() => {
+      assertFileKey(key);
+      const expires = expiresAt(this.#clock.now(), opts.expiresInSeconds);
+      const claims = { k: key, m: 'GET' as const, t: opts.contentType, n: 0, e: expires.getTime(), f: opts.fileName };
+      return { url: this.#signedUrl(this.#signer.sign(claims)), expiresAt: expires.toISOString() };
+    });
   }
 
   verifySignedUrl(token: string, method: 'GET' | 'PUT', now: Date): SignedUrlGrant | null {

@@ -180,7 +180,8 @@ export class S3FileStorage implements FileStorage {
     seconds: number,
     signed: string[],
   ): Promise<{ url: string; expires: string }> {
-    const now = this.#clock.now();
+    // SigV4 dates have whole seconds: the URL expires `seconds` after the truncated signing time.
+    const now = new Date(Math.floor(this.#clock.now().getTime() / 1000) * 1000);
     const expires = expiresAt(now, seconds);
     if (seconds > MAX_PRESIGN_SECONDS) throw new Error(`expiresInSeconds: at most ${MAX_PRESIGN_SECONDS} for S3`);
     const url = await getSignedUrl(this.#client, command, {
