@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
@@ -243,6 +244,33 @@ describe('S3 file storage against s3rver', () => {
       admin.destroy();
       doomed.destroy();
       if (running) await other.server.close();
+    }
+  });
+
+  it('check gives up on a store that accepts connections but never answers', async () => {
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => sockets.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const address = silent.address();
+    assert.ok(address && typeof address === 'object');
+    const hanging = new S3FileStorage({
+      bucket: BUCKET,
+      region: 'us-east-1',
+      endpoint: `http://127.0.0.1:${address.port}`,
+      forcePathStyle: true,
+      credentials,
+      checkTimeoutMs: 300,
+    });
+    try {
+      await assert.rejects(
+        hanging.check(),
+        (e: unknown) => e instanceof StorageUnavailableError && /unreachable/.test(e.message),
+      );
+      assert.ok(sockets.size > 0, 'the request reached the server');
+    } finally {
+      hanging.destroy();
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
     }
   });
 });

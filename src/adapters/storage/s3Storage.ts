@@ -30,6 +30,8 @@ export interface S3StorageOptions {
   /** Absent: the SDK's default chain (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, profiles, instance roles). */
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   clock?: Clock;
+  /** How long check() waits for HeadBucket (default 5 s). */
+  checkTimeoutMs?: number;
 }
 
 /** S3 refuses presigned URLs valid for more than 7 days. */
@@ -58,10 +60,12 @@ export class S3FileStorage implements FileStorage {
   readonly #bucket: string;
   readonly #clock: Clock;
   readonly #where: string;
+  readonly #checkTimeoutMs: number;
 
   constructor(options: S3StorageOptions) {
     this.#bucket = options.bucket;
     this.#clock = options.clock ?? { now: () => new Date() };
+    this.#checkTimeoutMs = options.checkTimeoutMs ?? 5_000;
     this.#where = `bucket ${options.bucket} at ${options.endpoint ?? `AWS ${options.region}`}`;
     this.#client = new S3Client({
       region: options.region,
@@ -86,16 +90,17 @@ export class S3FileStorage implements FileStorage {
     }
     const bytes = chunks.length === 1 && chunks[0] ? chunks[0] : Buffer.concat(chunks);
     const sha256 = measure.sha256();
-    await this.#send(
-      `write ${key}`,
-      new PutObjectCommand({
-        Bucket: this.#bucket,
-        Key: key,
-        Body: bytes,
-        ContentLength: bytes.byteLength,
-        ContentType: opts.contentType,
-        ChecksumSHA256: Buffer.from(sha256, 'hex').toString('base64'),
-      }),
+    await this.#send(`write ${key}`, () =>
+      this.#client.send(
+        new PutObjectCommand({
+          Bucket: this.#bucket,
+          Key: key,
+          Body: bytes,
+          ContentLength: bytes.byteLength,
+          ContentType: opts.contentType,
+          ChecksumSHA256: Buffer.from(sha256, 'hex').toString('base64'),
+        }),
+      ),
     );
     return { size: measure.size, sha256 };
   }
@@ -126,7 +131,9 @@ export class S3FileStorage implements FileStorage {
 
   async remove(key: string): Promise<void> {
     assertFileKey(key);
-    await this.#send(`remove ${key}`, new DeleteObjectCommand({ Bucket: this.#bucket, Key: key }));
+    await this.#send(`remove ${key}`, () =>
+      this.#client.send(new DeleteObjectCommand({ Bucket: this.#bucket, Key: key })),
+    );
   }
 
   async presignUpload(
@@ -166,8 +173,12 @@ export class S3FileStorage implements FileStorage {
     return null;
   }
 
+  /** Answers within checkTimeoutMs (retries included): /health never hangs on a store that does not answer. */
   async check(): Promise<void> {
-    await this.#send('check', new HeadBucketCommand({ Bucket: this.#bucket }));
+    const abortSignal = AbortSignal.timeout(this.#checkTimeoutMs);
+    await this.#send('check', () =>
+      this.#client.send(new HeadBucketCommand({ Bucket: this.#bucket }), { abortSignal }),
+    );
   }
 
   /** Closes the client's connections (shutdown, tests). */
@@ -201,10 +212,9 @@ export class S3FileStorage implements FileStorage {
     }
   }
 
-  async #send(what: string, command: PutObjectCommand | DeleteObjectCommand | HeadBucketCommand): Promise<void> {
+  async #send(what: string, request: () => Promise<unknown>): Promise<void> {
     try {
-      // One overload per command type: the union goes through the base signature.
-      await (this.#client.send as (c: typeof command) => Promise<unknown>)(command);
+      await request();
     } catch (e) {
       throw this.#unavailable(e, what);
     }
