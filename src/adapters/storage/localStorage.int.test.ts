@@ -81,6 +81,18 @@ describe('local file storage', () => {
     });
   });
 
+  it('an empty file is a file: size 0, the SHA-256 of nothing', async () => {
+    const empty = new Uint8Array(0);
+    assert.deepEqual(await storage.write('e/empty', empty, { contentType: 'text/plain', maxBytes: 0 }), {
+      size: 0,
+      sha256: sha256(empty),
+    });
+    const read = await storage.read('e/empty');
+    assert.ok(read);
+    assert.equal(read.size, 0);
+    assert.deepEqual(await bytesOf(read.body), Buffer.alloc(0));
+  });
+
   it('refuses a body over the limit and leaves nothing behind; an earlier object under the key stays', async () => {
     const key = 'escrows/limit/file';
     const first = Buffer.from('first version');

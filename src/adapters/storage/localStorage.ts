@@ -74,7 +74,8 @@ export class LocalFileStorage implements FileStorage {
       await writeSynced(objectTmp, async (fh) => {
         for await (const chunk of chunksOf(body)) {
           measure.add(chunk);
-          await fh.write(chunk);
+          // write(2) may take less than the whole chunk (a signal, a nearly full disk): loop until it is all down
+          for (let done = 0; done < chunk.byteLength;) done += (await fh.write(chunk, done)).bytesWritten;
         }
       });
       const meta: Meta = { contentType: opts.contentType, size: measure.size, sha256: measure.sha256() };
