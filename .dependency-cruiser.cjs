@@ -76,7 +76,7 @@ module.exports = {
     only(
       'config-imports-sections',
       '^src/config/',
-      '^src/(config|domain)/|^src/adapters/kafka/settings\\.ts$|^src/adapters/rails/registry\\.ts$|^src/adapters/risk/config\\.ts$',
+      '^src/(config|domain)/|^src/adapters/kafka/settings\\.ts$|^src/adapters/rails/registry\\.ts$|^src/adapters/(risk|vault|storage)/config\\.ts$',
       'Configuration reads the domain defaults, the Kafka settings type and the rails registry (never a rail).',
     ),
     only(

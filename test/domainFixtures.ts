@@ -146,6 +146,7 @@ export const ev = {
           title: 'Account handed over',
           description: null,
           evidence: [],
+          files: [],
           autoRefundAt: AUTO_REFUND_AT,
         },
       },
@@ -170,7 +171,16 @@ export const ev = {
     event(
       {
         type: 'DisputeOpened',
-        data: { disputeId: DISPUTE_ID, reason: 'not as described', description: null, evidence: [] },
+        data: {
+          disputeId: DISPUTE_ID,
+          milestoneId: null,
+          reason: 'not as described',
+          description: null,
+          evidence: [],
+          files: [],
+          respondBy: addDays(NOW, 3),
+          slaDueAt: addDays(NOW, 7),
+        },
       },
       BUYER_ID,
     ),

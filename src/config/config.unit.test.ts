@@ -66,13 +66,12 @@ describe('configuration', () => {
   it('a deployment-guide variable for a feature this version lacks is named in a warning, not silently ignored', () => {
     const c = loadConfig({
       SENTRY_DSN: 'https://k@sentry.example/1',
-      AWS_S3_BUCKET: 'evidence',
+      WEB_APP_URL: 'https://market.example',
       FEATURE_KYC_GATING: 'true',
     });
     assert.deepEqual(c.warnings, [
-      'AWS_S3_BUCKET is set, but this version has no evidence files in S3: it is ignored',
-      'FEATURE_KYC_GATING is set, but this version has no KYC gating: it is ignored',
       'SENTRY_DSN is set, but this version has no error reporting to Sentry: it is ignored',
+      'WEB_APP_URL is set, but this version has no web app: it is ignored',
     ]);
     assert.deepEqual(loadConfig({}).warnings, []);
   });

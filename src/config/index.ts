@@ -1,5 +1,6 @@
 import { SHIPPED_RAILS, configureRails } from '../adapters/rails/registry.js';
 import { configureRisk } from '../adapters/risk/config.js';
+import { configureVault } from '../adapters/vault/config.js';
 import { RAILS } from '../domain/index.js';
 import { schema } from './schema.js';
 import {
@@ -56,7 +57,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const apiUrl = (parsed.success ? parsed.data.API_URL : undefined) ?? `http://localhost:${port}`;
   const rails = configureRails(raw, listed, { production: raw.NODE_ENV === 'production', apiUrl });
   const risk = configureRisk(raw, { production: raw.NODE_ENV === 'production' });
-  problems.push(...rails.problems, ...risk.problems, ...crossVariableProblems(raw));
+  const vault = configureVault(raw, { production: raw.NODE_ENV === 'production' });
+  problems.push(...rails.problems, ...risk.problems, ...vault.problems, ...crossVariableProblems(raw));
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const env = parsed.data;
   const kafka = kafkaSection(env);
@@ -72,6 +74,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     database: databaseSection(env),
     rails: rails.rails,
     risk: risk.settings,
+    vault: vault.settings,
     policy: policySection(env),
     ...workerSections(env),
     ...(kafka ? { kafka } : {}),

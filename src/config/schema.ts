@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { railVariables } from '../adapters/rails/registry.js';
 import { riskVariables } from '../adapters/risk/config.js';
+import { vaultVariables } from '../adapters/vault/config.js';
 import {
   DEFAULT_RAIL_CURRENCIES,
   MAX_MINOR,
@@ -250,8 +251,21 @@ export const coreVariables = {
   KAFKA_LINGER_MS: int(5, 0, 1000),
 
   FEATURE_AUTO_REFUND: bool(true),
+  FEATURE_MILESTONE_ESCROWS: bool(true),
+  FEATURE_KYC_GATING: bool(true),
+  /** Per currency, minor units: escrows with a larger amount need both parties at KYC tier ≥ 1. */
+  KYC_THRESHOLD_AMOUNT: z
+    .string()
+    .regex(
+      /^[A-Z]{3,5}:(0|[1-9]\d{0,17})(,[A-Z]{3,5}:(0|[1-9]\d{0,17}))*$/,
+      'must look like USD:100000,NGN:50000000 (minor units per currency)',
+    )
+    .optional(),
+  DISPUTE_SLA_DAYS: int(7, 1, 365),
+  DISPUTE_RESPOND_DAYS: int(3, 1, 365),
+  VAULT_REVEAL_STARTS_CONFIRMATION: bool(false),
 };
 
 /** Every variable: the core ones and each shipped rail's section. */
-export const schema = z.object({ ...coreVariables, ...railVariables(), ...riskVariables });
+export const schema = z.object({ ...coreVariables, ...railVariables(), ...riskVariables, ...vaultVariables });
 export type Env = z.infer<typeof schema>;

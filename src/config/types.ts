@@ -1,4 +1,5 @@
 import type { RiskSettings } from '../adapters/risk/config.js';
+import type { VaultSettings } from '../adapters/vault/config.js';
 import type { KafkaConfig } from '../adapters/kafka/settings.js';
 import type { RailsConfig } from '../adapters/rails/registry.js';
 import type { EscrowPolicy } from '../domain/index.js';
@@ -35,6 +36,8 @@ export interface Config {
   rails: RailsConfig;
   /** Risk screening of paying addresses (USDC deposits). */
   risk: RiskSettings;
+  /** VAULT_KEY and VAULT_KEYS_PREVIOUS; null when VAULT_KEY is unset (the credential vault is then off). */
+  vault: VaultSettings | null;
   policy: EscrowPolicy;
   timeouts: { pollIntervalMs: number; deliveredAction: 'REFUND' | 'RELEASE'; autoRefund: boolean };
   settlements: { maxRetries: number; retryDelayMs: number; batchSize: number };

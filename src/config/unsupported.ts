@@ -5,14 +5,8 @@
 const NOT_IN_THIS_VERSION: Readonly<Record<string, string>> = {
   SENTRY_DSN: 'error reporting to Sentry',
   SENTRY_ENVIRONMENT: 'error reporting to Sentry',
-  AWS_ACCESS_KEY_ID: 'evidence files in S3',
-  AWS_SECRET_ACCESS_KEY: 'evidence files in S3',
-  AWS_REGION: 'evidence files in S3',
-  AWS_S3_BUCKET: 'evidence files in S3',
-  FEATURE_KYC_GATING: 'KYC gating',
-  FEATURE_MILESTONE_ESCROWS: 'milestone escrows',
   METRICS_ENABLED: 'switching metrics off (/metrics is always served; METRICS_PORT for roles without the API)',
-  WEB_APP_URL: 'a web app',
+  WEB_APP_URL: 'web app',
   DATABASE_URL_PRISMA: 'Prisma (this version uses DATABASE_URL only)',
 };
 

@@ -1,5 +1,29 @@
 import type { FeeSchedule } from './fees.js';
-import type { Actor, DeliveryTimeoutAction, PaymentInstructions, Rail, Resolution } from './types.js';
+import type {
+  Actor,
+  DeliveryTimeoutAction,
+  FileRef,
+  PaymentInstructions,
+  Rail,
+  Resolution,
+  VaultKind,
+} from './types.js';
+
+/** A milestone as a caller defines it: amount a digit string, `dueAt` an optional ISO time. */
+export interface MilestoneInput {
+  title: string;
+  amount: string;
+  dueAt?: string | null;
+}
+
+/**
+ * The parties' KYC tiers as the caller vouches for them (the caller's own from its token; a service caller's from the
+ * body); a tier left out is unknown. Only looked at when KYC gating applies to the escrow's currency and amount.
+ */
+export interface KycTiers {
+  buyer?: number;
+  seller?: number;
+}
 
 /**
  * Commands as the decider sees them. Amounts arrive as digit strings (untrusted input) and are parsed by decide(),
@@ -18,6 +42,8 @@ export type EscrowCommand =
       buyerFee?: string;
       sellerFee?: string;
       metadata?: Record<string, unknown>;
+      milestones?: MilestoneInput[];
+      kyc?: KycTiers;
       /** The rail's instructions; absent when the command path obtains them after deciding (decideCreation). */
       payment?: PaymentInstructions;
     }
@@ -33,11 +59,20 @@ export type EscrowCommand =
       screening?: PaymentScreening;
     }
   | { type: 'RecordPaymentFailure'; providerEventId: string; transactionId?: string; reason: string }
-  | { type: 'MarkDelivered'; title: string; description?: string; evidence?: string[] }
+  | { type: 'MarkDelivered'; title: string; description?: string; evidence?: string[]; files?: FileRef[] }
   | { type: 'ConfirmDelivery' }
   | { type: 'ReleaseEscrow'; reason?: string }
   | { type: 'RefundEscrow'; refundAmount?: string; reason: string }
-  | { type: 'OpenDispute'; reason: string; description?: string; evidence?: string[] }
+  | {
+      type: 'OpenDispute';
+      reason: string;
+      description?: string;
+      evidence?: string[];
+      files?: FileRef[];
+      /** Dispute one milestone (the others go on); absent: the whole escrow. */
+      milestoneId?: string;
+    }
+  | { type: 'AddDisputeEvidence'; disputeId: string; statement?: string; evidence?: string[]; files?: FileRef[] }
   | { type: 'StartDisputeReview'; disputeId: string }
   | { type: 'ResolveDispute'; disputeId: string; resolution: Resolution; buyerAmount?: string; reason: string }
   | { type: 'ExpireEscrow' }
@@ -56,7 +91,23 @@ export type EscrowCommand =
   /** The buyer's bank disputes the card payment (a chargeback): flagged, and put in dispute while the money is held. */
   | { type: 'RecordChargeback'; providerEventId: string; reason: string; amount: string; currency: string }
   /** Something an operator must look at (e.g. a payout the provider reversed): flagged for review. */
-  | { type: 'FlagEscrow'; reason: string; detail: string };
+  | { type: 'FlagEscrow'; reason: string; detail: string }
+  | { type: 'DefineMilestones'; milestones: MilestoneInput[] }
+  | {
+      type: 'DeliverMilestone';
+      milestoneId: string;
+      title: string;
+      description?: string;
+      evidence?: string[];
+      files?: FileRef[];
+    }
+  | { type: 'ReleaseMilestone'; milestoneId: string; reason?: string }
+  /**
+   * The seller seals a secret deliverable. The command carries only its fingerprint (SHA-256 of the sealed form):
+   * the sealed secret travels beside the command to the vault store, never in the payload, events or audit.
+   */
+  | { type: 'SetVault'; kind: VaultKind; fingerprint: string; file?: FileRef }
+  | { type: 'RevealVault' };
 
 /** A risk screen's answer about the address a payment came from. */
 export interface PaymentScreening {
@@ -90,6 +141,12 @@ export const COMMAND_TYPES: readonly CommandType[] = [
   'ClearReviewFlag',
   'RecordChargeback',
   'FlagEscrow',
+  'AddDisputeEvidence',
+  'DefineMilestones',
+  'DeliverMilestone',
+  'ReleaseMilestone',
+  'SetVault',
+  'RevealVault',
 ];
 
 export interface EscrowPolicy {
@@ -101,6 +158,23 @@ export interface EscrowPolicy {
   currencyExponents: Readonly<Record<string, number>>;
   /** What one escrow may charge the buyer per rail and currency; a pair not listed has only the engine's range. */
   railLimits: RailLimits;
+  /** FEATURE_MILESTONE_ESCROWS: whether escrows may be paid out in milestones. */
+  milestones: boolean;
+  /** KYC gating: escrows whose amount exceeds the currency's threshold need both parties at tier ≥ 1. */
+  kyc: KycPolicy;
+  /** Dispute deadlines: the other party's answer (days) and the admins' ruling (DISPUTE_SLA_DAYS). */
+  disputeRespondDays: number;
+  disputeSlaDays: number;
+  /** Whether the buyer's first look into the vault starts the confirmation window (as a delivery would). */
+  vaultRevealStartsConfirmation: boolean;
+}
+
+export interface KycPolicy {
+  enabled: boolean;
+  /** Per currency, in minor units: escrows with an amount above it are gated. A currency not listed is not gated. */
+  thresholds: Readonly<Record<string, bigint>>;
+  /** The tier both parties need (1). */
+  minimumTier: number;
 }
 
 /**

@@ -6,7 +6,9 @@ import { assertVisible } from './decider/actors.js';
 import { cancelEscrow } from './decider/cancellation.js';
 import { createEscrow, decideCreation as pendingCreation, type PendingCreation } from './decider/creation.js';
 import { confirmDelivery, markDelivered } from './decider/delivery.js';
-import { openDispute, resolveDispute, startDisputeReview } from './decider/disputes.js';
+import { addDisputeEvidence, openDispute, resolveDispute, startDisputeReview } from './decider/disputes.js';
+import { defineMilestones, deliverMilestone, releaseMilestone } from './decider/milestones.js';
+import { revealVault, setVault } from './decider/vault.js';
 import { confirmPayment, receivePayment, recordPaymentFailure } from './decider/payment.js';
 import { refundEscrow, releaseEscrow } from './decider/releaseRefund.js';
 import { recordSettlementResult, retrySettlement } from './decider/settlements.js';
@@ -16,7 +18,9 @@ import { applyDeliveryTimeout, expireEscrow } from './decider/timeouts.js';
 
 export { addDays } from './decider/deadlines.js';
 export type { PendingCreation } from './decider/creation.js';
-export { holdingOf, splitHolding } from './decider/holding.js';
+export { holdingOf, remainderOf, splitHolding } from './decider/holding.js';
+export { milestoneShares } from './decider/milestones.js';
+export { kycGate } from './decider/kyc.js';
 
 /**
  * The escrow decider: given the current state (null before creation) and a command, returns the events that
@@ -29,7 +33,7 @@ export function decide(command: EscrowCommand, state: Escrow | null, ctx: Decide
 
   if (command.type === 'CreateEscrow') {
     if (state) throw new DomainError('ESCROW_ALREADY_EXISTS', `escrow ${state.id} already exists`);
-    return stamp([createEscrow(command, ctx)]);
+    return stamp(createEscrow(command, ctx));
   }
   if (!state) throw new DomainError('ESCROW_NOT_FOUND', 'escrow not found');
   assertVisible(state, ctx);
@@ -49,7 +53,7 @@ export function decideCreation(
   const pending = pendingCreation(command, ctx);
   return {
     ...pending,
-    complete: (payment) => [{ ...pending.complete(payment), occurredAt: ctx.now, actorId: ctx.actor.id }],
+    complete: (payment) => pending.complete(payment).map((p) => ({ ...p, occurredAt: ctx.now, actorId: ctx.actor.id })),
   };
 }
 
@@ -100,6 +104,18 @@ function decideExisting(
       return recordChargeback(c, e, ctx);
     case 'FlagEscrow':
       return flagEscrow(c, e, ctx);
+    case 'AddDisputeEvidence':
+      return addDisputeEvidence(c, e, ctx);
+    case 'DefineMilestones':
+      return defineMilestones(c, e, ctx);
+    case 'DeliverMilestone':
+      return deliverMilestone(c, e, ctx);
+    case 'ReleaseMilestone':
+      return releaseMilestone(c, e, ctx);
+    case 'SetVault':
+      return setVault(c, e, ctx);
+    case 'RevealVault':
+      return revealVault(c, e, ctx);
     default: {
       const _exhaustive: never = c;
       throw invalid('type', `unknown command ${String((_exhaustive as { type: unknown }).type)}`);

@@ -58,6 +58,26 @@ const EXPECTED: Record<CommandType, { from: Partial<Record<EscrowStatus, Outcome
     otherwise: ['EscrowFlaggedForReview'],
   },
   FlagEscrow: { from: {}, otherwise: ['EscrowFlaggedForReview'] },
+  AddDisputeEvidence: {
+    from: { DISPUTED: ['DisputeEvidenceAdded'], REFUNDED: IST },
+    otherwise: 'DISPUTE_NOT_FOUND',
+  },
+  DefineMilestones: { from: { AWAIT_FUNDS: ['MilestonesDefined'] }, otherwise: IST },
+  DeliverMilestone: { from: { FUNDS_HELD: ['MilestoneDelivered'] }, otherwise: IST },
+  ReleaseMilestone: { from: { FUNDS_HELD: ['MilestoneReleased'] }, otherwise: IST },
+  SetVault: {
+    from: { AWAIT_FUNDS: ['VaultSet'], FUNDS_HELD: ['VaultSet'], DELIVERED: ['VaultSet'], DISPUTED: ['VaultSet'] },
+    otherwise: IST,
+  },
+  RevealVault: {
+    from: {
+      FUNDS_HELD: ['VaultRevealed'],
+      DELIVERED: ['VaultRevealed'],
+      DISPUTED: ['VaultRevealed'],
+      RELEASED: ['VaultRevealed'],
+    },
+    otherwise: IST,
+  },
 };
 
 /** SPEC §3.1: where each status may lead (a status may also stay as it is). */
@@ -83,6 +103,11 @@ const STATUS_GUARDED: ReadonlySet<CommandType> = new Set([
   'ExpireEscrow',
   'ApplyDeliveryTimeout',
   'ApplySuspense',
+  'DeliverMilestone',
+  'ReleaseMilestone',
+  'DefineMilestones',
+  'SetVault',
+  'RevealVault',
 ]);
 
 void describe('transition table: every status × every command', () => {

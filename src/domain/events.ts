@@ -1,6 +1,9 @@
 import type {
   CancelReason,
   DisputeStatus,
+  EscrowStatus,
+  FileRef,
+  VaultKind,
   PaymentInstructions,
   Rail,
   RefundType,
@@ -21,6 +24,35 @@ export interface SettlementData {
 }
 
 export type ReleaseTrigger = 'BUYER_CONFIRMED' | 'ADMIN' | 'TIMEOUT' | 'DISPUTE';
+
+export interface MilestoneData {
+  milestoneId: string;
+  position: number;
+  title: string;
+  amount: Minor;
+  /** Its fixed shares of the escrow's fees (milestoneShares): they add up to the escrow's fees exactly. */
+  buyerFee: Minor;
+  sellerFee: Minor;
+  dueAt: string | null;
+}
+
+/**
+ * One milestone's money leaving holding: `sellerAmount` to the seller, `buyerAmount` back to the buyer, `feeAmount`
+ * to the platform, with the settlements that pay them. `escrowStatus` is the escrow's status after it (RELEASED or
+ * REFUNDED once every milestone is settled) and `autoRefundAt` the escrow's next confirmation deadline.
+ */
+export interface MilestoneOutcome {
+  milestoneId: string;
+  trigger: ReleaseTrigger | RefundTrigger;
+  reason: string | null;
+  sellerAmount: Minor;
+  buyerAmount: Minor;
+  feeAmount: Minor;
+  settlements: SettlementData[];
+  escrowStatus: EscrowStatus;
+  refundType: RefundType | null;
+  autoRefundAt: string | null;
+}
 export type RefundTrigger = 'ADMIN' | 'SELLER' | 'TIMEOUT' | 'DISPUTE' | 'RISK';
 
 export type EventPayload =
@@ -67,7 +99,14 @@ export type EventPayload =
   | { type: 'EscrowCancelled'; data: { reason: CancelReason; note: string | null } }
   | {
       type: 'EscrowDelivered';
-      data: { deliveryId: string; title: string; description: string | null; evidence: string[]; autoRefundAt: string };
+      data: {
+        deliveryId: string;
+        title: string;
+        description: string | null;
+        evidence: string[];
+        files: FileRef[];
+        autoRefundAt: string;
+      };
     }
   | { type: 'DeliveryConfirmed'; data: { confirmedBy: string } }
   | {
@@ -94,7 +133,22 @@ export type EventPayload =
     }
   | {
       type: 'DisputeOpened';
-      data: { disputeId: string; reason: string; description: string | null; evidence: string[] };
+      data: {
+        disputeId: string;
+        milestoneId: string | null;
+        reason: string;
+        description: string | null;
+        evidence: string[];
+        files: FileRef[];
+        respondBy: string;
+        slaDueAt: string;
+        /** A milestone's dispute: the escrow's confirmation deadline after it (that milestone no longer counts). */
+        autoRefundAt?: string | null;
+      };
+    }
+  | {
+      type: 'DisputeEvidenceAdded';
+      data: { disputeId: string; statement: string | null; evidence: string[]; files: FileRef[] };
     }
   | { type: 'DisputeReviewStarted'; data: { disputeId: string; reviewerId: string } }
   | {
@@ -137,7 +191,29 @@ export type EventPayload =
       type: 'SuspenseApplied';
       data: { suspenseIds: string[]; amount: Minor; currency: string; transactionId: string; reason: string };
     }
-  | { type: 'ReviewFlagCleared'; data: { reason: string } };
+  | { type: 'ReviewFlagCleared'; data: { reason: string } }
+  | { type: 'MilestonesDefined'; data: { milestones: MilestoneData[] } }
+  | {
+      type: 'MilestoneDelivered';
+      data: {
+        milestoneId: string;
+        deliveryId: string;
+        title: string;
+        description: string | null;
+        evidence: string[];
+        files: FileRef[];
+        confirmBy: string;
+        autoRefundAt: string | null;
+      };
+    }
+  /** A milestone's share paid to the seller (less its seller fee share). */
+  | { type: 'MilestoneReleased'; data: MilestoneOutcome }
+  /** A milestone's share returned to the buyer, in full or split with the seller (a dispute's ruling). */
+  | { type: 'MilestoneRefunded'; data: MilestoneOutcome }
+  /** The seller's secret deliverable was sealed into the vault (never its content: what it is and its fingerprint). */
+  | { type: 'VaultSet'; data: { kind: VaultKind; file: FileRef | null; fingerprint: string; revision: number } }
+  /** The buyer saw the vault's content (every reveal is one event: who and when). */
+  | { type: 'VaultRevealed'; data: { fingerprint: string; revealCount: number } };
 
 export type EventType = EventPayload['type'];
 

@@ -1,7 +1,14 @@
-import type { DomainEvent, EventPayload, SettlementData } from './events.js';
+import type { DomainEvent } from './events.js';
+import {
+  disputeOpened,
+  evidenceAdded,
+  milestonesUpdated,
+  settleRest,
+  settlement,
+  vaultUpdated,
+  type Applied,
+} from './evolveParts.js';
 import type { Escrow, Settlement, SuspenseItem } from './types.js';
-
-type Applied<T extends EventPayload['type']> = Extract<DomainEvent, { type: T }> & { escrowId: string };
 
 /**
  * Applies one event to the state. Pure and total: folding an escrow's events from null reproduces the aggregate,
@@ -20,20 +27,18 @@ export function evolve(state: Escrow | null, event: DomainEvent & { escrowId: st
         fundedAmount: BigInt(event.data.amount),
         fundingTransactionId: event.data.transactionId,
       };
-    case 'PaymentMismatchRecorded':
-      return { ...e, flaggedForReview: true };
     case 'PaymentFailed':
+    case 'DeliveryConfirmed':
       return e;
     case 'EscrowCancelled':
       return { ...e, status: 'CANCELLED', cancelReason: event.data.reason };
     case 'EscrowDelivered':
       return delivered(e, event);
-    case 'DeliveryConfirmed':
-      return e;
     case 'EscrowReleased':
       return {
         ...e,
         status: 'RELEASED',
+        milestones: settleRest(e.milestones, 'RELEASED', at),
         releasedAmount: e.releasedAmount + BigInt(event.data.sellerAmount),
         feeAmount: e.feeAmount + BigInt(event.data.feeAmount),
         settlements: [...e.settlements, ...event.data.settlements.map((s) => settlement(s, at))],
@@ -42,6 +47,7 @@ export function evolve(state: Escrow | null, event: DomainEvent & { escrowId: st
       return {
         ...e,
         status: 'REFUNDED',
+        milestones: settleRest(e.milestones, 'REFUNDED', at),
         refundType: event.data.refundType,
         refundedAmount: e.refundedAmount + BigInt(event.data.buyerAmount),
         releasedAmount: e.releasedAmount + BigInt(event.data.sellerAmount),
@@ -63,6 +69,7 @@ export function evolve(state: Escrow | null, event: DomainEvent & { escrowId: st
     case 'SettlementFailed':
     case 'SettlementRetried':
       return settlementUpdated(e, event);
+    case 'PaymentMismatchRecorded':
     case 'EscrowFlaggedForReview':
       return { ...e, flaggedForReview: true };
     case 'ReviewFlagCleared':
@@ -71,6 +78,16 @@ export function evolve(state: Escrow | null, event: DomainEvent & { escrowId: st
     case 'SuspenseRefunded':
     case 'SuspenseApplied':
       return suspenseUpdated(e, event);
+    case 'DisputeEvidenceAdded':
+      return evidenceAdded(e, event);
+    case 'MilestonesDefined':
+    case 'MilestoneDelivered':
+    case 'MilestoneReleased':
+    case 'MilestoneRefunded':
+      return milestonesUpdated(e, event);
+    case 'VaultSet':
+    case 'VaultRevealed':
+      return vaultUpdated(e, event);
     default: {
       const _exhaustive: never = event;
       throw new Error(`unknown event ${(_exhaustive as { type: string }).type}`);
@@ -118,6 +135,8 @@ function created(event: Applied<'EscrowCreated'>): Escrow {
     disputes: [],
     settlements: [],
     suspense: [],
+    milestones: [],
+    vault: null,
   };
 }
 
@@ -131,36 +150,14 @@ function delivered(e: Escrow, event: Applied<'EscrowDelivered'>): Escrow {
       ...e.deliveries,
       {
         id: d.deliveryId,
+        milestoneId: null,
         title: d.title,
         description: d.description,
         evidence: d.evidence,
+        // events written before issue 12 carry no files
+        files: d.files ?? [],
         deliveredBy: event.actorId,
         createdAt: event.occurredAt,
-      },
-    ],
-  };
-}
-
-function disputeOpened(e: Escrow, event: Applied<'DisputeOpened'>): Escrow {
-  const d = event.data;
-  return {
-    ...e,
-    status: 'DISPUTED',
-    disputes: [
-      ...e.disputes,
-      {
-        id: d.disputeId,
-        openedBy: event.actorId,
-        reason: d.reason,
-        description: d.description,
-        evidence: d.evidence,
-        status: 'OPEN',
-        reviewerId: null,
-        resolution: null,
-        buyerAmount: null,
-        resolutionReason: null,
-        createdAt: event.occurredAt,
-        resolvedAt: null,
       },
     ],
   };
@@ -184,19 +181,6 @@ function disputeResolved(e: Escrow, event: Applied<'DisputeResolved'>): Escrow {
     ),
   };
 }
-
-const settlement = (s: SettlementData, at: string): Settlement => ({
-  id: s.id,
-  kind: s.kind,
-  amount: BigInt(s.amount),
-  currency: s.currency,
-  beneficiaryId: s.beneficiaryId,
-  status: 'PENDING',
-  providerReference: null,
-  failureReason: null,
-  createdAt: at,
-  completedAt: null,
-});
 
 /** A settlement's outcome as the rail reports it, or its retry: only the named settlement changes. */
 function settlementUpdated(

@@ -47,9 +47,11 @@ export function postingsFor(escrow: Escrow, event: DomainEvent): Posting[] {
       return nonZero([p(accounts.external(rail), -amount), p(accounts.holding(id), amount)]);
     }
     case 'EscrowReleased':
-    case 'EscrowRefunded': {
+    case 'EscrowRefunded':
+    case 'MilestoneReleased':
+    case 'MilestoneRefunded': {
       const seller = BigInt(event.data.sellerAmount);
-      const buyer = event.type === 'EscrowRefunded' ? BigInt(event.data.buyerAmount) : 0n;
+      const buyer = event.type === 'EscrowReleased' ? 0n : BigInt(event.data.buyerAmount);
       const fee = BigInt(event.data.feeAmount);
       return nonZero([
         p(accounts.holding(id), -(seller + buyer + fee)),
@@ -82,6 +84,11 @@ export function postingsFor(escrow: Escrow, event: DomainEvent): Posting[] {
     case 'SettlementRetried':
     case 'EscrowFlaggedForReview':
     case 'ReviewFlagCleared':
+    case 'DisputeEvidenceAdded':
+    case 'MilestonesDefined':
+    case 'MilestoneDelivered':
+    case 'VaultSet':
+    case 'VaultRevealed':
       return [];
     default: {
       const _exhaustive: never = event;

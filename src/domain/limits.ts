@@ -31,8 +31,17 @@ export const TEXT_MAX_LENGTH = {
   settlementFailure: 1000,
 } as const;
 
-/** Items in one evidence list (a delivery's or a dispute's). */
+/** Items in one evidence list (a delivery's or a dispute's); the same bound for its files. */
 export const MAX_EVIDENCE_ITEMS = 50;
+
+/** Milestones of one escrow (SPEC §3.2). */
+export const MAX_MILESTONES = 50;
+
+/** A stored file's id as events cite it, and the SHA-256 of its content (64 lower-case hex digits). */
+export const FILE_ID_PATTERN = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
+export const SHA256_PATTERN = '^[0-9a-f]{64}$';
+/** A file's name as uploaded: no path separators or control characters. */
+export const FILE_NAME_MAX_LENGTH = 255;
 
 /** Escrow metadata, measured as UTF-8 JSON, the way it is stored. */
 export const METADATA_MAX_BYTES = 16 * 1024;

@@ -40,7 +40,11 @@ export const DEFAULT_RAIL_LIMITS: RailLimits = {
   USDC_BASE: { USDC: { min: 1_000_000n, max: null } },
 };
 
-/** SPEC defaults: 7-day payment deadline, 7-day confirmation deadline, SPEC §2 fees; rail limits as above. */
+/**
+ * SPEC defaults: 7-day payment deadline, 7-day confirmation deadline, SPEC §2 fees; rail limits as above; milestones
+ * and KYC gating on (seed 002), with no KYC threshold until one is configured; a dispute's other party answers within
+ * 3 days and the admins rule within DISPUTE_SLA_DAYS (7).
+ */
 export const DEFAULT_POLICY: EscrowPolicy = {
   paymentDeadlineDays: 7,
   autoRefundDeadlineDays: 7,
@@ -48,4 +52,9 @@ export const DEFAULT_POLICY: EscrowPolicy = {
   railCurrencies: DEFAULT_RAIL_CURRENCIES,
   currencyExponents: DEFAULT_CURRENCY_EXPONENTS,
   railLimits: DEFAULT_RAIL_LIMITS,
+  milestones: true,
+  kyc: { enabled: true, thresholds: {}, minimumTier: 1 },
+  disputeRespondDays: 3,
+  disputeSlaDays: 7,
+  vaultRevealStartsConfirmation: false,
 };

@@ -35,21 +35,96 @@ export interface PaymentInstructions {
   depositAddress?: string;
 }
 
+/**
+ * A stored file an event cites (delivery or dispute evidence, a contract, a vault deliverable): its id and the
+ * SHA-256 of its content as uploaded, so a file changed in the store afterwards no longer matches its event.
+ */
+export interface FileRef {
+  fileId: string;
+  sha256: string;
+  fileName: string;
+}
+
 export interface Delivery {
   id: string;
+  /** The milestone this delivery is for; null for the escrow as a whole. */
+  milestoneId: string | null;
   title: string;
   description: string | null;
   evidence: string[];
+  files: FileRef[];
   deliveredBy: string;
   createdAt: string;
 }
 
+export type MilestoneStatus = 'PENDING' | 'DELIVERED' | 'DISPUTED' | 'RELEASED' | 'REFUNDED';
+
+/**
+ * One part of a milestone escrow (SPEC §3.2): its share of the amount and, fixed when the milestones are defined, its
+ * shares of the buyer and seller fees (see milestoneShares). Decided amounts stay 0 until it is released or refunded.
+ */
+export interface Milestone {
+  id: string;
+  /** 1-based order as defined. */
+  position: number;
+  title: string;
+  amount: bigint;
+  buyerFee: bigint;
+  sellerFee: bigint;
+  /** When the seller means to deliver it (informational). */
+  dueAt: string | null;
+  status: MilestoneStatus;
+  deliveredAt: string | null;
+  /** The buyer's confirmation deadline once delivered: past it, the delivered-timeout policy applies. */
+  confirmBy: string | null;
+  sellerAmount: bigint;
+  buyerAmount: bigint;
+  feeAmount: bigint;
+  resolvedAt: string | null;
+}
+
+export type VaultKind = 'CREDENTIALS' | 'LICENSE_KEY' | 'FILE' | 'OTHER';
+
+/**
+ * The escrow's secret deliverable as the aggregate knows it: never its content (that is sealed in the vault store,
+ * out of events, outbox and audit), only what it is, when it was set and who revealed it when.
+ */
+export interface VaultState {
+  kind: VaultKind;
+  /** A file the deliverable refers to (its content stays in the file store). */
+  file: FileRef | null;
+  /** SHA-256 of the sealed secret: which version a reveal showed, without anything about the content. */
+  fingerprint: string;
+  revision: number;
+  setBy: string;
+  setAt: string;
+  firstRevealedAt: string | null;
+  revealCount: number;
+}
+
+/** Evidence a party added to a dispute after it was opened (the other side's answer, or more of the opener's). */
+export interface DisputeSubmission {
+  by: string;
+  statement: string | null;
+  evidence: string[];
+  files: FileRef[];
+  at: string;
+}
+
 export interface Dispute {
   id: string;
+  /** The milestone in dispute (the others go on); null when the dispute is about the whole escrow. */
+  milestoneId: string | null;
   openedBy: string;
   reason: string;
   description: string | null;
   evidence: string[];
+  files: FileRef[];
+  /** When the other party's answer is due. */
+  respondBy: string;
+  /** When the admins' ruling is due (DISPUTE_SLA_DAYS after opening). */
+  slaDueAt: string;
+  submissions: DisputeSubmission[];
   status: DisputeStatus;
   reviewerId: string | null;
   resolution: Resolution | null;
@@ -132,4 +207,7 @@ export interface Escrow {
   disputes: Dispute[];
   settlements: Settlement[];
   suspense: SuspenseItem[];
+  /** Empty unless this is a milestone escrow. */
+  milestones: Milestone[];
+  vault: VaultState | null;
 }

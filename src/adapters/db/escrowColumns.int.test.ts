@@ -11,137 +11,21 @@ import { SqlEscrowQueries } from './escrowQueries.js';
 import { SqlEscrowStore } from './escrowStore.js';
 import { migrate } from './migrate.js';
 import { openPglite } from './pglite.js';
+import { T0, T1, everyFieldSet } from './escrowFixture.kit.js';
 
 // ESCROW_COLUMNS against the SQL it describes: the live table (001), escrow_aggregate (003) and the UPDATE of
 // escrow_commit (002; since 008 escrow_commit_core, which escrow_commit wraps), and every Escrow field written by the command path and read back unchanged.
 
-const CHILDREN = ['deliveries', 'disputes', 'settlements', 'suspense'];
-const T0 = '2025-03-01T10:00:00.000Z';
-const T1 = '2025-03-02T11:30:00.250Z';
+const CHILDREN = ['deliveries', 'disputes', 'settlements', 'suspense', 'milestones', 'vault'];
 
-/** Every field set, nullable ones too, and no two amounts alike, so a swapped or dropped mapping shows. */
-function everyFieldSet(): Escrow {
-  const id = randomUUID();
-  return {
-    id,
-    offerId: `offer-${id}`,
-    contractId: 'contract-7',
-    buyerId: 'buyer-a',
-    sellerId: 'seller-b',
-    rail: 'PAYSTACK',
-    currency: 'NGN',
-    amount: 10_000n,
-    buyerFee: 321n,
-    sellerFee: 52n,
-    status: 'REFUNDED',
-    version: 7,
-    expiresAt: '2025-03-08T10:00:00.000Z',
-    autoRefundAt: '2025-03-15T10:00:00.000Z',
-    metadata: { order: 'o-9', nested: { n: 1 } },
-    payment: { reference: `ref-${id}`, payUrl: 'https://pay.example/x' },
-    fundedAmount: 10_321n,
-    releasedAmount: 4_000n,
-    refundedAmount: 5_998n,
-    feeAmount: 323n,
-    fundingTransactionId: 'tx-fund-1',
-    refundType: 'PARTIAL',
-    cancelReason: 'ADMIN',
-    flaggedForReview: true,
-    createdAt: T0,
-    updatedAt: T1,
-    ...children(),
-  };
-}
-
-/** Deliveries, disputes, settlements and suspense items with every field set. */
-function children(): Pick<Escrow, 'deliveries' | 'disputes' | 'settlements' | 'suspense'> {
-  const refundId = randomUUID();
-  return {
-    suspense: [
-      {
-        id: randomUUID(),
-        amount: 777n,
-        currency: 'USD',
-        transactionId: 'tx-stray-1',
-        providerEventId: 'evt-stray-1',
-        source: 'WEBHOOK',
-        reason: 'CURRENCY_MISMATCH',
-        status: 'REFUNDED',
-        receivedAt: T0,
-        resolvedAt: T1,
-        resolvedBy: 'admin-1',
-        resolutionReason: 'wrong currency',
-        settlementId: refundId,
-      },
-      {
-        id: randomUUID(),
-        amount: 5n,
-        currency: 'NGN',
-        transactionId: 'tx-stray-2',
-        providerEventId: null,
-        source: 'MANUAL',
-        reason: 'DUPLICATE_PAYMENT',
-        status: 'OPEN',
-        receivedAt: T1,
-        resolvedAt: null,
-        resolvedBy: null,
-        resolutionReason: null,
-        settlementId: null,
-      },
-    ],
-    deliveries: [
-      {
-        id: randomUUID(),
-        title: 'handed over',
-        description: 'all of it',
-        evidence: ['s3://e/1'],
-        deliveredBy: 'seller-b',
-        createdAt: T0,
-      },
-    ],
-    disputes: [
-      {
-        id: randomUUID(),
-        openedBy: 'buyer-a',
-        reason: 'not as described',
-        description: 'half missing',
-        evidence: ['s3://e/2'],
-        status: 'RESOLVED',
-        reviewerId: 'admin-1',
-        resolution: 'SPLIT',
-        buyerAmount: 5_998n,
-        resolutionReason: 'half delivered',
-        createdAt: T0,
-        resolvedAt: T1,
-      },
-    ],
-    settlements: [
-      {
-        id: randomUUID(),
-        kind: 'REFUND',
-        amount: 5_998n,
-        currency: 'NGN',
-        beneficiaryId: 'buyer-a',
-        status: 'SUCCEEDED',
-        providerReference: 'rf_1',
-        failureReason: null,
-        createdAt: T0,
-        completedAt: T1,
-      },
-      {
-        id: randomUUID(),
-        kind: 'PAYOUT',
-        amount: 4_000n,
-        currency: 'NGN',
-        beneficiaryId: 'seller-b',
-        status: 'FAILED',
-        providerReference: null,
-        failureReason: 'account closed',
-        createdAt: T1,
-        completedAt: T1,
-      },
-    ],
-  };
+/** The sealed secret a vault row cites must be stored first (escrow_commit refuses a vault without one). */
+async function sealedFor(e: Escrow): Promise<void> {
+  if (!e.vault) return;
+  await db.query(
+    `INSERT INTO vault_secrets (fingerprint, escrow_id, key_id, iv, ciphertext, tag, created_at)
+     VALUES ($1, $2, 'k1', 'aXY=', 'Y3Q=', 'dGFn', $3) ON CONFLICT DO NOTHING`,
+    [e.vault.fingerprint, e.id, T0],
+  );
 }
 
 /** The reference escrow of the domain fixtures after `history`, under database-shaped (uuid) ids. */
@@ -236,6 +120,7 @@ describe('ESCROW_COLUMNS against the SQL it describes (PGlite)', () => {
 
   it('has exactly the fields escrow_aggregate returns, encoded as the row is written', async () => {
     const e = everyFieldSet();
+    await sealedFor(e);
     await store.commit(commitOf(null, e));
     const { rows } = await db.query<{ j: Record<string, unknown>; r: Record<string, unknown> }>(
       'SELECT escrow_aggregate(e) AS j, to_jsonb(e) AS r FROM escrows e WHERE e.id = $1',
@@ -280,6 +165,7 @@ describe('every Escrow field through the command path and back (PGlite)', () => 
   it('reads back every field the command path wrote (load, getEscrow)', async () => {
     const written = [everyFieldSet(), ...(Object.keys(histories) as (keyof typeof histories)[]).map(folded)];
     for (const e of written) {
+      await sealedFor(e);
       await store.commit(commitOf(null, e));
       assert.deepEqual(await queries.getEscrow(e.id), e, `getEscrow of a ${e.status} escrow`);
       assert.deepEqual((await store.load(e.id, randomUUID())).escrow, e, `load of a ${e.status} escrow`);
@@ -306,6 +192,8 @@ describe('every Escrow field through the command path and back (PGlite)', () => 
       disputes: [],
       settlements: [],
       suspense: [],
+      milestones: [],
+      vault: null,
     };
     await store.commit(commitOf(null, a));
     // every field differs from a; the table's CHECKs hold for the row the UPDATE leaves (a's amount and fees)

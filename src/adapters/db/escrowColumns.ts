@@ -8,8 +8,11 @@ import type { Escrow } from '../../domain/index.js';
  * generated.
  */
 
-/** The escrow's own fields; deliveries, disputes, settlements and suspense items have tables of their own. */
-export type EscrowScalars = Omit<Escrow, 'deliveries' | 'disputes' | 'settlements' | 'suspense'>;
+/** The escrow's own fields; deliveries, disputes, settlements, suspense, milestones and the vault have tables of their own. */
+export type EscrowScalars = Omit<
+  Escrow,
+  'deliveries' | 'disputes' | 'settlements' | 'suspense' | 'milestones' | 'vault'
+>;
 
 /** Types as the migrations spell them. */
 export type SqlType = 'uuid' | 'text' | 'bigint' | 'integer' | 'boolean' | 'jsonb' | 'timestamptz';

@@ -1,4 +1,4 @@
-import { DomainError, accountKind, accounts } from '../../domain/index.js';
+import { DomainError, accountKind, accounts, type Escrow } from '../../domain/index.js';
 import type { CommandEnvelope, CommandRejection, CommandResult } from '../../app/envelope.js';
 import {
   VersionConflict,
@@ -15,8 +15,11 @@ import {
   disputeRow,
   escrowFromJson,
   escrowRow,
+  milestoneRow,
+  milestonesReplaced,
   settlementRow,
   suspenseRow,
+  vaultRow,
   type EscrowJson,
 } from './escrowRows.js';
 
@@ -128,6 +131,9 @@ function commitInput(req: CommitRequest) {
     settlements: changed(before?.settlements ?? [], after.settlements).map((s) => settlementRow(after.id, s)),
     // written by escrow_commit's wrapper of migration 008
     suspense: changed(before?.suspense ?? [], after.suspense).map((s) => suspenseRow(after.id, s)),
+    // written by escrow_commit's wrapper of migration 013
+    ...milestonesOf(before, after),
+    vault: vaultRow(before, after),
     audit: {
       escrow_id: after.id,
       actor_id: env.actor.id,
@@ -143,9 +149,18 @@ function commitInput(req: CommitRequest) {
   };
 }
 
+function milestonesOf(before: Escrow | null, after: Escrow) {
+  const replaced = milestonesReplaced(before, after);
+  const rows = replaced ? after.milestones : changed(before?.milestones ?? [], after.milestones);
+  return { milestonesReplaced: replaced, milestones: rows.map((m) => milestoneRow(after.id, m)) };
+}
+
 function translate(err: unknown): unknown {
   if (!isPgError(err)) return err;
   if (err.code === 'ES409') return new VersionConflict(err.message);
+  if (err.code === 'ES404') {
+    return new DomainError('VAULT_EMPTY', 'the sealed secret this command cites is not stored: seal it again');
+  }
   if (err.code === '23505') {
     if (err.constraint && RACE_CONSTRAINTS.has(err.constraint)) return new VersionConflict(err.message);
     if (err.constraint === 'escrows_offer_active') {

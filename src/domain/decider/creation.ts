@@ -7,6 +7,8 @@ import { parseMinor, parsePositiveMinor } from '../money.js';
 import type { CommandOf } from './command.js';
 import { addDays } from './deadlines.js';
 import { identifier, metadataOf } from './guards.js';
+import { assertKyc } from './kyc.js';
+import { milestonesData } from './milestones.js';
 import { assertWithinRailLimits } from './railLimits.js';
 
 // Opening an escrow: who may, on which rail and currency, for how much, with which fees and deadline.
@@ -17,11 +19,11 @@ export interface PendingCreation {
   currency: string;
   /** What the buyer must pay: amount + buyer fee, minor units. */
   due: bigint;
-  /** The EscrowCreated event with the rail's instructions. */
-  complete(payment: PaymentInstructions): EventPayload;
+  /** The EscrowCreated event with the rail's instructions (and MilestonesDefined for a milestone escrow). */
+  complete(payment: PaymentInstructions): EventPayload[];
 }
 
-export function createEscrow(c: CommandOf<'CreateEscrow'>, ctx: DecideContext): EventPayload {
+export function createEscrow(c: CommandOf<'CreateEscrow'>, ctx: DecideContext): EventPayload[] {
   return decideCreation(c, ctx).complete(c.payment as PaymentInstructions);
 }
 
@@ -48,6 +50,9 @@ export function decideCreation(c: CommandOf<'CreateEscrow'>, ctx: DecideContext)
     { rail: c.rail, currency: c.currency, amount, buyerFee, buyerFeeSet: c.buyerFee !== undefined },
     policy,
   );
+  assertKyc({ buyerId, sellerId, currency: c.currency, amount }, c.kyc, ctx);
+  const milestones =
+    c.milestones === undefined ? null : milestonesData(c.milestones, { amount, buyerFee, sellerFee }, ctx);
   const data = {
     offerId,
     contractId,
@@ -69,7 +74,8 @@ export function decideCreation(c: CommandOf<'CreateEscrow'>, ctx: DecideContext)
       if (typeof payment?.reference !== 'string' || payment.reference.length === 0) {
         throw invalid('payment', 'payment instructions with a reference are required');
       }
-      return { type: 'EscrowCreated', data: { ...data, payment } };
+      const created: EventPayload = { type: 'EscrowCreated', data: { ...data, payment } };
+      return milestones ? [created, milestones] : [created];
     },
   };
 }

@@ -1,6 +1,7 @@
 // Shared by the decider's tests; runs no tests itself. Named *.test.ts so the build leaves it (and the test fixtures
 // it imports) out of dist.
 import {
+  AUTO_REFUND_AT,
   BUYER_ID,
   DISPUTE_ID,
   NOW,
@@ -50,8 +51,60 @@ export function stateFor(type: CommandType, status: EscrowStatus): Escrow {
   if (type === 'ClearReviewFlag') {
     return evolve(e, { ...at, type: 'EscrowFlaggedForReview', data: { reason: 'RISK', detail: null } });
   }
+  if (type === 'DeliverMilestone' || type === 'ReleaseMilestone') {
+    // a milestone escrow: two parts of the fixture's 100.00, the first delivered for ReleaseMilestone
+    const defined = evolve(e, { ...at, type: 'MilestonesDefined', data: { milestones: MILESTONES } });
+    if (type === 'DeliverMilestone') return defined;
+    return evolve(defined, {
+      ...at,
+      actorId: SELLER_ID,
+      type: 'MilestoneDelivered',
+      data: {
+        milestoneId: MILESTONE_ID,
+        deliveryId: 'delivery-m1',
+        title: 'Design',
+        description: null,
+        evidence: [],
+        files: [],
+        confirmBy: AUTO_REFUND_AT,
+        autoRefundAt: AUTO_REFUND_AT,
+      },
+    });
+  }
+  if (type === 'RevealVault') {
+    return evolve(e, {
+      ...at,
+      actorId: SELLER_ID,
+      type: 'VaultSet',
+      data: { kind: 'CREDENTIALS', file: null, fingerprint: FINGERPRINT, revision: 1 },
+    });
+  }
   return e;
 }
+
+export const MILESTONE_ID = 'milestone-1';
+export const FINGERPRINT = 'ab'.repeat(32);
+/** The fixture's amount (10000) and fees (buyer 320, seller 50) in two parts. */
+export const MILESTONES = [
+  {
+    milestoneId: MILESTONE_ID,
+    position: 1,
+    title: 'Design',
+    amount: '4000',
+    buyerFee: '128',
+    sellerFee: '20',
+    dueAt: null,
+  },
+  {
+    milestoneId: 'milestone-2',
+    position: 2,
+    title: 'Build',
+    amount: '6000',
+    buyerFee: '192',
+    sellerFee: '30',
+    dueAt: null,
+  },
+];
 export const LATE = addDays(NOW, 30);
 
 export const payoutData = (amount: string, id = '1-settlement:payout'): SettlementData => ({
@@ -224,6 +277,48 @@ const VALID: { [T in CommandType]: (settlementId: string, suspenseId: string) =>
     command: { type: 'FlagEscrow', reason: 'TRANSFER_REVERSED', detail: 'the payout was reversed at the provider' },
     home: 'RELEASED',
     allowed: ['system', 'admin'],
+  }),
+  AddDisputeEvidence: () => ({
+    actor: 'seller',
+    command: { type: 'AddDisputeEvidence', disputeId: DISPUTE_ID, statement: 'the account works: see the log' },
+    home: 'DISPUTED',
+    allowed: ['buyer', 'seller'],
+  }),
+  DefineMilestones: () => ({
+    actor: 'seller',
+    command: {
+      type: 'DefineMilestones',
+      milestones: [
+        { title: 'Design', amount: '4000' },
+        { title: 'Build', amount: '6000', dueAt: '2025-02-01T00:00:00Z' },
+      ],
+    },
+    home: 'AWAIT_FUNDS',
+    allowed: ['buyer', 'seller', 'service', 'admin'],
+  }),
+  DeliverMilestone: () => ({
+    actor: 'seller',
+    command: { type: 'DeliverMilestone', milestoneId: MILESTONE_ID, title: 'Design delivered' },
+    home: 'FUNDS_HELD',
+    allowed: ['seller', 'admin'],
+  }),
+  ReleaseMilestone: () => ({
+    actor: 'buyer',
+    command: { type: 'ReleaseMilestone', milestoneId: MILESTONE_ID },
+    home: 'FUNDS_HELD',
+    allowed: ['buyer', 'admin'],
+  }),
+  SetVault: () => ({
+    actor: 'seller',
+    command: { type: 'SetVault', kind: 'LICENSE_KEY', fingerprint: FINGERPRINT },
+    home: 'FUNDS_HELD',
+    allowed: ['seller'],
+  }),
+  RevealVault: () => ({
+    actor: 'buyer',
+    command: { type: 'RevealVault' },
+    home: 'FUNDS_HELD',
+    allowed: ['buyer'],
   }),
 };
 

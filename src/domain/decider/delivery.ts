@@ -5,13 +5,15 @@ import type { Escrow } from '../types.js';
 import { assertActor, assertStatus } from './actors.js';
 import type { CommandOf } from './command.js';
 import { addDays } from './deadlines.js';
-import { evidenceList, optionalText, text } from './guards.js';
+import { evidenceList, fileRefs, optionalText, text } from './guards.js';
 import { released } from './holding.js';
+import { assertNoMilestones } from './milestones.js';
 
 // The seller delivers; the buyer's confirmation releases the funds.
 
 export function markDelivered(c: CommandOf<'MarkDelivered'>, e: Escrow, ctx: DecideContext): EventPayload[] {
   assertActor(e, ctx, ['seller', 'admin'], 'mark this escrow delivered');
+  assertNoMilestones(e, 'mark the escrow delivered');
   assertStatus(e, ['FUNDS_HELD'], 'mark delivered');
   return [
     {
@@ -21,6 +23,7 @@ export function markDelivered(c: CommandOf<'MarkDelivered'>, e: Escrow, ctx: Dec
         title: text(c.title, 'title', 1, TEXT_MAX_LENGTH.deliveryTitle),
         description: optionalText(c.description, 'description', TEXT_MAX_LENGTH.description),
         evidence: evidenceList(c.evidence, 'evidence'),
+        files: fileRefs(c.files, 'files'),
         autoRefundAt: addDays(ctx.now, ctx.policy.autoRefundDeadlineDays),
       },
     },
@@ -29,6 +32,7 @@ export function markDelivered(c: CommandOf<'MarkDelivered'>, e: Escrow, ctx: Dec
 
 export function confirmDelivery(_c: CommandOf<'ConfirmDelivery'>, e: Escrow, ctx: DecideContext): EventPayload[] {
   assertActor(e, ctx, ['buyer'], 'confirm delivery');
+  assertNoMilestones(e, 'confirm delivery of the whole escrow');
   assertStatus(e, ['DELIVERED'], 'confirm delivery');
   return [
     { type: 'DeliveryConfirmed', data: { confirmedBy: ctx.actor.id } },

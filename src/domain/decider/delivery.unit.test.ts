@@ -34,6 +34,7 @@ void describe('MarkDelivered', () => {
             title: 'Account handed over',
             description: 'login sent by mail',
             evidence: ['sha256:abc'],
+            files: [],
             autoRefundAt: AUTO_REFUND_AT,
           },
         },

@@ -13,6 +13,7 @@ import {
 } from '../../../test/domainFixtures.js';
 import type { EscrowCommand } from '../commands.js';
 import { untyped, inStatus, payoutData, refundData } from './decider.kit.js';
+import { addDays } from './deadlines.js';
 
 void describe('OpenDispute', () => {
   const open = { type: 'OpenDispute', reason: 'not as described' } as const;
@@ -35,9 +36,13 @@ void describe('OpenDispute', () => {
           type: 'DisputeOpened',
           data: {
             disputeId: '1-dispute',
+            milestoneId: null,
             reason: 'not as described',
             description: 'wrong item',
             evidence: ['photo-1'],
+            files: [],
+            respondBy: addDays(NOW, 3),
+            slaDueAt: addDays(NOW, 7),
           },
         },
       ]);

@@ -1,5 +1,9 @@
 import { invalid } from '../errors.js';
+import type { FileRef } from '../types.js';
 import {
+  FILE_ID_PATTERN,
+  FILE_NAME_MAX_LENGTH,
+  SHA256_PATTERN,
   IDENTIFIER_PATTERN,
   IDENTIFIER_RULE,
   MAX_EVIDENCE_ITEMS,
@@ -31,6 +35,30 @@ export function evidenceList(value: unknown, field: string): string[] {
   if (!Array.isArray(value)) throw invalid(field, 'must be an array of strings');
   if (value.length > MAX_EVIDENCE_ITEMS) throw invalid(field, `must have at most ${MAX_EVIDENCE_ITEMS} items`);
   return value.map((v, i) => text(v, `${field}[${i}]`, 1, TEXT_MAX_LENGTH.evidenceItem));
+}
+
+const FILE_ID = new RegExp(FILE_ID_PATTERN);
+const SHA256 = new RegExp(SHA256_PATTERN);
+
+/**
+ * Files an event cites, as the command path resolved them (the escrow's own uploaded files, with their hashes):
+ * checked again here whatever the caller, at most MAX_EVIDENCE_ITEMS, no file twice.
+ */
+export function fileRefs(value: unknown, field: string): FileRef[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) throw invalid(field, 'must be a list of file ids');
+  if (value.length > MAX_EVIDENCE_ITEMS) throw invalid(field, `must have at most ${MAX_EVIDENCE_ITEMS} files`);
+  const seen = new Set<string>();
+  return value.map((v: Partial<FileRef> | null, i) => {
+    const f = `${field}[${i}]`;
+    if (typeof v !== 'object' || v === null || typeof v.fileId !== 'string' || !FILE_ID.test(v.fileId)) {
+      throw invalid(f, 'must be the id of a file uploaded to this escrow');
+    }
+    if (seen.has(v.fileId)) throw invalid(f, `file ${v.fileId} is listed twice`);
+    seen.add(v.fileId);
+    if (typeof v.sha256 !== 'string' || !SHA256.test(v.sha256)) throw invalid(f, 'has no SHA-256 of its content');
+    return { fileId: v.fileId, sha256: v.sha256, fileName: text(v.fileName, `${f}.fileName`, 1, FILE_NAME_MAX_LENGTH) };
+  });
 }
 
 const ID = new RegExp(IDENTIFIER_PATTERN);

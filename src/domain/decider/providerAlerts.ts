@@ -4,6 +4,7 @@ import { TEXT_MAX_LENGTH } from '../limits.js';
 import type { Escrow } from '../types.js';
 import { assertActor } from './actors.js';
 import type { CommandOf } from './command.js';
+import { addDays } from './deadlines.js';
 import { text } from './guards.js';
 
 // What a provider tells us that needs a person: a chargeback on the buyer's payment, a payout taken back.
@@ -27,6 +28,10 @@ export function recordChargeback(c: CommandOf<'RecordChargeback'>, e: Escrow, ct
         reason: `Chargeback: ${reason}`,
         description: `The buyer's bank disputes the payment (${detail}). Answer it at the provider before ruling.`,
         evidence: [],
+        milestoneId: null,
+        files: [],
+        respondBy: addDays(ctx.now, ctx.policy.disputeRespondDays),
+        slaDueAt: addDays(ctx.now, ctx.policy.disputeSlaDays),
       },
     });
   }

@@ -70,7 +70,7 @@ const charged = (c: LimitedCreate) =>
   (c.buyerFee > 0n ? ` with the buyer fee of ${c.buyerFee} (${c.amount + c.buyerFee} to pay)` : '');
 
 /** "1000000 (10,000.00 USD)": minor units as sent, then for a person. */
-function money(minor: bigint, currency: string, policy: EscrowPolicy): string {
+export function money(minor: bigint, currency: string, policy: EscrowPolicy): string {
   const exponent = Object.hasOwn(policy.currencyExponents, currency) ? policy.currencyExponents[currency] : undefined;
   if (exponent === undefined) return `${minor}`;
   const [whole = '0', fraction] = formatMajor(minor, exponent).split('.');

@@ -1,0 +1,183 @@
+// The escrow with every field set that escrowColumns.int.test.ts writes and reads back; runs no tests itself.
+import { randomUUID } from 'node:crypto';
+import type { Escrow } from '../../domain/index.js';
+
+export const T0 = '2025-03-01T10:00:00.000Z';
+export const T1 = '2025-03-02T11:30:00.250Z';
+
+/** Every field set, nullable ones too, and no two amounts alike, so a swapped or dropped mapping shows. */
+export function everyFieldSet(): Escrow {
+  const id = randomUUID();
+  return {
+    id,
+    offerId: `offer-${id}`,
+    contractId: 'contract-7',
+    buyerId: 'buyer-a',
+    sellerId: 'seller-b',
+    rail: 'PAYSTACK',
+    currency: 'NGN',
+    amount: 10_000n,
+    buyerFee: 321n,
+    sellerFee: 52n,
+    status: 'REFUNDED',
+    version: 7,
+    expiresAt: '2025-03-08T10:00:00.000Z',
+    autoRefundAt: '2025-03-15T10:00:00.000Z',
+    metadata: { order: 'o-9', nested: { n: 1 } },
+    payment: { reference: `ref-${id}`, payUrl: 'https://pay.example/x' },
+    fundedAmount: 10_321n,
+    releasedAmount: 4_000n,
+    refundedAmount: 5_998n,
+    feeAmount: 323n,
+    fundingTransactionId: 'tx-fund-1',
+    refundType: 'PARTIAL',
+    cancelReason: 'ADMIN',
+    flaggedForReview: true,
+    createdAt: T0,
+    updatedAt: T1,
+    ...children(),
+  };
+}
+
+/** Deliveries, disputes, settlements and suspense items with every field set. */
+function children(): Pick<Escrow, 'deliveries' | 'disputes' | 'settlements' | 'suspense' | 'milestones' | 'vault'> {
+  const MILESTONE_ID = randomUUID();
+  const refundId = randomUUID();
+  return {
+    suspense: [
+      {
+        id: randomUUID(),
+        amount: 777n,
+        currency: 'USD',
+        transactionId: 'tx-stray-1',
+        providerEventId: 'evt-stray-1',
+        source: 'WEBHOOK',
+        reason: 'CURRENCY_MISMATCH',
+        status: 'REFUNDED',
+        receivedAt: T0,
+        resolvedAt: T1,
+        resolvedBy: 'admin-1',
+        resolutionReason: 'wrong currency',
+        settlementId: refundId,
+      },
+      {
+        id: randomUUID(),
+        amount: 5n,
+        currency: 'NGN',
+        transactionId: 'tx-stray-2',
+        providerEventId: null,
+        source: 'MANUAL',
+        reason: 'DUPLICATE_PAYMENT',
+        status: 'OPEN',
+        receivedAt: T1,
+        resolvedAt: null,
+        resolvedBy: null,
+        resolutionReason: null,
+        settlementId: null,
+      },
+    ],
+    deliveries: [
+      {
+        id: randomUUID(),
+        milestoneId: MILESTONE_ID,
+        title: 'handed over',
+        description: 'all of it',
+        evidence: ['s3://e/1'],
+        files: [{ fileId: randomUUID(), sha256: 'c'.repeat(64), fileName: 'proof.pdf' }],
+        deliveredBy: 'seller-b',
+        createdAt: T0,
+      },
+    ],
+    disputes: [
+      {
+        id: randomUUID(),
+        milestoneId: MILESTONE_ID,
+        openedBy: 'buyer-a',
+        reason: 'not as described',
+        description: 'half missing',
+        evidence: ['s3://e/2'],
+        files: [{ fileId: randomUUID(), sha256: 'd'.repeat(64), fileName: 'photo.jpg' }],
+        respondBy: '2025-03-05T11:30:00.250Z',
+        slaDueAt: '2025-03-09T11:30:00.250Z',
+        submissions: [{ by: 'seller-b', statement: 'it was all there', evidence: ['s3://e/3'], files: [], at: T1 }],
+        status: 'RESOLVED',
+        reviewerId: 'admin-1',
+        resolution: 'SPLIT',
+        buyerAmount: 5_998n,
+        resolutionReason: 'half delivered',
+        createdAt: T0,
+        resolvedAt: T1,
+      },
+    ],
+    settlements: [
+      {
+        id: randomUUID(),
+        kind: 'REFUND',
+        amount: 5_998n,
+        currency: 'NGN',
+        beneficiaryId: 'buyer-a',
+        status: 'SUCCEEDED',
+        providerReference: 'rf_1',
+        failureReason: null,
+        createdAt: T0,
+        completedAt: T1,
+      },
+      {
+        id: randomUUID(),
+        kind: 'PAYOUT',
+        amount: 4_000n,
+        currency: 'NGN',
+        beneficiaryId: 'seller-b',
+        status: 'FAILED',
+        providerReference: null,
+        failureReason: 'account closed',
+        createdAt: T1,
+        completedAt: T1,
+      },
+    ],
+    milestones: [
+      {
+        id: MILESTONE_ID,
+        position: 1,
+        title: 'first half',
+        amount: 4_000n,
+        buyerFee: 128n,
+        sellerFee: 21n,
+        dueAt: '2025-03-04T00:00:00.000Z',
+        status: 'REFUNDED',
+        deliveredAt: T0,
+        confirmBy: '2025-03-11T10:00:00.000Z',
+        sellerAmount: 1_979n,
+        buyerAmount: 2_000n,
+        feeAmount: 149n,
+        resolvedAt: T1,
+      },
+      {
+        id: randomUUID(),
+        position: 2,
+        title: 'second half',
+        amount: 6_000n,
+        buyerFee: 193n,
+        sellerFee: 31n,
+        dueAt: null,
+        status: 'REFUNDED',
+        deliveredAt: null,
+        confirmBy: null,
+        sellerAmount: 0n,
+        buyerAmount: 6_193n,
+        feeAmount: 0n,
+        resolvedAt: T1,
+      },
+    ],
+    vault: {
+      kind: 'FILE',
+      file: { fileId: randomUUID(), sha256: 'e'.repeat(64), fileName: 'licence.txt' },
+      fingerprint: randomUUID().replaceAll('-', '').repeat(2),
+      revision: 2,
+      setBy: 'seller-b',
+      setAt: T0,
+      firstRevealedAt: T1,
+      revealCount: 3,
+    },
+  };
+}
