@@ -248,6 +248,9 @@ describe('BlacklistService', () => {
       /no blacklist entry/,
     );
     await refused(service.remove(bob, { id: 'not-a-uuid', reason: 'x' }), 'VALIDATION_ERROR', 'entryId');
+    assert.deepEqual(await service.get(entry.id), removed.entry, 'get answers removed entries too');
+    await refused(service.get(unknown), 'BLACKLIST_ENTRY_NOT_FOUND');
+    await refused(service.get('nope'), 'VALIDATION_ERROR', 'entryId');
     await refused(service.remove(bob, { id: unknown, reason: '' }), 'VALIDATION_ERROR', 'reason');
     // the value can be blacklisted again: a new entry, the old one stays in the history
     await service.add(admin, { kind: 'USER', value: 'seller-9', reason: 'again' });
