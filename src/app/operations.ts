@@ -35,6 +35,8 @@ export interface OperationsSnapshot {
   settlementsByStatus: Record<string, number>;
   outbox: { unpublished: number; oldestAgeSeconds: number };
   pool: { total: number; idle: number; waiting: number };
+  /** Open disputes past each deadline (`escrow disputes --overdue`). */
+  disputesOverdue: { response: number; sla: number };
   kafkaLag?: { topic: string; partitions: { partition: number; lag: number }[] };
   /** Set when the broker's lag could not be read (the rest of the snapshot stands). */
   kafkaLagError?: unknown;
@@ -299,16 +301,18 @@ export class OperationsService {
   /** The database-backed gauges (and the broker's lag in Kafka mode), read in one go. */
   async snapshot(): Promise<OperationsSnapshot> {
     const { queries, outbox, broker } = this.deps;
-    const [escrowsByStatus, settlementsByStatus, o] = await Promise.all([
+    const [escrowsByStatus, settlementsByStatus, o, disputesOverdue] = await Promise.all([
       queries.escrowsByStatus(),
       queries.settlementsByStatus(),
       outbox.stats(),
+      queries.disputesOverdue(this.deps.clock.now()),
     ]);
     const snap: OperationsSnapshot = {
       escrowsByStatus,
       settlementsByStatus,
       outbox: { unpublished: o.unpublished, oldestAgeSeconds: o.oldestAgeSeconds },
       pool: queries.poolStats(),
+      disputesOverdue,
     };
     const roles = await this.roles();
     if (roles) snap.liveInstances = Object.fromEntries(Object.entries(roles).map(([r, l]) => [r, l.instances.length]));

@@ -103,6 +103,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly disputesOverdue = new Gauge({
+    name: 'escrow_disputes_overdue',
+    help: "Open disputes past a deadline: response (the other party's answer) or sla (the admins' ruling)",
+    labelNames: ['deadline'] as const,
+    registers: [this.registry],
+  });
+
   readonly roleInstances = new Gauge({
     name: 'escrow_role_instances',
     help: 'Live instances per role across every process on the database (heartbeat within HEARTBEAT_STALE_SECONDS)',
@@ -162,6 +169,8 @@ export class Metrics {
     for (const [status, n] of Object.entries(s.settlementsByStatus)) this.settlements.set({ status }, n);
     this.outboxUnpublished.set(s.outbox.unpublished);
     this.outboxOldestAge.set(s.outbox.oldestAgeSeconds);
+    this.disputesOverdue.set({ deadline: 'response' }, s.disputesOverdue.response);
+    this.disputesOverdue.set({ deadline: 'sla' }, s.disputesOverdue.sla);
     if (s.kafkaLag) {
       this.kafkaConsumerLag.reset();
       for (const p of s.kafkaLag.partitions) {

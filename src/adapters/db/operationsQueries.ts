@@ -1,5 +1,6 @@
 import type { OperationsQueries } from '../../app/ports/index.js';
 import type { Database } from './database.js';
+import { SqlDisputeQueries } from './disputeQueries.js';
 
 const PING = 'SELECT 1';
 const ESCROWS_BY_STATUS = 'SELECT status, count(*)::int AS n FROM escrows GROUP BY status';
@@ -7,7 +8,11 @@ const SETTLEMENTS_BY_STATUS = 'SELECT status, count(*)::int AS n FROM settlement
 
 /** The database figures behind /health, /metrics and the status commands. */
 export class SqlOperationsQueries implements OperationsQueries {
-  constructor(private readonly db: Database) {}
+  private readonly disputes: SqlDisputeQueries;
+
+  constructor(private readonly db: Database) {
+    this.disputes = new SqlDisputeQueries(db);
+  }
 
   async ping(): Promise<void> {
     await this.db.query(PING);
@@ -19,6 +24,10 @@ export class SqlOperationsQueries implements OperationsQueries {
 
   settlementsByStatus(): Promise<Record<string, number>> {
     return this.countByStatus(SETTLEMENTS_BY_STATUS);
+  }
+
+  disputesOverdue(now: Date): Promise<{ response: number; sla: number }> {
+    return this.disputes.overdueCounts(now);
   }
 
   poolStats(): { total: number; idle: number; waiting: number } {

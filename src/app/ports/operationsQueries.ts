@@ -6,6 +6,8 @@ export interface OperationsQueries {
   escrowsByStatus(): Promise<Record<string, number>>;
   /** Settlements per status. */
   settlementsByStatus(): Promise<Record<string, number>>;
+  /** Open disputes past the other party's answer (`response`) and past the admins' SLA (`sla`) at `now`. */
+  disputesOverdue(now: Date): Promise<{ response: number; sla: number }>;
   /** Connection pool figures (PGlite has one in-process connection). */
   poolStats(): { total: number; idle: number; waiting: number };
 }
