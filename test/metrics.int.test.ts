@@ -1,10 +1,18 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Counter } from 'prom-client';
-import { engineKinds, actors, assertDatabaseVerifies, escrowInput, testEngine, type TestEngine } from './harness.js';
+import type { Counter, Gauge } from 'prom-client';
+import {
+  engineKinds,
+  actors,
+  assertDatabaseVerifies,
+  escrowInput,
+  fundedEscrow,
+  testEngine,
+  type TestEngine,
+} from './harness.js';
 
 /** A counter's value for these labels (0 when never incremented). */
-async function valueOf(counter: Counter<string>, labels: Record<string, string> = {}): Promise<number> {
+async function valueOf(counter: Counter<string> | Gauge<string>, labels: Record<string, string> = {}): Promise<number> {
   const { values } = await counter.get();
   const match = values.find((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x));
   return match?.value ?? 0;
@@ -67,6 +75,40 @@ for (const kind of engineKinds()) {
       await engine.stores.outbox.replay({ allDead: true });
       while ((await engine.outbox.runOnce()) > 0);
       assert.equal((await engine.stores.outbox.stats()).deadLetters, 0);
+    });
+
+    it('escrow_disputes_overdue{deadline} moves on scrape as deadlines pass and the other party answers', async () => {
+      const { engine, clock } = t;
+      const m = engine.metrics;
+      const scrape = () => m.scrape(() => engine.operations.snapshot());
+      const overdue = async () => ({
+        response: await valueOf(m.disputesOverdue, { deadline: 'response' }),
+        sla: await valueOf(m.disputesOverdue, { deadline: 'sla' }),
+      });
+      const first = await fundedEscrow(engine);
+      const opened = await engine.service.execute('OpenDispute', first, actors.buyer, { reason: 'not delivered' });
+      const second = await fundedEscrow(engine);
+      await engine.service.execute('OpenDispute', second, actors.seller, { reason: 'buyer unreachable' });
+      let text = await scrape();
+      assert.match(text, /^escrow_disputes_overdue\{deadline="response"\} 0$/m);
+      assert.match(text, /^escrow_disputes_overdue\{deadline="sla"\} 0$/m);
+
+      clock.advanceDays(3.5); // past DISPUTE_RESPOND_DAYS (3), nobody answered
+      await scrape();
+      assert.deepEqual(await overdue(), { response: 2, sla: 0 });
+
+      // a late answer still ends the RESPONSE overdue
+      await engine.service.execute('AddDisputeEvidence', first, actors.seller, {
+        disputeId: opened.escrow.disputes[0]!.id,
+        statement: 'shipped, tracking attached',
+      });
+      await scrape();
+      assert.deepEqual(await overdue(), { response: 1, sla: 0 });
+
+      clock.advanceDays(4); // past DISPUTE_SLA_DAYS (7)
+      text = await scrape();
+      assert.deepEqual(await overdue(), { response: 1, sla: 2 });
+      assert.match(text, /^escrow_disputes_overdue\{deadline="sla"\} 2$/m);
     });
   });
 }
