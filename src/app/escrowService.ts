@@ -8,6 +8,7 @@ import {
   type EscrowPolicy,
   type Rail,
 } from '../domain/index.js';
+import type { BlacklistService } from './blacklist.js';
 import { decideContext, paymentInstructions, railNotEnabled } from './commandHandler.js';
 import type { CommandEnvelope } from './envelope.js';
 import { derivedId, isUuid, newId } from './ids.js';
@@ -41,6 +42,8 @@ export class EscrowService {
       clock: Clock;
       /** Audits the refusals made here, before the command path (which audits its own). */
       refusals?: RefusalRecorder;
+      /** Blacklisted user ids (seed 003 RB-04): an escrow with a listed party is refused on create. */
+      blacklist?: Pick<BlacklistService, 'check'>;
     },
   ) {}
 
@@ -75,6 +78,8 @@ export class EscrowService {
     if (!isUuid(commandId)) return this.refuse(envelope(input), invalid('commandId', 'must be a UUID'));
     const rail = this.deps.rails.get(input.rail);
     if (!rail) return this.refuse(envelope(input), railNotEnabled(input.rail, this.deps.rails));
+    const blocked = await this.blacklisted(actor, input);
+    if (blocked) return this.refuse(envelope(input), blocked);
     // In process, the command path decides the create once and then asks the rail (CommandHandler).
     if (!this.deps.remote) return this.deps.handler.handle(envelope(input));
     // Kafka mode: the workers decide it, so it is checked here before the provider is asked for anything, and the
@@ -104,6 +109,23 @@ export class EscrowService {
       return this.refuse(envelope, new DomainError('ESCROW_NOT_FOUND', `escrow ${String(escrowId)} not found`));
     }
     return this.deps.handler.handle(envelope);
+  }
+
+  /** BLACKLISTED naming the listed party; the entry's reason only to service and admin callers (never a user). */
+  private async blacklisted(actor: Actor, input: CreateEscrowInput): Promise<DomainError | null> {
+    if (!this.deps.blacklist) return null;
+    const ids = [input.buyerId, input.sellerId].filter((v): v is string => typeof v === 'string');
+    const hits = await this.deps.blacklist.check({ userIds: ids });
+    if (hits.length === 0) return null;
+    const who = hits.map((h) => (h.value === input.buyerId ? `the buyer ${h.value}` : `the seller ${h.value}`));
+    const why =
+      actor.role === 'user' ? '' : ` (${hits.map((h) => `entry ${h.entryId}, ${h.source}: ${h.reason}`).join('; ')})`;
+    return new DomainError('BLACKLISTED', `cannot open an escrow: ${who.join(' and ')} may not trade here${why}`, {
+      errors: hits.map((h) => ({
+        field: h.value === input.buyerId ? 'buyerId' : 'sellerId',
+        message: 'is on the blacklist; an admin can review it (GET /api/admin/blacklist)',
+      })),
+    });
   }
 
   /** Audits a refusal made here (never failing the answer: the recorder reports its own failures) and throws it. */

@@ -32,6 +32,8 @@ export interface FileUpload {
 export interface OpenedFile {
   file: EscrowFile;
   body: AsyncIterable<Uint8Array>;
+  /** Bytes in the store (what the body yields; the record's size unless the store was changed behind our back). */
+  size: number;
 }
 
 /**
@@ -58,7 +60,7 @@ export class FileService {
 
   /** Stores the body (hashing it on the way) and records it STORED. Nothing is kept when a limit refuses it. */
   async upload(actor: Actor, escrowId: string, input: FileUpload): Promise<EscrowFile> {
-    await this.writable(actor, escrowId);
+    await this.authorizeUpload(actor, escrowId);
     const fileName = cleanFileName(input.fileName);
     const contentType = this.allowedType(input.contentType);
     const purpose = purposeOf(input.purpose);
@@ -88,7 +90,7 @@ export class FileService {
     escrowId: string,
     input: { fileName: string; contentType: string; size: number; purpose?: FilePurpose },
   ): Promise<{ file: EscrowFile; upload: PresignedUpload }> {
-    await this.writable(actor, escrowId);
+    await this.authorizeUpload(actor, escrowId);
     const fileName = cleanFileName(input.fileName);
     const contentType = this.allowedType(input.contentType);
     const purpose = purposeOf(input.purpose);
@@ -113,7 +115,7 @@ export class FileService {
 
   /** Hashes what a presigned upload stored and records it STORED; a file already STORED is answered as it is. */
   async complete(actor: Actor, escrowId: string, fileId: string): Promise<EscrowFile> {
-    await this.writable(actor, escrowId);
+    await this.authorizeUpload(actor, escrowId);
     const file = await this.record(escrowId, fileId);
     if (file.status === 'STORED') return view(file);
     const stored = await this.deps.storage.digest(file.storageKey, this.deps.limits.maxBytes).catch((e: unknown) => {
@@ -230,8 +232,11 @@ export class FileService {
     return grant;
   }
 
-  /** Uploads come from the escrow's parties, admins and the marketplace (service); a stranger learns nothing. */
-  private async writable(actor: Actor, escrowId: string): Promise<void> {
+  /**
+   * Uploads come from the escrow's parties, admins and the marketplace (service); a stranger learns nothing. The
+   * upload route checks this before it reads a byte of the body.
+   */
+  async authorizeUpload(actor: Actor, escrowId: string): Promise<void> {
     await this.deps.escrows.get(actor, escrowId);
     if (actor.role !== 'user' && actor.role !== 'admin' && actor.role !== 'service') {
       throw new DomainError('FORBIDDEN', `a ${actor.role} caller may not upload files`);
@@ -255,7 +260,7 @@ export class FileService {
   private async content(file: EscrowFileRecord): Promise<OpenedFile> {
     const read = await this.deps.storage.read(file.storageKey);
     if (!read) throw new DomainError('FILE_NOT_FOUND', `the content of file ${file.id} is missing from the store`);
-    return { file: view(file), body: read.body };
+    return { file: view(file), body: read.body, size: read.size };
   }
 
   private allowedType(contentType: string): string {

@@ -1,3 +1,4 @@
+import type { BlacklistService } from './blacklist.js';
 import { DomainError } from '../domain/index.js';
 import type { PaymentScreening } from '../domain/commands.js';
 import type { CommandHandler } from './commandHandler.js';
@@ -62,6 +63,8 @@ export class WebhookProcessor implements WebhookIntake {
       clock: Clock;
       /** Screens the paying address of payments that name one. */
       screener?: RiskScreener;
+      /** Blacklisted user ids and wallets (BlacklistService.check): a payment involving one is refunded. */
+      blacklist?: Pick<BlacklistService, 'check'>;
       /** Operators are told of chargebacks and reversed payouts (logged as warnings, counted). */
       alert?: (what: string, fields: Record<string, unknown>) => void;
     },
@@ -238,6 +241,16 @@ export class WebhookProcessor implements WebhookIntake {
           if (screening.verdict !== 'PASS') {
             this.deps.alert?.('payment risk screen', { escrow_id: escrow.id, verdict: screening.verdict });
           }
+        }
+        // the blacklist (seed 003 RB-04): a listed paying wallet, buyer or seller takes the refund path
+        const hits = await this.deps.blacklist?.check({
+          userIds: [escrow.buyerId, escrow.sellerId],
+          wallets: action.payer ? [action.payer] : [],
+        });
+        if (hits && hits.length > 0) {
+          const detail = hits.map((h) => `${h.kind} ${h.value} is blacklisted (${h.source}: ${h.reason})`).join('; ');
+          screening = { verdict: 'REJECT', screener: 'blacklist', score: null, detail };
+          this.deps.alert?.('blacklisted payment', { escrow_id: escrow.id, entries: hits.map((h) => h.entryId) });
         }
         return at.run('ReceivePayment', escrow.id, {
           providerEventId: action.eventId,

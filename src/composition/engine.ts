@@ -31,6 +31,7 @@ import { createLogger } from './logger.js';
 import { Roles, expectedRoles, processInstance } from './roles.js';
 import { jwtSecretSource } from './secrets.js';
 import { createStores, type Stores } from './stores.js';
+import { checkVaultKeys, createBlacklist, createMarketplaceServices } from './marketplace.js';
 import type { Engine, EngineOptions } from './types.js';
 
 export const systemClock: Clock = { now: () => new Date() };
@@ -56,9 +57,13 @@ interface Core {
 export async function createEngine(config: Config, opts: EngineOptions = {}): Promise<Engine> {
   const core = await createCore(config, opts);
   const { clock, logger, metrics, db, stores, rails, handler, kafka, waiter } = core;
-  const services = createServices(core);
-  const workers = createWorkers(core);
   const jwtSecret = jwtSecretSource(config);
+  const services = createServices(core, jwtSecret);
+  await checkVaultKeys(services.vault).catch(async (err: unknown) => {
+    if (!opts.db) await db.close();
+    throw err;
+  });
+  const workers = createWorkers(core);
   const roles: Roles = new Roles({
     ...{ config, db, clock, logger, metrics, handler, kafka, waiter, jwtSecret, ...workers },
     reconciler: services.reconciler,
@@ -66,6 +71,7 @@ export async function createEngine(config: Config, opts: EngineOptions = {}): Pr
     http: () => ({
       ...{ commands: services.service, queries: services.queries, webhooks: services.webhooks },
       ...{ payoutAccounts: services.payoutAccounts, webhookProcessor: services.webhookProcessor },
+      ...{ blacklist: services.blacklist, files: services.files, vault: services.vault, disputes: stores.disputes },
       webhookFailures: (selection) => stores.webhooks.unprocessed(selection),
       reconciler: {
         run: (o) => services.reconciler.run({ windowMs: config.reconciler.windowMs, ...o }),
@@ -186,7 +192,9 @@ async function createCore(config: Config, opts: EngineOptions): Promise<Core> {
 }
 
 /** The application services every caller uses (HTTP, CLI, console). */
-function createServices({ config, clock, logger, metrics, stores, rails, handler, kafka, waiter }: Core) {
+function createServices(core: Core, jwtSecret: () => string) {
+  const { config, clock, logger, metrics, stores, rails, handler, kafka, waiter } = core;
+  const blacklist = createBlacklist(core.db, clock);
   // Kafka mode: the API hands client commands to the commands topic and waits for the workers' outcome.
   const sink = kafka
     ? new RemoteCommandGateway({
@@ -200,6 +208,7 @@ function createServices({ config, clock, logger, metrics, stores, rails, handler
   const screener = createRiskScreener(config.risk, stores.riskCache);
   const webhookProcessor = new WebhookProcessor({
     screener,
+    blacklist,
     rails: rails.values(),
     webhooks: stores.webhooks,
     settlements: stores.settlements,
@@ -214,15 +223,19 @@ function createServices({ config, clock, logger, metrics, stores, rails, handler
   const webhooks = observedWebhooks(webhookProcessor, metrics, logger);
   // The sandbox's signer and simulator serve tools and tests even where the rail is off (they then find no escrow).
   const sandbox = (rails.get('SANDBOX') as SandboxRail | undefined) ?? new SandboxRail(config.rails.settings.SANDBOX);
+  const service = new EscrowService({
+    handler: sink,
+    rails,
+    clock,
+    refusals: handler,
+    blacklist,
+    ...(kafka ? { remote: { policy: config.policy } } : {}),
+  });
+  const queries = new EscrowQueryService({ readModel: stores.readModel, outcomes: stores.outcomes });
   return {
-    service: new EscrowService({
-      handler: sink,
-      rails,
-      clock,
-      refusals: handler,
-      ...(kafka ? { remote: { policy: config.policy } } : {}),
-    }),
-    queries: new EscrowQueryService({ readModel: stores.readModel, outcomes: stores.outcomes }),
+    service,
+    queries,
+    ...createMarketplaceServices({ config, db: core.db, clock, commands: service, queries }, jwtSecret, blacklist),
     webhooks,
     webhookProcessor,
     screener,

@@ -1,6 +1,7 @@
 import { SqlAuditStore } from '../adapters/db/auditStore.js';
 import { SqlCommandOutcomes } from '../adapters/db/commandOutcomes.js';
 import type { Database } from '../adapters/db/database.js';
+import { SqlDisputeQueries } from '../adapters/db/disputeQueries.js';
 import { SqlEscrowQueries } from '../adapters/db/escrowQueries.js';
 import { SqlEscrowStore } from '../adapters/db/escrowStore.js';
 import { SqlIntegrityStore } from '../adapters/db/integrityStore.js';
@@ -30,6 +31,7 @@ export function createStores(db: Database, clock: Clock) {
     payoutAccounts: new SqlPayoutAccountStore(db),
     reconciliation: new SqlReconciliationStore(db),
     riskCache: new SqlRiskCacheStore(db, clock),
+    disputes: new SqlDisputeQueries(db),
   };
 }
 

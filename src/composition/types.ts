@@ -1,4 +1,7 @@
 import type { PayoutAccountService } from '../app/payoutAccounts.js';
+import type { BlacklistService } from '../app/blacklist.js';
+import type { FileService } from '../app/files.js';
+import type { VaultService } from '../app/vault.js';
 import type { Reconciler } from '../app/reconciler.js';
 import type { WebhookProcessor } from '../app/webhookProcessor.js';
 import type { RiskScreener } from '../app/ports/index.js';
@@ -69,6 +72,12 @@ export interface Engine {
   readonly webhookProcessor: WebhookProcessor;
   /** Sellers' payout accounts per rail. */
   readonly payoutAccounts: PayoutAccountService;
+  /** Blacklisted user ids and wallets (admin-managed; checked on create and on payment). */
+  readonly blacklist: BlacklistService;
+  /** Evidence and contract files in the file store. */
+  readonly files: FileService;
+  /** The credential vault (VAULT_KEY). */
+  readonly vault: VaultService;
   /** Missed-webhook recovery and the three-way report (the reconciler role, `escrow reconcile`). */
   readonly reconciler: Reconciler;
   readonly screener: RiskScreener;

@@ -1,5 +1,6 @@
 import { SHIPPED_RAILS, configureRails } from '../adapters/rails/registry.js';
 import { configureRisk } from '../adapters/risk/config.js';
+import { configureStorage } from '../adapters/storage/config.js';
 import { configureVault } from '../adapters/vault/config.js';
 import { RAILS } from '../domain/index.js';
 import { schema } from './schema.js';
@@ -58,7 +59,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const rails = configureRails(raw, listed, { production: raw.NODE_ENV === 'production', apiUrl });
   const risk = configureRisk(raw, { production: raw.NODE_ENV === 'production' });
   const vault = configureVault(raw, { production: raw.NODE_ENV === 'production' });
-  problems.push(...rails.problems, ...risk.problems, ...vault.problems, ...crossVariableProblems(raw));
+  const storage = configureStorage(raw, {
+    production: raw.NODE_ENV === 'production',
+    dataDir: raw.DATA_DIR ?? './data',
+  });
+  problems.push(...rails.problems, ...risk.problems, ...vault.problems, ...storage.problems);
+  problems.push(...crossVariableProblems(raw));
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const env = parsed.data;
   const kafka = kafkaSection(env);
@@ -75,6 +81,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     rails: rails.rails,
     risk: risk.settings,
     vault: vault.settings,
+    storage: storage.settings,
     policy: policySection(env),
     ...workerSections(env),
     ...(kafka ? { kafka } : {}),

@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { railVariables } from '../adapters/rails/registry.js';
 import { riskVariables } from '../adapters/risk/config.js';
+import { storageVariables } from '../adapters/storage/config.js';
 import { vaultVariables } from '../adapters/vault/config.js';
 import {
   DEFAULT_RAIL_CURRENCIES,
@@ -267,5 +268,11 @@ export const coreVariables = {
 };
 
 /** Every variable: the core ones and each shipped rail's section. */
-export const schema = z.object({ ...coreVariables, ...railVariables(), ...riskVariables, ...vaultVariables });
+export const schema = z.object({
+  ...coreVariables,
+  ...railVariables(),
+  ...riskVariables,
+  ...vaultVariables,
+  ...storageVariables,
+});
 export type Env = z.infer<typeof schema>;

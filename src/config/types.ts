@@ -1,4 +1,5 @@
 import type { RiskSettings } from '../adapters/risk/config.js';
+import type { StorageSettings } from '../adapters/storage/config.js';
 import type { VaultSettings } from '../adapters/vault/config.js';
 import type { KafkaConfig } from '../adapters/kafka/settings.js';
 import type { RailsConfig } from '../adapters/rails/registry.js';
@@ -38,6 +39,8 @@ export interface Config {
   risk: RiskSettings;
   /** VAULT_KEY and VAULT_KEYS_PREVIOUS; null when VAULT_KEY is unset (the credential vault is then off). */
   vault: VaultSettings | null;
+  /** Evidence and contract files: a local directory (default, under DATA_DIR) or S3 (AWS_S3_BUCKET). */
+  storage: StorageSettings;
   policy: EscrowPolicy;
   timeouts: { pollIntervalMs: number; deliveredAction: 'REFUND' | 'RELEASE'; autoRefund: boolean };
   settlements: { maxRetries: number; retryDelayMs: number; batchSize: number };

@@ -3,10 +3,14 @@ import type { EscrowQueryService } from '../app/escrowQueries.js';
 import type { EscrowService } from '../app/escrowService.js';
 import type { OperationsService } from '../app/operations.js';
 import type { PayoutAccountService } from '../app/payoutAccounts.js';
+import type { BlacklistService } from '../app/blacklist.js';
+import type { FileService } from '../app/files.js';
+import type { VaultService } from '../app/vault.js';
 import type { Reconciler } from '../app/reconciler.js';
 import type { WebhookProcessor } from '../app/webhookProcessor.js';
 import type {
   Clock,
+  DisputeQueries,
   PaymentSimulator,
   StoredWebhook,
   TimeoutRunner,
@@ -35,6 +39,14 @@ export interface HttpDeps {
   reconciler: Pick<Reconciler, 'run'>;
   /** Sellers' payout accounts per rail, and the settlements waiting for one. */
   payoutAccounts: PayoutAccountService;
+  /** Blacklisted user ids and wallets (admin). */
+  blacklist: BlacklistService;
+  /** Evidence and contract files: uploads, downloads, and the ids deliveries, disputes and the vault cite. */
+  files: FileService;
+  /** The credential vault: the seller seals, the buyer reveals. */
+  vault: VaultService;
+  /** The admins' dispute queue, soonest deadline first (GET /api/admin/disputes). */
+  disputes: DisputeQueries;
   /** The enabled rails: what `rail` accepts on create, and one webhook route per provider. */
   rails: readonly { rail: Rail; provider: string }[];
   /** The sandbox rail's "the buyer pays", when that rail is enabled. */

@@ -150,8 +150,11 @@ export class SqlEscrowQueries implements EscrowReadModel {
       due: string;
       amount: string;
       currency: string;
+      buyerId: string;
+      sellerId: string;
     }>(
-      `SELECT id, rail, payment_reference AS reference, (amount + buyer_fee)::text AS due, amount::text AS amount, currency
+      `SELECT id, rail, payment_reference AS reference, (amount + buyer_fee)::text AS due, amount::text AS amount, currency,
+              buyer_id AS "buyerId", seller_id AS "sellerId"
          FROM escrows WHERE ${where}`,
       [value],
     );

@@ -36,6 +36,9 @@ export interface PaymentTarget {
   /** The escrow's own amount (the sandbox's magic amounts look at it). */
   amount: bigint;
   currency: string;
+  /** The parties (the blacklist looks at them when a payment arrives). */
+  buyerId: string;
+  sellerId: string;
 }
 
 /** A suspense item with its escrow, as operators list it. */

@@ -22,3 +22,8 @@ export * from './webhookStore.js';
 export * from './riskScreener.js';
 export * from './payoutAccountStore.js';
 export * from './reconciliationStore.js';
+export * from './vaultCipher.js';
+export * from './vaultSecretStore.js';
+export * from './fileStorage.js';
+export * from './blacklistStore.js';
+export * from './disputeQueries.js';

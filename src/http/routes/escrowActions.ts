@@ -7,6 +7,7 @@ import type { Api, RouteDeps } from '../types.js';
 import * as S from '../schemas.js';
 import { jsonSafe } from '../views.js';
 import { commonErrors, type EscrowRouteKit } from './escrowRouteKit.js';
+import { filesOf } from './marketplace.js';
 
 const EscrowResponse = { 200: S.EscrowView, 202: S.CommandAccepted, ...commonErrors };
 const tags = ['escrows'];
@@ -44,9 +45,11 @@ export function escrowActionRoutes(app: Api, deps: RouteDeps, kit: EscrowRouteKi
     S.ConfirmPaymentBody,
     (r, a, o) => service.execute('ConfirmPayment', r.params.id, a, r.body as never, o),
   );
-  action('/escrow/:id/mark-delivered', 'Record the delivery (seller, admin)', S.MarkDeliveredBody, (r, a, o) =>
-    service.execute('MarkDelivered', r.params.id, a, r.body as never, o),
-  );
+  action('/escrow/:id/mark-delivered', 'Record the delivery (seller, admin)', S.MarkDeliveredBody, async (r, a, o) => {
+    const { fileIds: _ids, ...body } = r.body as { fileIds?: string[] };
+    const files = await filesOf(deps.deps, a, r.params.id, r.body);
+    return service.execute('MarkDelivered', r.params.id, a, { ...(body as { title: string }), ...files }, o);
+  });
   action('/escrow/:id/confirm-delivery', 'Confirm delivery and release the funds (buyer)', S.EmptyBody, (r, a, o) =>
     service.execute('ConfirmDelivery', r.params.id, a, {}, o),
   );
@@ -113,7 +116,12 @@ function disputeRoute(app: Api, deps: RouteDeps, { authed, actorOf, submit }: Es
         request,
         reply,
         201,
-        (opts) => service.execute('OpenDispute', request.params.id, actorOf(request), request.body, opts),
+        async (opts) => {
+          const actor = actorOf(request);
+          const { fileIds: _ids, ...body } = request.body;
+          const files = await filesOf(deps.deps, actor, request.params.id, request.body);
+          return service.execute('OpenDispute', request.params.id, actor, { ...body, ...files }, opts);
+        },
         (e) => jsonSafe(e.disputes.at(-1)),
       ),
   );

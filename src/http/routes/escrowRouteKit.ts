@@ -78,7 +78,10 @@ export function escrowRouteKit(app: Api, deps: RouteDeps) {
     return reply.code(answer.status).type(answer.contentType).send(answer.body);
   }
 
-  return { authed, actorOf, submit };
+  /** The request's idempotency options (its key as the command id) for routes whose answer must never be stored. */
+  const keyed = (request: FastifyRequest): KeyedOptions => gate.options(request, request.principal!.id);
+
+  return { authed, actorOf, submit, keyed };
 }
 
 export type EscrowRouteKit = ReturnType<typeof escrowRouteKit>;

@@ -1,10 +1,12 @@
 import type { Include } from '../../app/escrowQueries.js';
-import { PAGE_SIZE } from '../../domain/index.js';
+import { DomainError, PAGE_SIZE } from '../../domain/index.js';
+import type { Principal } from '../auth.js';
 import type { CreateEscrowInput } from '../../app/escrowService.js';
 import type { Api, RouteDeps } from '../types.js';
 import * as S from '../schemas.js';
 import { detailsView, escrowView } from '../views.js';
 import { escrowActionRoutes } from './escrowActions.js';
+import { marketplaceRoutes } from './marketplace.js';
 import { commonErrors, escrowRouteKit } from './escrowRouteKit.js';
 
 const tags = ['escrows'];
@@ -12,7 +14,8 @@ const tags = ['escrows'];
 /** Open, list and read escrows; the commands on an escrow are in escrowActions.ts. */
 export function escrowRoutes(app: Api, deps: RouteDeps): void {
   const { commands: service, queries } = deps.deps;
-  const { authed, actorOf, submit } = escrowRouteKit(app, deps);
+  const kit = escrowRouteKit(app, deps);
+  const { authed, actorOf, submit } = kit;
 
   app.post(
     '/escrow',
@@ -27,7 +30,9 @@ export function escrowRoutes(app: Api, deps: RouteDeps): void {
       },
     },
     (request, reply) =>
-      submit(request, reply, 201, (opts) => service.create(actorOf(request), request.body as CreateEscrowInput, opts)),
+      submit(request, reply, 201, (opts) =>
+        service.create(actorOf(request), createInput(request.body as CreateBody, request.principal!), opts),
+      ),
   );
 
   app.get(
@@ -71,5 +76,28 @@ export function escrowRoutes(app: Api, deps: RouteDeps): void {
     },
   );
 
-  escrowActionRoutes(app, deps, { authed, actorOf, submit });
+  escrowActionRoutes(app, deps, kit);
+  marketplaceRoutes(app, deps, kit);
+}
+
+type CreateBody = CreateEscrowInput & { buyerKycTier?: number; sellerKycTier?: number };
+
+/**
+ * The create command with the parties' KYC tiers: a user vouches for their own (the token's kyc_tier), a service or
+ * admin caller for both (buyerKycTier / sellerKycTier in the body); a user may not set them.
+ */
+function createInput(body: CreateBody, caller: Principal): CreateEscrowInput {
+  const { buyerKycTier, sellerKycTier, ...input } = body;
+  if (caller.role === 'user') {
+    if (buyerKycTier !== undefined || sellerKycTier !== undefined) {
+      throw new DomainError('FORBIDDEN', "only service or admin callers may state the parties' KYC tiers");
+    }
+    const own = caller.id === input.buyerId ? 'buyer' : caller.id === input.sellerId ? 'seller' : null;
+    return own ? { ...input, kyc: { [own]: caller.kycTier } } : input;
+  }
+  const kyc = {
+    ...(buyerKycTier !== undefined ? { buyer: buyerKycTier } : {}),
+    ...(sellerKycTier !== undefined ? { seller: sellerKycTier } : {}),
+  };
+  return Object.keys(kyc).length > 0 ? { ...input, kyc } : input;
 }

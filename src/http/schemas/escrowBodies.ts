@@ -1,11 +1,37 @@
 import { Type, type Static } from 'typebox';
 import {
+  MAX_EVIDENCE_ITEMS,
+  MAX_MILESTONES,
   METADATA_MAX_BYTES,
   METADATA_MAX_DEPTH,
   TEXT_MAX_LENGTH as MAX,
   type Rail as RailName,
 } from '../../domain/index.js';
 import { Currency, Evidence, Id, Minor, Rail, Text, Uuid, railOfNewEscrow, requiredWhen, strict } from './common.js';
+
+/** Files uploaded to this escrow (POST /api/escrow/{id}/files), cited by id: the event records each one's SHA-256. */
+export const FileIds = Type.Array(Uuid, {
+  maxItems: MAX_EVIDENCE_ITEMS,
+  description: 'ids of files uploaded to this escrow',
+});
+const KycTier = Type.Integer({
+  minimum: 0,
+  maximum: 100,
+  description: "the party's KYC tier as the marketplace verified it (service and admin callers only)",
+});
+export const MilestoneInput = Type.Object(
+  {
+    title: Text(MAX.deliveryTitle, 1),
+    amount: Minor,
+    dueAt: Type.Optional(Type.String({ format: 'date-time', description: 'when the seller means to deliver it' })),
+  },
+  { additionalProperties: false },
+);
+export const Milestones = Type.Array(MilestoneInput, {
+  minItems: 1,
+  maxItems: MAX_MILESTONES,
+  description: 'the amount in parts, released one by one; amounts must add up to the amount exactly',
+});
 
 // Request bodies of the escrow commands (POST /api/escrow and its actions).
 
@@ -29,6 +55,9 @@ export const CreateEscrowBody = Type.Object(
     amount: Minor,
     buyerFee: Type.Optional(Minor),
     sellerFee: Type.Optional(Minor),
+    milestones: Type.Optional(Milestones),
+    buyerKycTier: Type.Optional(KycTier),
+    sellerKycTier: Type.Optional(KycTier),
     metadata: Type.Optional(
       Type.Object(
         {},
@@ -88,6 +117,7 @@ export const MarkDeliveredBody = strict(
     title: Text(MAX.deliveryTitle, 1),
     description: Type.Optional(Text(MAX.description)),
     evidence: Type.Optional(Evidence),
+    fileIds: Type.Optional(FileIds),
   },
   { title: 'Account credentials sent', evidence: ['https://files.example/delivery-1.png'] },
 );
@@ -102,9 +132,41 @@ export const DisputeBody = strict(
     reason: Text(MAX.disputeReason, 1),
     description: Type.Optional(Text(MAX.description)),
     evidence: Type.Optional(Evidence),
+    fileIds: Type.Optional(FileIds),
+    milestoneId: Type.Optional(Uuid),
   },
   { reason: 'Not as described', description: 'The account was banned', evidence: ['https://files.example/ban.png'] },
 );
+export const DisputeEvidenceBody = strict(
+  {
+    statement: Type.Optional(Text(MAX.description)),
+    evidence: Type.Optional(Evidence),
+    fileIds: Type.Optional(FileIds),
+  },
+  {
+    statement: 'The account worked when handed over: login log attached',
+    fileIds: ['0190f0c8-0000-7000-8000-0000000000f2'],
+  },
+);
+export const DefineMilestonesBody = strict(
+  { milestones: Milestones },
+  {
+    milestones: [
+      { title: 'Design', amount: '4000', dueAt: '2026-12-15T17:00:00Z' },
+      { title: 'Build', amount: '6000' },
+    ],
+  },
+);
+export const DeliverMilestoneBody = strict(
+  {
+    title: Text(MAX.deliveryTitle, 1),
+    description: Type.Optional(Text(MAX.description)),
+    evidence: Type.Optional(Evidence),
+    fileIds: Type.Optional(FileIds),
+  },
+  { title: 'Design mock-ups delivered', evidence: ['https://files.example/mockups.pdf'] },
+);
+export const ReleaseMilestoneBody = strict({ reason: Type.Optional(Text(MAX.reason)) }, { reason: 'Looks great' });
 export const ResolveBody = Type.Object(
   {
     resolution: Type.Union([Type.Literal('RELEASE'), Type.Literal('REFUND'), Type.Literal('SPLIT')]),

@@ -4,21 +4,68 @@ import { Iso, Minor, Nullable, Rail, Status, Uuid } from './common.js';
 // What GET /api/escrow answers: the escrow with its deliveries, disputes and settlements, and optionally its events,
 // ledger postings and audit trail.
 
+/** A stored file an event cites, with the SHA-256 of its content as uploaded. */
+export const FileRefView = Type.Object({
+  fileId: Uuid,
+  sha256: Type.String({ pattern: '^[0-9a-f]{64}$' }),
+  fileName: Type.String(),
+});
 const Delivery = Type.Object({
   id: Uuid,
+  milestoneId: Nullable(Uuid),
   title: Type.String(),
   description: Nullable(Type.String()),
   evidence: Type.Array(Type.String()),
+  files: Type.Array(FileRefView),
   deliveredBy: Type.String(),
   createdAt: Iso,
+});
+const Submission = Type.Object({
+  by: Type.String(),
+  statement: Nullable(Type.String()),
+  evidence: Type.Array(Type.String()),
+  files: Type.Array(FileRefView),
+  at: Iso,
+});
+export const MilestoneView = Type.Object({
+  id: Uuid,
+  position: Type.Integer(),
+  title: Type.String(),
+  amount: Minor,
+  buyerFee: Minor,
+  sellerFee: Minor,
+  dueAt: Nullable(Iso),
+  status: Type.String({ examples: ['PENDING'] }),
+  deliveredAt: Nullable(Iso),
+  confirmBy: Nullable(Iso),
+  sellerAmount: Minor,
+  buyerAmount: Minor,
+  feeAmount: Minor,
+  resolvedAt: Nullable(Iso),
+});
+/** The vault as anyone but the revealing buyer sees it: what it holds, never the secret. */
+export const VaultView = Type.Object({
+  kind: Type.String({ examples: ['CREDENTIALS'] }),
+  file: Nullable(FileRefView),
+  fingerprint: Type.String(),
+  revision: Type.Integer(),
+  setBy: Type.String(),
+  setAt: Iso,
+  firstRevealedAt: Nullable(Iso),
+  revealCount: Type.Integer(),
 });
 export const DisputeView = Type.Object(
   {
     id: Uuid,
+    milestoneId: Nullable(Uuid),
     openedBy: Type.String(),
     reason: Type.String(),
     description: Nullable(Type.String()),
     evidence: Type.Array(Type.String()),
+    files: Type.Array(FileRefView),
+    respondBy: Iso,
+    slaDueAt: Iso,
+    submissions: Type.Array(Submission),
     status: Type.String({ examples: ['OPEN'] }),
     reviewerId: Nullable(Type.String()),
     resolution: Nullable(Type.String()),
@@ -31,10 +78,21 @@ export const DisputeView = Type.Object(
     examples: [
       {
         id: '0190f0c8-0000-7000-8000-0000000000d1',
+        milestoneId: null,
         openedBy: 'buyer-1',
         reason: 'Not as described',
         description: 'The account was banned',
         evidence: ['https://files.example/ban.png'],
+        files: [
+          {
+            fileId: '0190f0c8-0000-7000-8000-0000000000f1',
+            sha256: '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',
+            fileName: 'ban-screenshot.png',
+          },
+        ],
+        respondBy: '2026-11-26T10:00:00.000Z',
+        slaDueAt: '2026-11-30T10:00:00.000Z',
+        submissions: [],
         status: 'OPEN',
         reviewerId: null,
         resolution: null,
@@ -174,6 +232,8 @@ export const EscrowView = Type.Object(
     disputes: Type.Array(DisputeView),
     settlements: Type.Array(Settlement),
     suspense: Type.Array(SuspenseItem),
+    milestones: Type.Array(MilestoneView),
+    vault: Nullable(VaultView),
   },
   {
     examples: [
@@ -208,6 +268,8 @@ export const EscrowView = Type.Object(
         disputes: [],
         settlements: [],
         suspense: [],
+        milestones: [],
+        vault: null,
       },
     ],
   },

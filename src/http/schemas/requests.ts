@@ -7,6 +7,7 @@ import { Id, Iso, Rail, Status, Uuid, saying } from './common.js';
 export const EscrowParams = Type.Object({ id: Uuid }, { additionalProperties: false });
 export const DisputeParams = Type.Object({ id: Uuid, disputeId: Uuid }, { additionalProperties: false });
 export const SettlementParams = Type.Object({ id: Uuid, settlementId: Uuid }, { additionalProperties: false });
+export const MilestoneParams = Type.Object({ id: Uuid, milestoneId: Uuid }, { additionalProperties: false });
 export const SuspenseParams = Type.Object({ suspenseId: Uuid }, { additionalProperties: false });
 export const SuspenseListQuery = Type.Object(
   {
