@@ -1,8 +1,11 @@
 import type { DeadLetter, MigrationStatus, OutboxReplay, OutboxSkip, OutboxStatus } from '../app/operations.js';
 import type { SuspenseFilter, TimeoutRunSummary, WebhookOutcome, WebhookSelection } from '../app/ports/index.js';
 import type { ReconciliationReport } from '../app/reconciler.js';
+import type { RotationReport } from '../app/vault.js';
 import type { VerifyReport } from '../app/verify.js';
+import type { DisputeQueue } from '../http/routes/disputeAdmin.js';
 import type { FailedWebhook, WebhookReprocessOutcome } from '../http/routes/webhookAdmin.js';
+import type { BlacklistBackend } from './commands/blacklist.js';
 
 export interface PayOptions {
   outcome: 'succeed' | 'fail';
@@ -25,7 +28,7 @@ export interface SuspensePageOptions {
   cursor: string | null;
 }
 
-export interface Backend {
+export interface Backend extends BlacklistBackend {
   readonly via: 'local' | 'server';
   migrate(): Promise<MigrationStatus>;
   sandboxPay(target: string, opts: PayOptions): Promise<WebhookOutcome>;
@@ -47,4 +50,8 @@ export interface Backend {
   webhooksReprocess(selection: WebhookSelection, reason: string, dryRun: boolean): Promise<WebhookReprocessOutcome>;
   /** A reconciler run (audited unless a dry run); `windowHours` defaults to RECONCILE_WINDOW_HOURS. */
   reconcile(opts: { dryRun: boolean; windowHours?: number; reason: string }): Promise<ReconciliationReport>;
+  /** The open disputes, next deadline first (only those past a deadline with `overdue`), and the overdue counts. */
+  disputes(opts: { overdue: boolean; limit: number }): Promise<DisputeQueue>;
+  /** Reseals every vault secret under VAULT_KEY (audited per secret), or with `dryRun` counts them per key. */
+  vaultRotate(opts: { reason: string; dryRun: boolean }): Promise<RotationReport>;
 }

@@ -6,8 +6,10 @@ import type { Config } from '../config/index.js';
 import { createEngine, type Engine } from '../main.js';
 import type { SuspenseCommand } from '../app/suspenseDryRun.js';
 import { dryRunSuspense } from '../app/suspenseDryRun.js';
+import { disputeQueue } from '../http/routes/disputeAdmin.js';
 import { failedWebhooks, reconcileNow, reprocessWebhooks } from '../http/routes/webhookAdmin.js';
 import type { Backend, Json } from './backend.js';
+import { localBlacklistBackend } from './commands/blacklist.js';
 import { toJson } from './output.js';
 import { serverBackend } from './server.js';
 
@@ -107,6 +109,10 @@ function localBackend(config: Config): Backend {
       withEngine(config, (e) =>
         reconcileNow(e, { dryRun, windowHours: windowHours ?? config.reconciler.windowMs / 3_600_000 }, by(reason)),
       ),
+    disputes: ({ overdue, limit }) =>
+      withEngine(config, (e) => disputeQueue(e.stores.disputes, { overdue, limit, now: e.clock.now() })),
+    vaultRotate: ({ reason, dryRun }) => withEngine(config, (e) => e.vault.rotate(cliActor(), { reason, dryRun })),
+    ...localBlacklistBackend((run) => withEngine(config, (e) => run(e.blacklist)), cliActor()),
   };
 }
 

@@ -1,5 +1,7 @@
 import { Command, Help } from 'commander';
 import { VERSION } from '../main.js';
+import { registerBlacklist } from './commands/blacklist.js';
+import { registerDisputes } from './commands/disputes.js';
 import { registerKafkaCreateTopics } from './commands/kafkaCreateTopics.js';
 import { registerKafkaLag } from './commands/kafkaLag.js';
 import { registerMigrate } from './commands/migrate.js';
@@ -13,9 +15,11 @@ import { registerServe } from './commands/serve.js';
 import { registerSuspense } from './commands/suspense.js';
 import { registerTimeoutsRun } from './commands/timeoutsRun.js';
 import { registerToken } from './commands/token.js';
+import { registerVaultRotate } from './commands/vault.js';
 import { registerVerify } from './commands/verify.js';
 import { registerWebhooks } from './commands/webhooks.js';
 import { createContext, type CliContext } from './context.js';
+import { withBackend } from './engine.js';
 import { exitCodeFor, usageError, type ExitCode } from './exitCodes.js';
 import { documented, type CommandHelp } from './help.js';
 import { processIo, type Io } from './output.js';
@@ -80,7 +84,16 @@ export function createProgram(ctx: CliContext): Command {
   });
   registerWebhooks(webhooks, ctx);
   registerReconcile(program, ctx);
-  for (const parent of [program, sandbox, timeouts, outbox, kafka, webhooks]) requireSubcommand(parent);
+  registerBlacklist(program, ctx, withBackend);
+  registerDisputes(program, ctx);
+  const vault = group(program, 'vault', 'the credential vault: reseal its secrets under a new key', {
+    examples: ['escrow vault rotate --reason "quarterly rotation" --dry-run'],
+  });
+  registerVaultRotate(vault, ctx);
+  const blacklist = program.commands.find((c) => c.name() === 'blacklist')!;
+  for (const parent of [program, sandbox, timeouts, outbox, kafka, webhooks, blacklist, vault]) {
+    requireSubcommand(parent);
+  }
   // `escrow help <command>`, on the program only (its subcommands exist: they do not inherit it)
   return program.helpCommand(true);
 }

@@ -55,8 +55,14 @@ describe('escrow CLI: help and usage errors (in process)', () => {
 
   it("every command's --help has a description, examples and exit codes", async () => {
     const commands = leaves(createProgram(createContext(buffers(), {})));
-    assert.equal(commands.length, 18, JSON.stringify(commands));
+    assert.equal(commands.length, 23, JSON.stringify(commands));
     assert.ok(commands.some((c) => c.join(' ') === 'outbox skip'));
+    for (const wired of ['blacklist add', 'blacklist remove', 'blacklist list', 'disputes', 'vault rotate']) {
+      assert.ok(
+        commands.some((c) => c.join(' ') === wired),
+        wired,
+      );
+    }
     for (const path of commands) {
       const run = await cli([...path, '--help']);
       assert.equal(run.code, 0, path.join(' '));
@@ -83,6 +89,8 @@ describe('escrow CLI: help and usage errors (in process)', () => {
     assertUsageError(await cli(['outbox', 'bogus']), /^error: unknown command bogus/, 'escrow outbox [options]');
     assertUsageError(await cli(['outbox']), /missing command \(one of status, dlq, replay, skip\)/, 'escrow outbox');
     assertUsageError(await cli(['kafka']), /missing command \(one of create-topics, lag\)/, 'escrow kafka');
+    assertUsageError(await cli(['vault']), /missing command \(one of rotate\)/, 'escrow vault');
+    assertUsageError(await cli(['blacklist']), /missing command \(one of add, remove, list\)/, 'escrow blacklist');
     assertUsageError(await cli(['verify', '--bogus']), /unknown option '--bogus'/, 'escrow verify');
     assertUsageError(await cli(['verify', 'extra']), /too many arguments/, 'escrow verify');
     assertUsageError(await cli(['sandbox', 'pay']), /missing required argument/, 'escrow sandbox pay');
@@ -167,6 +175,11 @@ describe('escrow CLI: help and usage errors (in process)', () => {
       /unknown role\(s\) nope; available: api/,
       'escrow serve',
     );
+    for (const limit of ['0', '101', 'ten']) {
+      assertUsageError(await cli(['disputes', '--limit', limit]), /--limit takes 1 to 100/, 'escrow disputes');
+    }
+    assertUsageError(await cli(['vault', 'rotate']), /required option '--reason <text>'/, 'escrow vault rotate');
+    assertUsageError(await cli(['vault', 'rotate', '--reason', ' ']), /--reason takes 1 to 500/, 'escrow vault rotate');
     assertUsageError(await cli(['kafka', 'lag']), /KAFKA_BROKERS is not set/, 'escrow kafka lag');
     assertUsageError(await cli(['kafka', 'create-topics']), /KAFKA_BROKERS is not set/, 'escrow kafka create-topics');
   });

@@ -5,6 +5,7 @@ import { dataDirSecret, mintToken } from '../http/auth.js';
 import type { WebhookSelection } from '../app/ports/index.js';
 import type { FailedWebhook } from '../http/routes/webhookAdmin.js';
 import type { Backend, Json, SuspensePageOptions } from './backend.js';
+import { serverBlacklistBackend } from './commands/blacklist.js';
 import { CliFailure } from './exitCodes.js';
 
 /** The HS256 secret tokens are signed with: JWT_SECRET, or the embedded data directory's own secret. */
@@ -60,6 +61,13 @@ export async function serverBackend(config: Config, holder: DataDirHolder, sub: 
       call('POST', '/api/admin/webhooks/reprocess', { ...selection, reason, dryRun }),
     reconcile: ({ dryRun, windowHours, reason }) =>
       call('POST', '/api/admin/reconcile', { dryRun, reason, ...(windowHours === undefined ? {} : { windowHours }) }),
+    disputes: ({ overdue, limit }) =>
+      call(
+        'GET',
+        `/api/admin/disputes?${new URLSearchParams({ overdue: String(overdue), limit: String(limit) }).toString()}`,
+      ),
+    vaultRotate: ({ reason, dryRun }) => call('POST', '/api/admin/vault/rotate', { reason, dryRun }),
+    ...serverBlacklistBackend(call),
   };
 }
 
