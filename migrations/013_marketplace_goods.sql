@@ -5,6 +5,36 @@
 ALTER TABLE deliveries ADD COLUMN milestone_id uuid;
 ALTER TABLE deliveries ADD COLUMN files jsonb NOT NULL DEFAULT '[]' CHECK (jsonb_typeof(files) = 'array');
 
+-- A milestone escrow has several deliveries, disputes and payouts, often within the same millisecond: the aggregate
+-- lists them in the order they were written (n), as its events recorded them. escrow_commit_core inserts whole rows
+-- (jsonb_populate_recordset gives n as NULL), so a trigger numbers them.
+CREATE SEQUENCE escrow_children_n;
+CREATE FUNCTION number_escrow_child() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF NEW.n IS NULL THEN
+    NEW.n := nextval('escrow_children_n');
+  END IF;
+  RETURN NEW;
+END $$;
+ALTER TABLE deliveries ADD COLUMN n bigint;
+ALTER TABLE disputes ADD COLUMN n bigint;
+ALTER TABLE settlements ADD COLUMN n bigint;
+-- rows of earlier releases keep the order the aggregate gave them (created_at, then id / kind)
+UPDATE deliveries x SET n = o.r FROM (SELECT id, row_number() OVER (ORDER BY created_at, id) AS r FROM deliveries) o
+  WHERE x.id = o.id;
+UPDATE disputes x SET n = o.r FROM (SELECT id, row_number() OVER (ORDER BY created_at, id) AS r FROM disputes) o
+  WHERE x.id = o.id;
+UPDATE settlements x SET n = o.r FROM (SELECT id, row_number() OVER (ORDER BY created_at, kind) AS r FROM settlements) o
+  WHERE x.id = o.id;
+SELECT setval('escrow_children_n', 1 + greatest((SELECT count(*) FROM deliveries), (SELECT count(*) FROM disputes),
+                                                (SELECT count(*) FROM settlements)));
+ALTER TABLE deliveries ALTER COLUMN n SET NOT NULL;
+ALTER TABLE disputes ALTER COLUMN n SET NOT NULL;
+ALTER TABLE settlements ALTER COLUMN n SET NOT NULL;
+CREATE TRIGGER deliveries_number BEFORE INSERT ON deliveries FOR EACH ROW EXECUTE FUNCTION number_escrow_child();
+CREATE TRIGGER disputes_number BEFORE INSERT ON disputes FOR EACH ROW EXECUTE FUNCTION number_escrow_child();
+CREATE TRIGGER settlements_number BEFORE INSERT ON settlements FOR EACH ROW EXECUTE FUNCTION number_escrow_child();
+
 -- A dispute may be about one milestone; it records when the other party's answer and the admins' ruling are due,
 -- the files it cites and what either side added later ([{by, statement, evidence, files, at}]).
 ALTER TABLE disputes ADD COLUMN milestone_id uuid;
@@ -155,7 +185,7 @@ BEGIN
       SELECT jsonb_agg(jsonb_build_object('id', d.id, 'milestoneId', d.milestone_id, 'title', d.title,
                'description', d.description, 'evidence', d.evidence, 'files', d.files, 'deliveredBy', d.delivered_by,
                'createdAt', iso(d.created_at))
-             ORDER BY d.created_at, d.id)
+             ORDER BY d.n)
       FROM deliveries d WHERE d.escrow_id = e.id), '[]'::jsonb),
     'disputes', COALESCE((
       SELECT jsonb_agg(jsonb_build_object('id', d.id, 'milestoneId', d.milestone_id, 'openedBy', d.opened_by,
@@ -164,14 +194,14 @@ BEGIN
                'status', d.status, 'reviewerId', d.reviewer_id, 'resolution', d.resolution,
                'buyerAmount', d.buyer_amount::text, 'resolutionReason', d.resolution_reason,
                'createdAt', iso(d.created_at), 'resolvedAt', iso(d.resolved_at))
-             ORDER BY d.created_at, d.id)
+             ORDER BY d.n)
       FROM disputes d WHERE d.escrow_id = e.id), '[]'::jsonb),
     'settlements', COALESCE((
       SELECT jsonb_agg(jsonb_build_object('id', s.id, 'kind', s.kind, 'amount', s.amount::text,
                'currency', s.currency, 'beneficiaryId', s.beneficiary_id, 'status', s.status,
                'providerReference', s.provider_reference, 'failureReason', s.failure_reason,
                'createdAt', iso(s.created_at), 'completedAt', iso(s.completed_at))
-             ORDER BY s.created_at, s.kind)
+             ORDER BY s.created_at, s.n)
       FROM settlements s WHERE s.escrow_id = e.id), '[]'::jsonb),
     'suspense', COALESCE((
       SELECT jsonb_agg(jsonb_build_object('id', s.id, 'amount', s.amount::text, 'currency', s.currency,

@@ -1,6 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { loadConfig } from '../src/config/index.js';
 import { mintToken, type ApiRole } from '../src/http/auth.js';
 import { createEngine, type Engine, type RoleName } from '../src/main.js';
@@ -125,9 +125,10 @@ export async function testServer(
   kind: EngineKind,
   env: Record<string, string> = {},
   roles?: RoleName[],
+  opts: { logger?: Logger; testDb?: TestDb } = {},
 ): Promise<TestServer> {
   const clock = new SharedClock(new Date().toISOString());
-  const testDb = await freshDatabase(kind);
+  const testDb = opts.testDb ?? (await freshDatabase(kind));
   const separate: RoleName[][] = env.KAFKA_BROKERS && !roles ? [['worker'], ['outbox']] : [];
   const children: ChildProcess[] = [];
   try {
@@ -149,7 +150,7 @@ export async function testServer(
   const engine = await createEngine(config, {
     db: testDb.db,
     clock,
-    logger: pino({ level: 'silent' }),
+    logger: opts.logger ?? pino({ level: 'silent' }),
     migrate: false,
   });
   const { port } = await engine.start(roles ?? ['api']);
