@@ -181,10 +181,10 @@ function readRoutes(app: Api, ctx: RouteDeps, { authed, actorOf }: EscrowRouteKi
 function signedRoutes(app: Api, ctx: RouteDeps): void {
   const { files } = ctx.deps;
   const signedErrors = S.problems(400, 403, 404, 413, 415, 429, 503);
-  type Req = FastifyRequest<{ Params: { token: string } }>;
+  type Req = FastifyRequest<{ Params: { '*': string } }>;
 
   app.put(
-    '/files/signed/:token',
+    '/files/signed/*',
     {
       schema: {
         tags,
@@ -199,12 +199,12 @@ function signedRoutes(app: Api, ctx: RouteDeps): void {
     (request) => {
       const r = request as Req;
       const type = r.headers['content-type'] ?? '';
-      return storage(request, files.signedPut(r.params.token, type, r.raw as AsyncIterable<Uint8Array>));
+      return storage(request, files.signedPut(r.params['*'], type, r.raw as AsyncIterable<Uint8Array>));
     },
   );
 
   app.get(
-    '/files/signed/:token',
+    '/files/signed/*',
     {
       schema: {
         tags,
@@ -214,7 +214,7 @@ function signedRoutes(app: Api, ctx: RouteDeps): void {
         response: { 200: F.binaryResponse('the bytes, as an attachment'), ...signedErrors },
       } as never,
     },
-    async (request, reply) => sendFile(reply, await storage(request, files.signedGet((request as Req).params.token))),
+    async (request, reply) => sendFile(reply, await storage(request, files.signedGet((request as Req).params['*']))),
   );
 }
 

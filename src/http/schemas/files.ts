@@ -12,8 +12,19 @@ const SIGNED = 'https://escrow.example.com/api/files/signed/eyJrIjoiZXNjcm93cy8u
 
 export const FileParams = Type.Object({ id: Uuid, fileId: Uuid }, { additionalProperties: false });
 
+/**
+ * The token of a signed URL: a wildcard segment, because tokens are longer than a route parameter may be (Fastify's
+ * maxParamLength, 100); it never holds a `/`.
+ */
 export const SignedTokenParams = Type.Object(
-  { token: Type.String({ minLength: 1, maxLength: 4096, examples: ['eyJrIjoiZXNjcm93cy8uLi4ifQ.c2lnbmF0dXJl'] }) },
+  {
+    '*': Type.String({
+      minLength: 1,
+      maxLength: 4096,
+      description: 'the token of the signed URL',
+      examples: ['eyJrIjoiZXNjcm93cy8uLi4ifQ.c2lnbmF0dXJl'],
+    }),
+  },
   { additionalProperties: false },
 );
 
@@ -60,19 +71,21 @@ export const FileList = Type.Object({ items: Type.Array(FileView) }, { examples:
 
 /**
  * The multipart form as OpenAPI shows it. Parts are read by the handler as they stream (the bytes never sit in
- * memory), so the schema has no `type` and Fastify's validation passes whatever the parser left (nothing); the
- * service checks the name, type and size.
+ * memory): Fastify validates what the parser left (nothing, null), so the schema is nullable; the service checks the
+ * name, type and size.
  */
 export const MultipartUploadBody = {
   content: {
     'multipart/form-data': {
       schema: {
+        type: 'object',
+        nullable: true,
         properties: {
           purpose: { ...FilePurposeSchema, description: 'what the file is for (default EVIDENCE); put it before file' },
           file: { type: 'string', format: 'binary', description: 'the content, with its file name and content type' },
         },
         required: ['file'],
-        example: { purpose: 'EVIDENCE', file: '(the bytes of invoice-7.pdf)' },
+        examples: [{ purpose: 'EVIDENCE', file: '(the bytes of invoice-7.pdf)' }],
       },
     },
   },
@@ -142,7 +155,7 @@ export const SignedPutBody = {
     'application/octet-stream': {
       schema: {
         description: 'the bytes of the file, sent with the Content-Type the upload URL names',
-        example: '(the bytes of photos.zip)',
+        examples: ['(the bytes of photos.zip)'],
       },
     },
   },
