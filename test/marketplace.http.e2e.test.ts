@@ -168,6 +168,39 @@ for (const kind of ENGINE_KINDS) {
       await assertDatabaseVerifies(s.engine);
     });
 
+    void it('a delivered milestone past its deadline follows the timeout policy through the timeout processor', async () => {
+      const e = await create(t.buyer, {
+        amount: '9000',
+        milestones: [
+          { title: 'One', amount: '4000' },
+          { title: 'Two', amount: '5000' },
+        ],
+      });
+      await pay(e);
+      const [m1, m2] = e.milestones.map((m) => m.id);
+      ok(await post(e.id, `/milestones/${m1}/deliver`, t.seller, { title: 'One done' }));
+      s.clock.advanceDays(3);
+      ok(await post(e.id, `/milestones/${m2}/deliver`, t.seller, { title: 'Two done' }));
+      s.clock.advanceDays(4.5); // past One's deadline (7 days), not Two's
+      const first = ok(
+        await s.call<{ deliveryTimeouts: number }>('POST', '/api/admin/process-timeouts', { token: t.admin, body: {} }),
+      );
+      assert.equal(first.deliveryTimeouts, 1);
+      const mid = await get(e.id);
+      assert.deepEqual(
+        mid.milestones.map((m) => m.status),
+        ['REFUNDED', 'DELIVERED'],
+      );
+      assert.equal(mid.status, 'FUNDS_HELD');
+      s.clock.advanceDays(3);
+      ok(await s.call('POST', '/api/admin/process-timeouts', { token: t.admin, body: {} }));
+      const done = await get(e.id);
+      assert.equal(done.status, 'REFUNDED');
+      assert.equal(done.refundType, 'FULL');
+      assert.equal(done.refundedAmount, done.fundedAmount);
+      await assertDatabaseVerifies(s.engine);
+    });
+
     void it('milestones that do not add up are a 400 naming the sums; nothing is created', async () => {
       const p = problem(
         await s.call('POST', '/api/escrow', {

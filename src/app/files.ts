@@ -136,25 +136,25 @@ export class FileService {
 
   /** The escrow's files, oldest first. */
   async list(actor: Actor, escrowId: string): Promise<EscrowFile[]> {
-    await this.deps.escrows.get(actor, escrowId);
+    await this.readable(actor, escrowId);
     return (await this.deps.store.list(escrowId)).map(view);
   }
 
   /** One file's record (PENDING ones too). */
   async get(actor: Actor, escrowId: string, fileId: string): Promise<EscrowFile> {
-    await this.deps.escrows.get(actor, escrowId);
+    await this.readable(actor, escrowId);
     return view(await this.record(escrowId, fileId));
   }
 
   /** A STORED file's bytes. */
   async open(actor: Actor, escrowId: string, fileId: string): Promise<OpenedFile> {
-    await this.deps.escrows.get(actor, escrowId);
+    await this.readable(actor, escrowId);
     return this.content(await this.stored(escrowId, fileId));
   }
 
   /** A short-lived URL that downloads a STORED file as an attachment. */
   async downloadUrl(actor: Actor, escrowId: string, fileId: string): Promise<{ url: string; expiresAt: string }> {
-    await this.deps.escrows.get(actor, escrowId);
+    await this.readable(actor, escrowId);
     const file = await this.stored(escrowId, fileId);
     return this.deps.storage.presignDownload(file.storageKey, {
       expiresInSeconds: this.deps.limits.urlTtlSeconds,
@@ -236,6 +236,17 @@ export class FileService {
    * Uploads come from the escrow's parties, admins and the marketplace (service); a stranger learns nothing. The
    * upload route checks this before it reads a byte of the body.
    */
+  /**
+   * Files are read by the escrow's parties and admins only (issue 12): a stranger learns nothing (404, as for the
+   * escrow); the marketplace's service token, which may upload on a party's behalf, may not read them back (403).
+   */
+  private async readable(actor: Actor, escrowId: string): Promise<void> {
+    await this.deps.escrows.get(actor, escrowId);
+    if (actor.role !== 'user' && actor.role !== 'admin') {
+      throw new DomainError('FORBIDDEN', "an escrow's files are readable only by its buyer, its seller and admins");
+    }
+  }
+
   async authorizeUpload(actor: Actor, escrowId: string): Promise<void> {
     await this.deps.escrows.get(actor, escrowId);
     if (actor.role !== 'user' && actor.role !== 'admin' && actor.role !== 'service') {

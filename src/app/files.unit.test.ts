@@ -147,10 +147,19 @@ describe('FileService', () => {
     assert.deepEqual(store.audit, [
       { escrowId: escrowA, actor: 'buyer-1', action: 'FileUploaded', fileId: file.id, sha256: sha256(bytes) },
     ]);
-    for (const reader of [buyer, seller, admin, service]) {
+    for (const reader of [buyer, seller, admin]) {
       const opened = await files.open(reader, escrowA, file.id);
       assert.deepEqual(opened.file, file);
       assert.deepEqual(await bytesOf(opened.body), bytes);
+    }
+    // parties and admins only: the service token may upload but not read back
+    for (const read of [
+      () => files.open(service, escrowA, file.id),
+      () => files.list(service, escrowA),
+      () => files.get(service, escrowA, file.id),
+      () => files.downloadUrl(service, escrowA, file.id),
+    ]) {
+      await assert.rejects(read, (err: unknown) => err instanceof DomainError && err.code === 'FORBIDDEN');
     }
     assert.deepEqual(await files.list(seller, escrowA), [file]);
     assert.deepEqual(await files.get(admin, escrowA, file.id), file);
