@@ -341,25 +341,19 @@ for (const kind of ENGINE_KINDS) {
         ['new'],
       );
       assert.equal((await rotated.vault.reveal({ id: 'buyer-1', role: 'user' }, e.id)).secret, SECRET);
-      // the old key alone no longer opens them: a clear start-up error, not a 500 at the first reveal
-      await assert.rejects(
-        createEngine(loadConfig({ NODE_ENV: 'test', JWT_SECRET: TEST_JWT_SECRET, VAULT_KEY: `old:${OLD_KEY}` }), {
-          db: s.engine.db,
-          clock: s.clock,
-          logger: captured,
-          migrate: false,
-        }),
-        /VAULT_KEYS_PREVIOUS: key new seals \d+ vault secrets but is not configured/,
-      );
-      await assert.rejects(
-        createEngine(loadConfig({ NODE_ENV: 'test', JWT_SECRET: TEST_JWT_SECRET }), {
-          db: s.engine.db,
-          clock: s.clock,
-          logger: captured,
-          migrate: false,
-        }),
-        /VAULT_KEY: required/,
-      );
+      // the old key alone no longer opens them: `escrow serve` refuses to start, naming the key (never a 500 later)
+      for (const [env, message] of [
+        [{ VAULT_KEY: `old:${OLD_KEY}` }, /VAULT_KEYS_PREVIOUS: key new seals \d+ vault secrets but is not configured/],
+        [{}, /VAULT_KEY: required: \d+ vault secrets are sealed under new/],
+        [
+          { VAULT_KEY: `new:${generateVaultKey()}` },
+          /the key configured as new does not open the secrets sealed under new/,
+        ],
+      ] as const) {
+        const cfg = loadConfig({ NODE_ENV: 'test', JWT_SECRET: TEST_JWT_SECRET, PORT: '0', HOST: '127.0.0.1', ...env });
+        const engine = await createEngine(cfg, { db: s.engine.db, clock: s.clock, logger: captured, migrate: false });
+        await assert.rejects(engine.start(['api']), message);
+      }
       await assertDatabaseVerifies(s.engine);
     });
 

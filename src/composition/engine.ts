@@ -59,10 +59,6 @@ export async function createEngine(config: Config, opts: EngineOptions = {}): Pr
   const { clock, logger, metrics, db, stores, rails, handler, kafka, waiter } = core;
   const jwtSecret = jwtSecretSource(config);
   const services = createServices(core, jwtSecret);
-  await checkVaultKeys(services.vault).catch(async (err: unknown) => {
-    if (!opts.db) await db.close();
-    throw err;
-  });
   const workers = createWorkers(core);
   const roles: Roles = new Roles({
     ...{ config, db, clock, logger, metrics, handler, kafka, waiter, jwtSecret, ...workers },
@@ -109,7 +105,11 @@ export async function createEngine(config: Config, opts: EngineOptions = {}): Pr
     outcomes: stores.outcomes,
     lastTimeoutRun: () => roles.lastTimeoutRunAt(),
     verify: () => verifyAll(stores.readModel, stores.integrity),
-    start: (r) => roles.start(r),
+    // A missing or wrong vault key stops `escrow serve` before any role runs (CLI commands open the engine without it).
+    start: async (r) => {
+      await checkVaultKeys(services.vault);
+      return roles.start(r);
+    },
     stop: async () => {
       await roles.stop();
       if (!opts.db) await db.close();
