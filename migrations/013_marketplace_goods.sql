@@ -33,6 +33,20 @@ ALTER TABLE disputes ALTER COLUMN n SET NOT NULL;
 ALTER TABLE settlements ALTER COLUMN n SET NOT NULL;
 CREATE TRIGGER deliveries_number BEFORE INSERT ON deliveries FOR EACH ROW EXECUTE FUNCTION number_escrow_child();
 CREATE TRIGGER disputes_number BEFORE INSERT ON disputes FOR EACH ROW EXECUTE FUNCTION number_escrow_child();
+-- Rows the previous release writes during a rolling upgrade have no files, submissions or deadlines (its inserts
+-- pass NULL for columns it does not know): they get what the domain folds its events into (3 and 7 days).
+CREATE FUNCTION escrow_child_defaults() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  NEW.files := COALESCE(NEW.files, '[]'::jsonb);
+  IF TG_TABLE_NAME = 'disputes' THEN
+    NEW.submissions := COALESCE(NEW.submissions, '[]'::jsonb);
+    NEW.respond_by := COALESCE(NEW.respond_by, NEW.created_at + interval '3 days');
+    NEW.sla_due_at := COALESCE(NEW.sla_due_at, NEW.created_at + interval '7 days');
+  END IF;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER deliveries_defaults BEFORE INSERT ON deliveries FOR EACH ROW EXECUTE FUNCTION escrow_child_defaults();
+CREATE TRIGGER disputes_defaults BEFORE INSERT ON disputes FOR EACH ROW EXECUTE FUNCTION escrow_child_defaults();
 CREATE TRIGGER settlements_number BEFORE INSERT ON settlements FOR EACH ROW EXECUTE FUNCTION number_escrow_child();
 
 -- A dispute may be about one milestone; it records when the other party's answer and the admins' ruling are due,

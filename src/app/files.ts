@@ -12,12 +12,10 @@ import {
   type FileRecordStore,
 } from './ports/fileStore.js';
 
+/** Bytes per file; lower-case MIME types an upload may declare; lifetime of presigned URLs (seconds). */
 export interface FileLimits {
-  /** Upper bound of one file, in bytes. */
   maxBytes: number;
-  /** Lower-case MIME types an upload may declare. */
   allowedTypes: readonly string[];
-  /** Lifetime of presigned upload and download URLs. */
   urlTtlSeconds: number;
 }
 
@@ -28,11 +26,10 @@ export interface FileUpload {
   body: AsyncIterable<Uint8Array>;
 }
 
-/** What the content routes stream: the record and its bytes. */
+/** What the content routes stream: the record, its bytes and their count in the store (what the body yields). */
 export interface OpenedFile {
   file: EscrowFile;
   body: AsyncIterable<Uint8Array>;
-  /** Bytes in the store (what the body yields; the record's size unless the store was changed behind our back). */
   size: number;
 }
 
@@ -148,13 +145,13 @@ export class FileService {
 
   /** A STORED file's bytes. */
   async open(actor: Actor, escrowId: string, fileId: string): Promise<OpenedFile> {
-    await this.readable(actor, escrowId);
+    await this.readable(actor, escrowId, fileId);
     return this.content(await this.stored(escrowId, fileId));
   }
 
   /** A short-lived URL that downloads a STORED file as an attachment. */
   async downloadUrl(actor: Actor, escrowId: string, fileId: string): Promise<{ url: string; expiresAt: string }> {
-    await this.readable(actor, escrowId);
+    await this.readable(actor, escrowId, fileId);
     const file = await this.stored(escrowId, fileId);
     return this.deps.storage.presignDownload(file.storageKey, {
       expiresInSeconds: this.deps.limits.urlTtlSeconds,
@@ -237,13 +234,17 @@ export class FileService {
    * upload route checks this before it reads a byte of the body.
    */
   /**
-   * Files are read by the escrow's parties and admins only (issue 12): a stranger learns nothing (404, as for the
-   * escrow); the marketplace's service token, which may upload on a party's behalf, may not read them back (403).
+   * Parties and admins only read files (a stranger gets 404; the service token, which may upload, 403); the vault's
+   * own file is the secret deliverable, so its buyer gets it only once the vault is revealed.
    */
-  private async readable(actor: Actor, escrowId: string): Promise<void> {
-    await this.deps.escrows.get(actor, escrowId);
+  private async readable(actor: Actor, escrowId: string, fileId?: string): Promise<void> {
+    const { escrow } = await this.deps.escrows.get(actor, escrowId);
     if (actor.role !== 'user' && actor.role !== 'admin') {
       throw new DomainError('FORBIDDEN', "an escrow's files are readable only by its buyer, its seller and admins");
+    }
+    const v = escrow.vault;
+    if (fileId && v?.file?.fileId === fileId && actor.id === escrow.buyerId && v.revealCount === 0) {
+      throw new DomainError('FORBIDDEN', "this file is the vault's deliverable: it opens once the vault is revealed");
     }
   }
 
