@@ -248,7 +248,8 @@ export class WebhookProcessor implements WebhookIntake {
           wallets: action.payer ? [action.payer] : [],
         });
         if (hits && hits.length > 0) {
-          const detail = hits.map((h) => `${h.kind} ${h.value} is blacklisted (${h.source}: ${h.reason})`).join('; ');
+          // the entry id only: the event is read by the parties, the reason is for admins (GET /api/admin/blacklist)
+          const detail = hits.map((h) => `${h.kind} ${h.value} is blacklisted (entry ${h.entryId})`).join('; ');
           screening = { verdict: 'REJECT', screener: 'blacklist', score: null, detail };
           this.deps.alert?.('blacklisted payment', { escrow_id: escrow.id, entries: hits.map((h) => h.entryId) });
         }
