@@ -9,6 +9,7 @@ import {
   type BlacklistPosition,
   type BlacklistStore,
 } from './ports/blacklistStore.js';
+import type { BlacklistSnapshot } from './blacklistSnapshot.js';
 import type { Clock } from './ports/clock.js';
 
 const USER_ID = new RegExp(IDENTIFIER_PATTERN);
@@ -68,7 +69,20 @@ export interface BlacklistHit {
  * and why; removing keeps the entry (its history); a dry run validates and looks for conflicts but stores nothing.
  */
 export class BlacklistService {
-  constructor(private readonly deps: { store: BlacklistStore; clock: Clock; newId?: () => string }) {}
+  constructor(
+    private readonly deps: {
+      store: BlacklistStore;
+      clock: Clock;
+      newId?: () => string;
+      /** The in-memory list checks use once watching (BlacklistSnapshot); without it every check is a query. */
+      snapshot?: BlacklistSnapshot;
+    },
+  ) {}
+
+  /** Keeps the active list in memory from now on (a started engine); the returned function stops. */
+  watch(): Promise<() => Promise<void>> {
+    return this.deps.snapshot ? this.deps.snapshot.watch() : Promise.resolve(() => Promise.resolve());
+  }
 
   async add(actor: Actor, input: BlacklistAddInput): Promise<BlacklistChange> {
     const now = this.deps.clock.now();
@@ -91,8 +105,13 @@ export class BlacklistService {
       if (active) throw blacklistEntryExists(active);
       return { entry: { id, ...fields, ...created(actor, at) }, dryRun: true };
     }
-    const entry = await this.deps.store.add({ id, ...fields, actor: { id: actor.id, role: actor.role }, at });
-    return { entry, dryRun: false };
+    try {
+      const entry = await this.deps.store.add({ id, ...fields, actor: { id: actor.id, role: actor.role }, at });
+      return { entry, dryRun: false };
+    } finally {
+      // the very next check in this process sees the change (other processes: its NOTIFY)
+      this.deps.snapshot?.changed();
+    }
   }
 
   async remove(actor: Actor, input: { id: string; reason: string; dryRun?: boolean }): Promise<BlacklistChange> {
@@ -104,7 +123,9 @@ export class BlacklistService {
     if (input.dryRun) {
       return { entry: { ...current, removedAt: at, removedBy: actor.id, removalReason: reason }, dryRun: true };
     }
-    const entry = await this.deps.store.remove({ id: input.id, reason, actor: { id: actor.id, role: actor.role }, at });
+    const entry = await this.deps.store
+      .remove({ id: input.id, reason, actor: { id: actor.id, role: actor.role }, at })
+      .finally(() => this.deps.snapshot?.changed());
     // removed by someone else between the look and the change
     if (!entry) throw notFound(input.id, await this.deps.store.get(input.id));
     return { entry, dryRun: false };
@@ -144,7 +165,7 @@ export class BlacklistService {
     const wallets = unique((input.wallets ?? []).filter((w) => WALLET.test(w)).map((w) => w.toLowerCase()));
     if (userIds.length === 0 && wallets.length === 0) return [];
     const now = this.deps.clock.now().toISOString();
-    const entries = await this.deps.store.findActive({ userIds, wallets, now });
+    const entries = await (this.deps.snapshot ?? this.deps.store).findActive({ userIds, wallets, now });
     return entries.map((e) => ({
       entryId: e.id,
       kind: e.kind,

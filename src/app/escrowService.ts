@@ -4,6 +4,7 @@ import {
   invalid,
   type Actor,
   type CommandType,
+  type Escrow,
   type EscrowCommand,
   type EscrowPolicy,
   type Rail,
@@ -42,8 +43,14 @@ export class EscrowService {
       clock: Clock;
       /** Audits the refusals made here, before the command path (which audits its own). */
       refusals?: RefusalRecorder;
-      /** Blacklisted user ids (seed 003 RB-04): an escrow with a listed party is refused on create. */
+      /**
+       * Blacklisted user ids (seed 003 RB-04): an escrow with a listed party is refused on create, and so is an
+       * admin's manual funding of it (ConfirmPayment, ApplySuspense); a provider's payment takes the refund path
+       * (WebhookProcessor).
+       */
       blacklist?: Pick<BlacklistService, 'check'>;
+      /** The escrow a funding command names, for the blacklist check (the read model). */
+      escrows?: { getEscrow(escrowId: string): Promise<Escrow | null> };
     },
   ) {}
 
@@ -78,7 +85,7 @@ export class EscrowService {
     if (!isUuid(commandId)) return this.refuse(envelope(input), invalid('commandId', 'must be a UUID'));
     const rail = this.deps.rails.get(input.rail);
     if (!rail) return this.refuse(envelope(input), railNotEnabled(input.rail, this.deps.rails));
-    const blocked = await this.blacklisted(actor, input);
+    const blocked = await this.blacklisted(actor, input, 'open an escrow');
     if (blocked) return this.refuse(envelope(input), blocked);
     // In process, the command path decides the create once and then asks the rail (CommandHandler).
     if (!this.deps.remote) return this.deps.handler.handle(envelope(input));
@@ -108,21 +115,48 @@ export class EscrowService {
     if (!isUuid(escrowId)) {
       return this.refuse(envelope, new DomainError('ESCROW_NOT_FOUND', `escrow ${String(escrowId)} not found`));
     }
+    if (type === 'ConfirmPayment' || type === 'ApplySuspense') {
+      const blocked = await this.fundingBlacklisted(actor, escrowId, type);
+      if (blocked) return this.refuse(envelope, blocked);
+    }
     return this.deps.handler.handle(envelope);
   }
 
+  /**
+   * An admin funding an escrow by hand checks its parties as a create does. Only while it awaits funds: afterwards
+   * the command is a retry of one already applied (the command path replays it) or is refused there anyway.
+   */
+  private async fundingBlacklisted(actor: Actor, escrowId: string, type: CommandType): Promise<DomainError | null> {
+    if (!this.deps.blacklist || !this.deps.escrows) return null;
+    const escrow = await this.deps.escrows.getEscrow(escrowId);
+    if (!escrow || escrow.status !== 'AWAIT_FUNDS') return null;
+    const what = type === 'ConfirmPayment' ? 'confirm the payment' : 'apply money in suspense to this escrow';
+    const refusal = await this.blacklisted(actor, escrow, what);
+    if (!refusal) return null;
+    return new DomainError(
+      'BLACKLISTED',
+      `${refusal.message}; the escrow stays AWAIT_FUNDS: return the money to the payer (escrow suspense refund), ` +
+        'or remove the entry if it is a mistake (escrow blacklist remove)',
+      refusal.details,
+    );
+  }
+
   /** BLACKLISTED naming the listed party; the entry's reason only to service and admin callers (never a user). */
-  private async blacklisted(actor: Actor, input: CreateEscrowInput): Promise<DomainError | null> {
+  private async blacklisted(
+    actor: Actor,
+    parties: { buyerId?: unknown; sellerId?: unknown },
+    what: string,
+  ): Promise<DomainError | null> {
     if (!this.deps.blacklist) return null;
-    const ids = [input.buyerId, input.sellerId].filter((v): v is string => typeof v === 'string');
+    const ids = [parties.buyerId, parties.sellerId].filter((v): v is string => typeof v === 'string');
     const hits = await this.deps.blacklist.check({ userIds: ids });
     if (hits.length === 0) return null;
-    const who = hits.map((h) => (h.value === input.buyerId ? `the buyer ${h.value}` : `the seller ${h.value}`));
+    const who = hits.map((h) => (h.value === parties.buyerId ? `the buyer ${h.value}` : `the seller ${h.value}`));
     const why =
       actor.role === 'user' ? '' : ` (${hits.map((h) => `entry ${h.entryId}, ${h.source}: ${h.reason}`).join('; ')})`;
-    return new DomainError('BLACKLISTED', `cannot open an escrow: ${who.join(' and ')} may not trade here${why}`, {
+    return new DomainError('BLACKLISTED', `cannot ${what}: ${who.join(' and ')} may not trade here${why}`, {
       errors: hits.map((h) => ({
-        field: h.value === input.buyerId ? 'buyerId' : 'sellerId',
+        field: h.value === parties.buyerId ? 'buyerId' : 'sellerId',
         message: 'is on the blacklist; an admin can review it (GET /api/admin/blacklist)',
       })),
     });

@@ -108,6 +108,8 @@ export async function createEngine(config: Config, opts: EngineOptions = {}): Pr
     // A missing or wrong vault key stops `escrow serve` before any role runs (CLI commands open the engine without it).
     start: async (r) => {
       await checkVaultKeys(services.vault);
+      // creates and payments check the blacklist in memory, kept current by NOTIFY (BlacklistSnapshot)
+      roles.onStop(await services.blacklist.watch());
       return roles.start(r);
     },
     stop: async () => {
@@ -229,6 +231,7 @@ function createServices(core: Core, jwtSecret: () => string) {
     clock,
     refusals: handler,
     blacklist,
+    escrows: stores.readModel,
     ...(kafka ? { remote: { policy: config.policy } } : {}),
   });
   const queries = new EscrowQueryService({ readModel: stores.readModel, outcomes: stores.outcomes });

@@ -6,6 +6,7 @@ import { SqlVaultSecretStore } from '../adapters/db/vaultSecretStore.js';
 import { createFileStorage } from '../adapters/storage/index.js';
 import { createVaultCipher } from '../adapters/vault/aesGcmCipher.js';
 import { BlacklistService } from '../app/blacklist.js';
+import { BlacklistSnapshot } from '../app/blacklistSnapshot.js';
 import type { EscrowQueryService } from '../app/escrowQueries.js';
 import type { EscrowService } from '../app/escrowService.js';
 import { FileService } from '../app/files.js';
@@ -21,7 +22,8 @@ export interface MarketplaceServices {
 }
 
 export function createBlacklist(db: Database, clock: Clock): BlacklistService {
-  return new BlacklistService({ store: new SqlBlacklistStore(db), clock });
+  const store = new SqlBlacklistStore(db);
+  return new BlacklistService({ store, clock, snapshot: new BlacklistSnapshot(store) });
 }
 
 export function createMarketplaceServices(

@@ -17,6 +17,10 @@ const ENTRY = `id, kind, value, reason, source, iso(expires_at) AS "expiresAt", 
 /** Not removed, and not expired at $n. */
 const ACTIVE_AT = (n: number) => `removed_at IS NULL AND (expires_at IS NULL OR expires_at > $${n}::timestamptz)`;
 
+/** NOTIFY on this channel in the change's transaction: delivered at commit, to every process that LISTENs. */
+export const BLACKLIST_CHANNEL = 'escrow_blacklist';
+const NOTIFY = `SELECT pg_notify('${BLACKLIST_CHANNEL}', $1)`;
+
 const AUDIT = `INSERT INTO audit_logs (escrow_id, actor_id, actor_role, action, details, created_at)
   VALUES (NULL, $1, $2, $3, $4::jsonb, $5)`;
 
@@ -63,6 +67,7 @@ export class SqlBlacklistStore implements BlacklistStore {
       [e.id, e.kind, e.value, e.reason, e.source, e.expiresAt, e.actor.id, e.at],
     );
     const entry = rows[0]!;
+    await tx.query(NOTIFY, [entry.id]);
     await audit(tx, e.actor, 'BlacklistEntryAdded', e.at, {
       reason: e.reason,
       entry,
@@ -81,6 +86,7 @@ export class SqlBlacklistStore implements BlacklistStore {
       );
       const entry = rows[0];
       if (!entry) return null;
+      await tx.query(NOTIFY, [entry.id]);
       await audit(tx, r.actor, 'BlacklistEntryRemoved', r.at, { reason: r.reason, entry });
       return entry;
     });
@@ -114,6 +120,18 @@ export class SqlBlacklistStore implements BlacklistStore {
       [[...q.userIds], [...q.wallets], q.now],
     );
     return rows;
+  }
+
+  async notRemoved(limit: number): Promise<BlacklistEntry[]> {
+    const { rows } = await this.db.query<BlacklistEntry>(
+      `SELECT ${ENTRY} FROM blacklist_entries WHERE removed_at IS NULL ORDER BY kind, value LIMIT $1`,
+      [limit],
+    );
+    return rows;
+  }
+
+  watch(onChange: () => void): Promise<() => Promise<void>> {
+    return this.db.listen(BLACKLIST_CHANNEL, () => onChange(), { onReconnect: onChange });
   }
 
   private async activeOf(db: Queryable, kind: BlacklistKind, value: string, now: string) {

@@ -75,6 +75,13 @@ export interface BlacklistStore {
   list(query: BlacklistListQuery): Promise<BlacklistEntry[]>;
   /** The active entries among these user ids and (lower-case) wallet addresses at `now`: one indexed query. */
   findActive(query: { userIds: readonly string[]; wallets: readonly string[]; now: string }): Promise<BlacklistEntry[]>;
+  /** Every entry not removed (expired ones too), at most `limit` of them: the snapshot a process checks against. */
+  notRemoved(limit: number): Promise<BlacklistEntry[]>;
+  /**
+   * Calls `onChange` after any add or remove commits, in any process, and whenever notifications may have been lost
+   * (a reconnect). Returns the unsubscribe.
+   */
+  watch(onChange: () => void): Promise<() => Promise<void>>;
 }
 
 /** The refusal of an entry whose (kind, value) already has an active one: names that entry and what to do. */
