@@ -230,10 +230,6 @@ export class FileService {
   }
 
   /**
-   * Uploads come from the escrow's parties, admins and the marketplace (service); a stranger learns nothing. The
-   * upload route checks this before it reads a byte of the body.
-   */
-  /**
    * Parties and admins only read files (a stranger gets 404; the service token, which may upload, 403); the vault's
    * own file is the secret deliverable, so its buyer gets it only once the vault is revealed.
    */
@@ -248,6 +244,10 @@ export class FileService {
     }
   }
 
+  /**
+   * Uploads come from the escrow's parties, admins and the marketplace (service); a stranger learns nothing. The
+   * upload route checks this before it reads a byte of the body.
+   */
   async authorizeUpload(actor: Actor, escrowId: string): Promise<void> {
     await this.deps.escrows.get(actor, escrowId);
     if (actor.role !== 'user' && actor.role !== 'admin' && actor.role !== 'service') {

@@ -31,7 +31,7 @@ import { createLogger } from './logger.js';
 import { Roles, expectedRoles, processInstance } from './roles.js';
 import { jwtSecretSource } from './secrets.js';
 import { createStores, type Stores } from './stores.js';
-import { checkVaultKeys, createBlacklist, createMarketplaceServices } from './marketplace.js';
+import { checkVaultKeys, createBlacklist, createMarketplaceServices, fileStoreCheck } from './marketplace.js';
 import type { Engine, EngineOptions } from './types.js';
 
 export const systemClock: Clock = { now: () => new Date() };
@@ -85,7 +85,7 @@ export async function createEngine(config: Config, opts: EngineOptions = {}): Pr
     timeoutPollIntervalMs: config.timeouts.pollIntervalMs,
     ...(kafka ? { broker: kafka.brokerStatus() } : {}),
     maintenance: maintenanceOf(core),
-    extraChecks: healthChecks(config, services),
+    extraChecks: healthChecks(config, services, logger),
     heartbeats: {
       ...{ store: core.heartbeats, staleMs: config.heartbeats.staleMs, instanceId: core.instance.instanceId },
       expected: expectedRoles(config),
@@ -137,8 +137,15 @@ function maintenanceOf({ db, stores }: Core): Maintenance {
  * /health's checks of the real rails' helpers: the risk screener (an outage holds deposits: degraded, not down) and
  * the reconciler's last run in this process (mismatches found: degraded).
  */
-function healthChecks(config: Config, services: ReturnType<typeof createServices>): Record<string, () => Check | null> {
-  const checks: Record<string, () => Check | null> = {};
+function healthChecks(
+  config: Config,
+  services: ReturnType<typeof createServices>,
+  logger: Logger,
+): Record<string, () => Check | null | Promise<Check | null>> {
+  const checks: Record<string, () => Check | null | Promise<Check | null>> = {};
+  checks.files = fileStoreCheck(config.storage, services.fileStorage, {
+    warn: (err) => logger.warn({ err }, 'file store check failed'),
+  });
   if (config.rails.enabled.includes('USDC_BASE')) {
     checks.risk_screening = () => {
       const h = services.screener.health();

@@ -10,7 +10,8 @@ import { BlacklistSnapshot } from '../app/blacklistSnapshot.js';
 import type { EscrowQueryService } from '../app/escrowQueries.js';
 import type { EscrowService } from '../app/escrowService.js';
 import { FileService } from '../app/files.js';
-import type { Clock } from '../app/ports/index.js';
+import type { Check } from '../app/operations.js';
+import type { Clock, FileStorage } from '../app/ports/index.js';
 import { VaultService } from '../app/vault.js';
 import { ConfigError, type Config } from '../config/index.js';
 
@@ -18,6 +19,8 @@ import { ConfigError, type Config } from '../config/index.js';
 export interface MarketplaceServices {
   blacklist: BlacklistService;
   files: FileService;
+  /** The store under `files` (/health asks it). */
+  fileStorage: FileStorage;
   vault: VaultService;
 }
 
@@ -55,7 +58,7 @@ export function createMarketplaceServices(
     queries,
     clock,
   });
-  return { blacklist, files, vault };
+  return { blacklist, files, fileStorage: storage, vault };
 }
 
 /**
@@ -71,4 +74,44 @@ function urlSigningKey(config: Config, jwtSecret: () => string): Uint8Array {
 export async function checkVaultKeys(vault: VaultService): Promise<void> {
   const problems = await vault.check();
   if (problems.length > 0) throw new ConfigError(problems);
+}
+
+/** How long /health reuses the file store's answer (a probe write or an S3 HeadBucket per scrape is too many). */
+const FILE_CHECK_TTL_MS = 15_000;
+
+/**
+ * The evidence and contract file store: degraded, not down, when it fails (escrows go on; uploads, downloads and a
+ * vault's file do not). Asked at most every FILE_CHECK_TTL_MS; a check in flight is shared.
+ */
+export function fileStoreCheck(
+  storage: Config['storage'],
+  storageAdapter: Pick<FileStorage, 'check'>,
+  opts: { ttlMs?: number; now?: () => number; warn?: (err: unknown) => void } = {},
+): () => Promise<Check> {
+  // /health answers anyone: the store's own words (paths, bucket) go to the log, the check names only the error code
+  const where = storage.kind === 's3' ? 'S3' : 'local directory';
+  const now = opts.now ?? (() => performance.now());
+  let last: { at: number; check: Promise<Check> } | null = null;
+  return () => {
+    if (last && now() - last.at < (opts.ttlMs ?? FILE_CHECK_TTL_MS)) return last.check;
+    const check = storageAdapter.check().then(
+      (): Check => ({ status: 'ok', detail: `${where}: answering` }),
+      (err: unknown): Check => {
+        opts.warn?.(err);
+        return {
+          status: 'degraded',
+          detail: `${where}: not answering (${errorCode(err)}); file uploads and downloads fail`,
+        };
+      },
+    );
+    last = { at: now(), check };
+    return check;
+  };
+}
+
+/** An error's code (ENOSPC, EACCES, NoSuchBucket…) for a public check, never its message. */
+function errorCode(err: unknown): string {
+  const cause = err instanceof Error && err.cause instanceof Error ? err.cause : err;
+  const code = (cause as { code?: unknown; name?: unknown } | null)?.code ?? (cause as { name?: unknown } | null)?.name;
+  return typeof code === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(code) ? code : 'error';
 }

@@ -36,6 +36,7 @@ const HealthWithRoles = Type.Object(
         uptime_seconds: 42,
         checks: {
           database: { status: 'ok', latency_ms: 0.8 },
+          files: { status: 'ok', detail: 'S3: answering' },
           timeouts: { status: 'ok', detail: 'alive: worker-7c9f pid 41 (instance 0190f0c8-…, 0.1.0)' },
           roles: { status: 'degraded', detail: 'no live settlements instance (none seen in the last 10 s) …' },
         },
