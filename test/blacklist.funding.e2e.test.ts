@@ -69,6 +69,10 @@ for (const kind of ENGINE_KINDS) {
         amount: (BigInt(e.amount) + BigInt(e.buyerFee)).toString(),
         currency: 'USD',
       };
+      // the buyer may not confirm a payment at all: refused as ever, without word of the list
+      const byBuyer = await s.call('POST', `/api/escrow/${e.id}/confirm-payment`, { token: buyer, body });
+      assert.equal(byBuyer.status, 403, byBuyer.text);
+      assert.equal((byBuyer.body as Problem).code, 'FORBIDDEN', byBuyer.text);
       const p = problem(await call('POST', `/api/escrow/${e.id}/confirm-payment`, body), 403, 'BLACKLISTED');
       assert.match(p.detail, /cannot confirm the payment: the seller seller-confirm-\S+ may not trade here/);
       assert.match(p.detail, /account takeover ring/, 'an admin is told the reason');
@@ -80,9 +84,12 @@ for (const kind of ENGINE_KINDS) {
       const still = await call('GET', `/api/escrow/${e.id}?include=audit`);
       assert.equal(still.body.status, 'AWAIT_FUNDS');
       assert.equal(still.body.fundedAmount, '0');
-      const refusal = still.body.audit?.find((a) => a.action === 'ConfirmPayment');
-      assert.ok(refusal, JSON.stringify(still.body.audit));
-      assert.match(JSON.stringify(refusal.details), /BLACKLISTED/);
+      const refusals = still.body.audit?.filter((a) => a.action === 'ConfirmPayment') ?? [];
+      assert.deepEqual(
+        refusals.map((a) => (a.details.refused as { code: string } | undefined)?.code),
+        ['FORBIDDEN', 'BLACKLISTED'],
+        JSON.stringify(still.body.audit),
+      );
 
       const removed = await call('POST', `/api/admin/blacklist/${entryId}/remove`, {
         reason: 'cleared: false positive',
