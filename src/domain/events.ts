@@ -53,6 +53,18 @@ export interface MilestoneOutcome {
   refundType: RefundType | null;
   autoRefundAt: string | null;
 }
+
+/**
+ * One milestone's part of an escrow-wide release, refund or ruling (EscrowReleased / EscrowRefunded `milestones`):
+ * what that unsettled milestone paid out. Over the milestones they add up to the event's amounts exactly; events
+ * written before they were recorded carry none (their milestones keep zero amounts).
+ */
+export interface MilestoneSplitData {
+  milestoneId: string;
+  buyerAmount: Minor;
+  sellerAmount: Minor;
+  feeAmount: Minor;
+}
 export type RefundTrigger = 'ADMIN' | 'SELLER' | 'TIMEOUT' | 'DISPUTE' | 'RISK';
 
 export type EventPayload =
@@ -117,6 +129,8 @@ export type EventPayload =
         sellerAmount: Minor;
         feeAmount: Minor;
         settlements: SettlementData[];
+        /** A milestone escrow: each milestone it settles, with its part of the amounts. */
+        milestones?: MilestoneSplitData[];
       };
     }
   | {
@@ -129,6 +143,8 @@ export type EventPayload =
         sellerAmount: Minor;
         feeAmount: Minor;
         settlements: SettlementData[];
+        /** A milestone escrow: each milestone it settles, with its part of the amounts. */
+        milestones?: MilestoneSplitData[];
       };
     }
   | {

@@ -38,7 +38,7 @@ export function evolve(state: Escrow | null, event: DomainEvent & { escrowId: st
       return {
         ...e,
         status: 'RELEASED',
-        milestones: settleRest(e.milestones, 'RELEASED', at),
+        milestones: settleRest(e.milestones, 'RELEASED', at, event.data.milestones),
         releasedAmount: e.releasedAmount + BigInt(event.data.sellerAmount),
         feeAmount: e.feeAmount + BigInt(event.data.feeAmount),
         settlements: [...e.settlements, ...event.data.settlements.map((s) => settlement(s, at))],
@@ -47,7 +47,7 @@ export function evolve(state: Escrow | null, event: DomainEvent & { escrowId: st
       return {
         ...e,
         status: 'REFUNDED',
-        milestones: settleRest(e.milestones, 'REFUNDED', at),
+        milestones: settleRest(e.milestones, 'REFUNDED', at, event.data.milestones),
         refundType: event.data.refundType,
         refundedAmount: e.refundedAmount + BigInt(event.data.buyerAmount),
         releasedAmount: e.releasedAmount + BigInt(event.data.sellerAmount),

@@ -1,5 +1,12 @@
 import { addDays } from './decider/deadlines.js';
-import type { DomainEvent, EventPayload, MilestoneData, MilestoneOutcome, SettlementData } from './events.js';
+import type {
+  DomainEvent,
+  EventPayload,
+  MilestoneData,
+  MilestoneOutcome,
+  MilestoneSplitData,
+  SettlementData,
+} from './events.js';
 import type { Escrow, Milestone, MilestoneStatus, Settlement } from './types.js';
 
 // evolve()'s handlers for disputes, milestones and the vault (issue 12), kept apart so evolve.ts stays one switch.
@@ -169,10 +176,32 @@ function milestoneSettled(e: Escrow, d: MilestoneOutcome, status: MilestoneStatu
   };
 }
 
-/** The milestones an escrow-wide release or refund settles (those not settled one by one before). */
-export function settleRest(ms: Milestone[], status: MilestoneStatus, at: string): Milestone[] {
+/**
+ * The milestones an escrow-wide release or refund settles (those not settled one by one before), with the parts of
+ * the amounts the event gives each: RELEASED when nothing of it went back to the buyer, else REFUNDED. An event
+ * written before it named the parts only marks them `status`, their amounts left at zero.
+ */
+export function settleRest(
+  ms: Milestone[],
+  status: MilestoneStatus,
+  at: string,
+  parts: readonly MilestoneSplitData[] = [],
+): Milestone[] {
   if (ms.length === 0) return ms;
-  return ms.map((m) => (m.status === 'RELEASED' || m.status === 'REFUNDED' ? m : { ...m, status, resolvedAt: at }));
+  return ms.map((m) => {
+    if (m.status === 'RELEASED' || m.status === 'REFUNDED') return m;
+    const p = parts.find((x) => x.milestoneId === m.id);
+    if (!p) return { ...m, status, resolvedAt: at };
+    const buyerAmount = BigInt(p.buyerAmount);
+    return {
+      ...m,
+      status: buyerAmount > 0n ? 'REFUNDED' : 'RELEASED',
+      buyerAmount,
+      sellerAmount: BigInt(p.sellerAmount),
+      feeAmount: BigInt(p.feeAmount),
+      resolvedAt: at,
+    };
+  });
 }
 
 export const settlement = (s: SettlementData, at: string): Settlement => ({

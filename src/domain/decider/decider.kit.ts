@@ -285,7 +285,7 @@ const VALID: { [T in CommandType]: (settlementId: string, suspenseId: string) =>
     allowed: ['buyer', 'seller'],
   }),
   DefineMilestones: () => ({
-    actor: 'seller',
+    actor: 'buyer',
     command: {
       type: 'DefineMilestones',
       milestones: [
@@ -294,7 +294,7 @@ const VALID: { [T in CommandType]: (settlementId: string, suspenseId: string) =>
       ],
     },
     home: 'AWAIT_FUNDS',
-    allowed: ['buyer', 'seller', 'service', 'admin'],
+    allowed: ['buyer', 'service', 'admin'],
   }),
   DeliverMilestone: () => ({
     actor: 'seller',

@@ -2,34 +2,18 @@ import type { DecideContext, MilestoneInput } from '../commands.js';
 import { DomainError, invalid } from '../errors.js';
 import type { EventPayload, MilestoneData, MilestoneOutcome, RefundTrigger, ReleaseTrigger } from '../events.js';
 import { MAX_MILESTONES, TEXT_MAX_LENGTH } from '../limits.js';
-import { divHalfEven, parsePositiveMinor } from '../money.js';
+import { parsePositiveMinor } from '../money.js';
 import type { Escrow, EscrowStatus, Milestone } from '../types.js';
 import { assertActor, assertStatus } from './actors.js';
 import type { CommandOf } from './command.js';
 import { addDays } from './deadlines.js';
 import { evidenceList, fileRefs, optionalText, text } from './guards.js';
-import { isSettled, settlementsFor, splitParts, type Parts } from './holding.js';
+import { isSettled, milestoneShares, settlementsFor, splitParts, type Parts } from './holding.js';
 
 // Milestone escrows (SPEC §3.2): the amount in parts, each delivered by the seller and released by the buyer (or an
 // admin) on its own, each paying its share less its share of the seller fee. The last one settled ends the escrow.
 
-/**
- * Shares of `fee` in proportion to `amounts`, rounded so that they add up to `fee` exactly: share i is
- * round(fee × (a1+…+ai) / total) − round(fee × (a1+…+ai−1) / total), half-even. Each share is within one minor unit
- * of its exact pro-rata value and never above its amount when the fee is not above the total.
- */
-export function milestoneShares(fee: bigint, amounts: readonly bigint[]): bigint[] {
-  const total = amounts.reduce((a, b) => a + b, 0n);
-  let before = 0n;
-  let cumulative = 0n;
-  return amounts.map((a) => {
-    cumulative += a;
-    const upTo = divHalfEven(fee * cumulative, total);
-    const share = upTo - before;
-    before = upTo;
-    return share;
-  });
-}
+export { milestoneShares } from './holding.js';
 
 /** Checks a caller's milestones against the escrow and fixes each one's shares of the fees. */
 export function milestonesData(
@@ -80,8 +64,18 @@ function dueAtOf(value: unknown, field: string): string | null {
   return new Date(value).toISOString();
 }
 
+/**
+ * The buyer funds against the milestones, so they are the buyer's to define (or an admin's, or the marketplace's
+ * service): a seller reshaping them before funding would change what the buyer pays for.
+ */
 export function defineMilestones(c: CommandOf<'DefineMilestones'>, e: Escrow, ctx: DecideContext): EventPayload[] {
-  assertActor(e, ctx, ['buyer', 'seller', 'service', 'admin'], 'define milestones');
+  if (ctx.actor.id === e.sellerId) {
+    throw new DomainError(
+      'FORBIDDEN',
+      'the seller may not define milestones: the buyer funds against them, so the buyer (or an admin) must define them',
+    );
+  }
+  assertActor(e, ctx, ['buyer', 'service', 'admin'], 'define milestones');
   assertStatus(e, ['AWAIT_FUNDS'], 'define milestones');
   return [milestonesData(c.milestones, e, ctx)];
 }

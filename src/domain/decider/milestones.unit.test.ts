@@ -123,10 +123,13 @@ void describe('defining milestones', () => {
     thenThrows(() => run.run(actors.buyer, cmd, off), 'FEATURE_DISABLED');
   });
 
-  void it('while AWAIT_FUNDS a new definition replaces the old one; after funding it is refused', () => {
+  void it('while AWAIT_FUNDS the buyer or an admin (never the seller) replaces them; after funding it is refused', () => {
     const run = new EscrowRun();
     run.run(actors.buyer, createCommand());
-    run.run(actors.seller, { type: 'DefineMilestones', milestones: [{ title: 'all', amount: '10000' }] });
+    const all = [{ title: 'all', amount: '10000' }];
+    const err = thenThrows(() => run.run(actors.seller, { type: 'DefineMilestones', milestones: all }), 'FORBIDDEN');
+    assert.match(err.message, /the buyer \(or an admin\) must define them/);
+    run.run(actors.admin, { type: 'DefineMilestones', milestones: all });
     run.run(actors.buyer, {
       type: 'DefineMilestones',
       milestones: [
