@@ -10,12 +10,17 @@ import {
 } from '../domain/index.js';
 import type { EscrowQueryService } from './escrowQueries.js';
 import type { EscrowService, SubmitOptions } from './escrowService.js';
+import { newId } from './ids.js';
 import {
+  ORPHAN_SECRET_MAX_AGE_MS,
   VAULT_MAX_PLAINTEXT_BYTES,
   VaultKeyUnknownError,
+  VaultOpenError,
+  VaultSecretMissingError,
   type Clock,
   type HandledCommand,
   type SealedSecret,
+  type StoredSecret,
   type VaultCipher,
   type VaultSecretStore,
 } from './ports/index.js';
@@ -42,6 +47,20 @@ export interface RotationReport {
   resealed: number;
   /** Secrets still under another key afterwards (0 unless a dry run or a concurrent seal). */
   remaining: number;
+}
+
+/**
+ * The buyer's reveal was accepted (the vault is locked, the reveal counted) but the secret could not be read or
+ * opened for the answer. Retrying delivers it: the same Idempotency-Key replays the reveal, a new one reveals again.
+ */
+export class VaultRevealNotDelivered extends Error {
+  override readonly name = 'VaultRevealNotDelivered';
+  constructor(
+    readonly commandId: string,
+    override readonly cause: unknown,
+  ) {
+    super(`the reveal ${commandId} was recorded but the secret could not be read for the answer; retry the reveal`);
+  }
 }
 
 const unavailable = () =>
@@ -71,6 +90,15 @@ export class VaultService {
     return this.deps.cipher !== null;
   }
 
+  /**
+   * What stands for the secret in an Idempotency-Key's request hash (the hash is stored: an unkeyed one of a
+   * password could be brute-forced back to it). VAULT_UNAVAILABLE when the vault is off.
+   */
+  requestDigest(secret: string): string {
+    if (!this.deps.cipher) throw unavailable();
+    return this.deps.cipher.digest(secret);
+  }
+
   async set(
     actor: Actor,
     escrowId: string,
@@ -96,28 +124,92 @@ export class VaultService {
       );
     }
     const sealed = cipher.seal(input.secret, vaultAad(escrowId));
-    const fingerprint = fingerprintOf(sealed);
-    await this.deps.secrets.put({ fingerprint, escrowId, sealed }, this.deps.clock.now().toISOString());
-    return this.deps.commands.execute(
-      'SetVault',
-      escrowId,
-      actor,
-      { kind: input.kind, fingerprint, ...(input.file ? { file: input.file } : {}) },
-      opts,
-    );
+    const stored: StoredSecret = { fingerprint: fingerprintOf(sealed), escrowId, sealed };
+    const payload = { kind: input.kind, fingerprint: stored.fingerprint, ...(input.file ? { file: input.file } : {}) };
+    // one command id for the retry below: it is the same command, applied at most once
+    const options = { ...opts, commandId: opts.commandId ?? newId() };
+    const submit = () => this.deps.commands.execute('SetVault', escrowId, actor, payload, options);
+    let handled: HandledCommand;
+    try {
+      handled = await this.storedThen(stored, submit);
+    } catch (err) {
+      // refused, or not applied at all: nothing cites the secret just stored (a sweep would take it in an hour)
+      if (err instanceof DomainError || err instanceof VaultSecretMissingError) await this.discard(stored);
+      throw err;
+    }
+    // a repeat of a command already applied cites the secret of its first request, not this one
+    if (handled.duplicate) await this.discard(stored);
+    return handled;
   }
 
-  /** The buyer's reveal: accepted (and audited) by the command path first, then opened for this answer only. */
+  /**
+   * Stores the sealed secret, then submits the command citing it. Should the secret be gone when the command commits
+   * (VaultSecretMissingError: removed meanwhile), it is stored again and the command retried once; a second miss is
+   * thrown as it is, never recorded as the command's outcome.
+   */
+  private async storedThen(stored: StoredSecret, submit: () => Promise<HandledCommand>): Promise<HandledCommand> {
+    await this.deps.secrets.put(stored, this.deps.clock.now().toISOString());
+    try {
+      return await submit();
+    } catch (err) {
+      if (!(err instanceof VaultSecretMissingError)) throw err;
+    }
+    await this.deps.secrets.put(stored, this.deps.clock.now().toISOString());
+    try {
+      return await submit();
+    } catch (err) {
+      if (!(err instanceof VaultSecretMissingError)) throw err;
+      throw new VaultSecretMissingError(
+        'the sealed secret was removed twice before its SetVault committed (concurrent vault changes); nothing was ' +
+          'changed: set the vault again',
+      );
+    }
+  }
+
+  private async discard(stored: StoredSecret): Promise<void> {
+    await this.deps.secrets.discard(stored.escrowId, stored.fingerprint).catch(() => undefined);
+  }
+
+  /**
+   * The buyer's reveal: accepted (and audited) by the command path first, then opened for this answer only. A replay
+   * of the same command (same Idempotency-Key) opens it again for the buyer alone, audited as VaultRevealReplayed.
+   * Should the secret not be read once the reveal is accepted, VaultRevealNotDelivered: a retry delivers it.
+   */
   async reveal(actor: Actor, escrowId: string, opts: SubmitOptions = {}): Promise<Revealed> {
     const cipher = this.deps.cipher;
     if (!cipher) throw unavailable();
     const handled = await this.deps.commands.execute('RevealVault', escrowId, actor, {}, opts);
-    const escrow = await this.deps.queries.asOfCommand(handled);
-    const vault = escrow.vault;
-    if (!vault) throw new DomainError('VAULT_EMPTY', "the seller has not put anything in this escrow's vault yet");
-    const stored = await this.deps.secrets.get(escrowId, vault.fingerprint);
-    if (!stored) throw new DomainError('VAULT_EMPTY', 'the sealed secret is missing from the vault store');
-    return { handled, escrow, vault, secret: cipher.open(stored.sealed, vaultAad(escrowId)) };
+    try {
+      const escrow = await this.deps.queries.asOfCommand(handled);
+      const vault = escrow.vault;
+      if (!vault) throw new DomainError('VAULT_EMPTY', "the seller has not put anything in this escrow's vault yet");
+      // the command id is the caller's, so a repeat is theirs; checked all the same before the secret is shown again
+      if (handled.duplicate && actor.id !== escrow.buyerId) {
+        throw new DomainError('FORBIDDEN', 'only the buyer may reveal the vault');
+      }
+      const stored = await this.deps.secrets.get(escrowId, vault.fingerprint);
+      if (!stored) throw new DomainError('VAULT_EMPTY', 'the sealed secret is missing from the vault store');
+      const secret = cipher.open(stored.sealed, vaultAad(escrowId));
+      // audited before it is shown: a replay whose audit row cannot be written discloses nothing
+      if (handled.duplicate) await this.auditReplay(actor, handled, vault, opts);
+      return { handled, escrow, vault, secret };
+    } catch (err) {
+      if (err instanceof DomainError) throw err;
+      throw new VaultRevealNotDelivered(handled.result.commandId, err);
+    }
+  }
+
+  private auditReplay(actor: Actor, handled: HandledCommand, vault: VaultState, opts: SubmitOptions): Promise<void> {
+    return this.deps.secrets.recordReplayedReveal({
+      escrowId: handled.result.escrowId,
+      commandId: handled.result.commandId,
+      actor,
+      fingerprint: vault.fingerprint,
+      revealCount: vault.revealCount,
+      status: handled.escrow.status,
+      correlationId: opts.correlationId ?? null,
+      at: this.deps.clock.now().toISOString(),
+    });
   }
 
   /**
@@ -129,9 +221,17 @@ export class VaultService {
     if (!cipher) throw unavailable();
     const reason = typeof input.reason === 'string' ? input.reason.trim() : '';
     if (reason.length === 0 || reason.length > 500) throw invalid('reason', 'is required (1-500 characters)');
+    const at = () => this.deps.clock.now().toISOString();
+    // orphans (secrets no vault cites, put over an hour ago) are not resealed: they go first
+    if (input.dryRun !== true) {
+      await this.deps.secrets.sweepOrphans(
+        new Date(this.deps.clock.now().getTime() - ORPHAN_SECRET_MAX_AGE_MS).toISOString(),
+      );
+    }
     const usage = await this.deps.secrets.keyUsage();
     const byKey = Object.fromEntries(usage.map((u) => [u.keyId, u.secrets]));
-    for (const u of usage) if (!cipher.knows(u.keyId)) throw new VaultKeyUnknownError(u.keyId);
+    for (const u of usage)
+      if (!cipher.knows(u.keyId)) throw keyUnknown(u.keyId, `${u.secrets} stored secret(s)`, 'nothing was resealed');
     const others = usage.filter((u) => u.keyId !== cipher.currentKeyId).reduce((a, u) => a + u.secrets, 0);
     const report = {
       dryRun: input.dryRun === true,
@@ -141,12 +241,11 @@ export class VaultService {
       remaining: others,
     };
     if (report.dryRun) return report;
-    const at = () => this.deps.clock.now().toISOString();
     for (;;) {
       const batch = await this.deps.secrets.sealedUnder(cipher.currentKeyId, input.batch ?? 100);
       if (batch.length === 0) break;
       for (const s of batch) {
-        const { sealed } = cipher.reseal(s.sealed, vaultAad(s.escrowId));
+        const { sealed } = resealed(cipher, s, report.resealed);
         if (await this.deps.secrets.reseal({ ...s, sealed }, s.sealed.keyId, { actor, reason, at: at() })) {
           report.resealed++;
         }
@@ -186,5 +285,31 @@ export class VaultService {
       }
     }
     return problems;
+  }
+}
+
+/** A key that seals stored secrets but is not configured: the operator's to fix, named with what to set. */
+function keyUnknown(keyId: string, what: string, outcome: string): DomainError {
+  const id = JSON.stringify(keyId.slice(0, 64));
+  return new DomainError(
+    'VAULT_UNAVAILABLE',
+    `vault key ${id} seals ${what} but is not configured: add it to VAULT_KEYS_PREVIOUS (<keyId>:<key>) on every ` +
+      `process, restart, and run the rotation again; ${outcome}`,
+  );
+}
+
+/** One secret resealed under the current key; a secret that does not open stops the run, named by its fingerprint. */
+function resealed(cipher: VaultCipher, s: StoredSecret, done: number): { sealed: SealedSecret } {
+  try {
+    return cipher.reseal(s.sealed, vaultAad(s.escrowId));
+  } catch (err) {
+    const after = `${done} secret(s) were resealed before it`;
+    if (err instanceof VaultKeyUnknownError) throw keyUnknown(err.keyId, `the secret ${s.fingerprint}`, after);
+    if (!(err instanceof VaultOpenError)) throw err;
+    throw new DomainError(
+      'VAULT_UNAVAILABLE',
+      `the vault secret ${s.fingerprint} of escrow ${s.escrowId} does not open under key ${s.sealed.keyId} ` +
+        `(altered, or another key under that id); ${after}, the run stopped`,
+    );
   }
 }

@@ -30,6 +30,18 @@ export const requestHash = (method: string, route: string, params: unknown, body
     .update(`${method} ${route} ${canonical(params)} ${canonical(body ?? {})}`)
     .digest('hex');
 
+/** Per request, what its hash covers instead of its body (hashBodyAs). */
+const hashedBodies = new WeakMap<FastifyRequest, unknown>();
+
+/**
+ * For a route whose body holds a secret: the request hash covers `body` instead of the request's own (e.g. the
+ * secret replaced by a keyed digest of it). The hash is stored with the key and with the command; an unkeyed hash of
+ * a low-entropy secret could be brute-forced back to it. Call before the route's keyed options are taken.
+ */
+export function hashBodyAs(request: FastifyRequest, body: unknown): void {
+  hashedBodies.set(request, body);
+}
+
 export type KeyedOptions = SubmitOptions & { key: string | null };
 
 /** A refusal as an answer; `replayed` when it is the command's recorded outcome rather than a new decision. */
@@ -76,7 +88,12 @@ export class IdempotencyGate {
       correlationId: request.id,
       // A keyed command keeps a refusal as its outcome: the key then has one outcome for good.
       recordRejection: true,
-      requestHash: requestHash(request.method, request.routeOptions.url ?? '', request.params, request.body),
+      requestHash: requestHash(
+        request.method,
+        request.routeOptions.url ?? '',
+        request.params,
+        hashedBodies.has(request) ? hashedBodies.get(request) : request.body,
+      ),
     };
   }
 

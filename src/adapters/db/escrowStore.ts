@@ -1,6 +1,7 @@
 import { DomainError, accountKind, accounts, type Escrow } from '../../domain/index.js';
 import type { CommandEnvelope, CommandRejection, CommandResult } from '../../app/envelope.js';
 import {
+  VaultSecretMissingError,
   VersionConflict,
   type CommitOutcome,
   type CommitRequest,
@@ -158,9 +159,8 @@ function milestonesOf(before: Escrow | null, after: Escrow) {
 function translate(err: unknown): unknown {
   if (!isPgError(err)) return err;
   if (err.code === 'ES409') return new VersionConflict(err.message);
-  if (err.code === 'ES404') {
-    return new DomainError('VAULT_EMPTY', 'the sealed secret this command cites is not stored: seal it again');
-  }
+  // not a decision about the command (its secret went missing meanwhile): never recorded as its outcome
+  if (err.code === 'ES404') return new VaultSecretMissingError(err.message);
   if (err.code === '23505') {
     if (err.constraint && RACE_CONSTRAINTS.has(err.constraint)) return new VersionConflict(err.message);
     if (err.constraint === 'escrows_offer_active') {

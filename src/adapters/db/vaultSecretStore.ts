@@ -1,5 +1,10 @@
 import type { Actor } from '../../domain/index.js';
-import type { StoredSecret, VaultSecretStore } from '../../app/ports/index.js';
+import {
+  ORPHAN_SECRET_MAX_AGE_MS,
+  type ReplayedReveal,
+  type StoredSecret,
+  type VaultSecretStore,
+} from '../../app/ports/index.js';
 import type { Database } from './database.js';
 
 interface Row {
@@ -18,15 +23,53 @@ const secretOf = (r: Row): StoredSecret => ({
   sealed: { keyId: r.key_id, iv: r.iv, ciphertext: r.ciphertext, tag: r.tag },
 });
 
+/** Rows no escrow's vault cites (escrow_commit of migration 015 deletes a secret when its vault replaces it). */
+const UNCITED = `NOT EXISTS (SELECT 1 FROM escrow_vaults v WHERE v.escrow_id = s.escrow_id AND v.fingerprint = s.fingerprint)`;
+
 /** vault_secrets (migration 013) over PostgreSQL or PGlite. */
 export class SqlVaultSecretStore implements VaultSecretStore {
   constructor(private readonly db: Database) {}
 
   async put(s: StoredSecret, at: string): Promise<void> {
+    const before = new Date(Date.parse(at) - ORPHAN_SECRET_MAX_AGE_MS).toISOString();
+    // one statement: this escrow's old orphans go as its new secret comes in (never the one being put)
     await this.db.query(
-      `INSERT INTO vault_secrets (${COLUMNS}, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+      `WITH orphans AS (
+         DELETE FROM vault_secrets s WHERE s.escrow_id = $2 AND s.created_at < $8 AND s.fingerprint <> $1 AND ${UNCITED})
+       INSERT INTO vault_secrets (${COLUMNS}, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
        ON CONFLICT (fingerprint) DO NOTHING`,
-      [s.fingerprint, s.escrowId, s.sealed.keyId, s.sealed.iv, s.sealed.ciphertext, s.sealed.tag, at],
+      [s.fingerprint, s.escrowId, s.sealed.keyId, s.sealed.iv, s.sealed.ciphertext, s.sealed.tag, at, before],
+    );
+  }
+
+  async discard(escrowId: string, fingerprint: string): Promise<void> {
+    await this.db.query(`DELETE FROM vault_secrets s WHERE s.escrow_id = $1 AND s.fingerprint = $2 AND ${UNCITED}`, [
+      escrowId,
+      fingerprint,
+    ]);
+  }
+
+  async sweepOrphans(before: string): Promise<number> {
+    const { rows } = await this.db.query<{ n: number }>(
+      `WITH gone AS (DELETE FROM vault_secrets s WHERE s.created_at < $1 AND ${UNCITED} RETURNING 1)
+       SELECT count(*)::int AS n FROM gone`,
+      [before],
+    );
+    return rows[0]?.n ?? 0;
+  }
+
+  async recordReplayedReveal(r: ReplayedReveal): Promise<void> {
+    const details = {
+      replayOf: r.commandId,
+      fingerprint: r.fingerprint,
+      revealCount: r.revealCount,
+      correlationId: r.correlationId,
+    };
+    await this.db.query(
+      `INSERT INTO audit_logs (escrow_id, actor_id, actor_role, action, command_id, from_status, to_status, details,
+                               created_at)
+       VALUES ($1, $2, $3, 'VaultRevealReplayed', $4, $5, NULL, $6::jsonb, $7)`,
+      [r.escrowId, r.actor.id, r.actor.role, r.commandId, r.status, JSON.stringify(details), r.at],
     );
   }
 

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes, type KeyObject } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
 import {
   VAULT_MAX_PLAINTEXT_BYTES,
   VaultKeyUnknownError,
@@ -80,10 +80,18 @@ function openWith(key: KeyObject, sealed: SealedSecret, aad: string): string {
   }
 }
 
-/** AES-256-GCM over the configured keys: seals under the current key, opens under whichever key sealed. */
+/** What HKDF derives the digest key for: another purpose than sealing, so the digest says nothing about that key. */
+const DIGEST_INFO = 'escrow-services/vault/request-digest/v1';
+
+/**
+ * AES-256-GCM over the configured keys: seals under the current key, opens under whichever key sealed. `digest` is an
+ * HMAC-SHA256 under a key HKDF derives from the current key: what stands for a secret where an unkeyed hash could be
+ * brute-forced back to it (an Idempotency-Key's request hash). It changes with VAULT_KEY.
+ */
 export function createVaultCipher(settings: VaultSettings): VaultCipher {
   const current = settings.key(settings.currentKeyId);
   if (!current) throw new Error('vault settings: the current key is missing');
+  const digestKey = Buffer.from(hkdfSync('sha256', current, Buffer.alloc(0), DIGEST_INFO, 32));
   const ids = [settings.currentKeyId, ...settings.previousKeyIds];
   const keyFor = (keyId: string): KeyObject => {
     const key = typeof keyId === 'string' ? settings.key(keyId) : undefined;
@@ -96,6 +104,7 @@ export function createVaultCipher(settings: VaultSettings): VaultCipher {
     knows: (keyId) => ids.includes(keyId),
     keyIds: () => [...ids],
     seal: (plaintext, aad) => sealWith(settings.currentKeyId, current, plaintext, aad),
+    digest: (text) => createHmac('sha256', digestKey).update(text, 'utf8').digest('hex'),
     open,
     reseal(sealed, aad) {
       const plaintext = open(sealed, aad);

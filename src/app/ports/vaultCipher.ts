@@ -30,6 +30,11 @@ export interface VaultCipher {
   open(sealed: SealedSecret, aad: string): string;
   /** Opens (so a tampered secret is found) and seals under the current key; changed=false when it already was. */
   reseal(sealed: SealedSecret, aad: string): { sealed: SealedSecret; changed: boolean };
+  /**
+   * HMAC-SHA256 (hex) of text under a key HKDF derives from the current key (never an unkeyed hash of a secret: what
+   * an Idempotency-Key's request hash covers); another VAULT_KEY, another digest.
+   */
+  digest(text: string): string;
 }
 
 /** A secret sealed under a key this process was not given: the key was dropped from rotation too early. */

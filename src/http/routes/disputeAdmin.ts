@@ -93,7 +93,9 @@ function rotateRoute(app: Api, { deps: d, authenticate }: DisputeAdminRouteDeps)
         description:
           'Each secret sealed under a key of VAULT_KEYS_PREVIOUS is opened and sealed again under VAULT_KEY, one ' +
           'audit row each with the admin and the reason; once remaining is 0 the previous keys can be dropped. ' +
-          '{"dryRun": true} only counts the secrets per key. 503 VAULT_UNAVAILABLE when VAULT_KEY is not set.',
+          '{"dryRun": true} only counts the secrets per key. 503 VAULT_UNAVAILABLE when VAULT_KEY is not set, when a ' +
+          "stored secret's key is not configured (the answer names it: add it to VAULT_KEYS_PREVIOUS), or when a " +
+          'secret does not open (tampered; the answer names its fingerprint).',
         headers: S.IdempotencyHeaders,
         body: VaultRotateBody,
         response: { 200: RotationReportView, ...S.problems(400, 401, 403, 429, 503) },

@@ -1,5 +1,9 @@
 import type { FastifyRequest } from 'fastify';
+import { VaultSecretMissingError } from '../../app/ports/index.js';
+import { VaultRevealNotDelivered } from '../../app/vault.js';
 import type { Actor, FileRef } from '../../domain/index.js';
+import { hashBodyAs } from '../idempotency.js';
+import { HttpError } from '../problem.js';
 import type { Api, RouteDeps } from '../types.js';
 import * as S from '../schemas.js';
 import {
@@ -59,7 +63,7 @@ export function marketplaceRoutes(app: Api, ctx: RouteDeps, kit: EscrowRouteKit)
 
   post(
     '/escrow/:id/milestones',
-    'Define the milestones while awaiting funds (buyer, seller; they replace earlier ones)',
+    'Define the milestones while awaiting funds (buyer, service, admin: not the seller; they replace earlier ones)',
     DefineMilestonesBody,
     S.EscrowParams,
     (r, a, o) => commands.execute('DefineMilestones', r.params.id, a, r.body as never, o),
@@ -118,6 +122,12 @@ export function marketplaceRoutes(app: Api, ctx: RouteDeps, kit: EscrowRouteKit)
   vaultRoutes(app, ctx, kit);
 }
 
+/** The vault's answers besides the escrow routes' own: 503 when it is off or a retry is due. */
+const vaultErrors = { ...commonErrors, ...S.problems(503) };
+
+/** Answers that are no decision, so never stored for an Idempotency-Key: a retry of the same request is due. */
+const retryLater = (code: string, message: string) => new HttpError(503, code, message, { 'retry-after': '1' });
+
 /** The seller seals the deliverable (answered with the escrow, never the secret); the buyer reveals it. */
 function vaultRoutes(app: Api, ctx: RouteDeps, kit: EscrowRouteKit): void {
   const { authed, actorOf, submit } = kit;
@@ -131,23 +141,32 @@ function vaultRoutes(app: Api, ctx: RouteDeps, kit: EscrowRouteKit): void {
         params: S.EscrowParams,
         headers: S.IdempotencyHeaders,
         body: VaultBody,
-        response: EscrowResponse,
+        response: { 200: S.EscrowView, 202: S.CommandAccepted, ...vaultErrors },
       },
     },
-    (request, reply) =>
-      submit(request, reply, 200, async (opts) => {
+    (request, reply) => {
+      // the stored request hash covers a keyed digest of the secret, never the secret (docs/vault.md)
+      hashBodyAs(request, { ...request.body, secret: ctx.deps.vault.requestDigest(request.body.secret) });
+      return submit(request, reply, 200, async (opts) => {
         const a = actorOf(request);
         const { fileId, ...body } = request.body;
         const file = fileId ? (await ctx.deps.files.resolve(a, request.params.id, [fileId]))[0] : undefined;
-        return ctx.deps.vault.set(a, request.params.id, { ...body, ...(file ? { file } : {}) }, opts);
-      }),
+        try {
+          return await ctx.deps.vault.set(a, request.params.id, { ...body, ...(file ? { file } : {}) }, opts);
+        } catch (err) {
+          if (!(err instanceof VaultSecretMissingError)) throw err;
+          throw retryLater('VAULT_BUSY', `${err.message}; nothing was changed, retry the request`);
+        }
+      });
+    },
   );
   revealRoute(app, ctx, kit);
 }
 
 /**
  * The buyer's reveal. Its answer carries the secret, so it is never stored for replay (an Idempotency-Key still makes
- * a retry the same command: one reveal event) and is sent with Cache-Control: no-store.
+ * a retry the same command: one reveal event, and a VaultRevealReplayed audit row for the replay) and is sent with
+ * Cache-Control: no-store. A reveal accepted whose secret could not be read is a 503: a retry delivers it.
  */
 function revealRoute(app: Api, ctx: RouteDeps, { authed, actorOf, keyed }: EscrowRouteKit): void {
   app.post(
@@ -160,15 +179,19 @@ function revealRoute(app: Api, ctx: RouteDeps, { authed, actorOf, keyed }: Escro
         params: S.EscrowParams,
         headers: S.IdempotencyHeaders,
         body: S.EmptyBody,
-        response: { 200: RevealedVault, 202: S.CommandAccepted, ...commonErrors },
+        response: { 200: RevealedVault, 202: S.CommandAccepted, ...vaultErrors },
       },
     },
     async (request, reply) => {
       const { key: _key, ...opts } = keyed(request);
-      const { handled, escrow, vault, secret } = await ctx.deps.vault.reveal(actorOf(request), request.params.id, {
-        ...opts,
-        recordRejection: false,
-      });
+      const revealed = await ctx.deps.vault
+        .reveal(actorOf(request), request.params.id, { ...opts, recordRejection: false })
+        .catch((err: unknown) => {
+          if (!(err instanceof VaultRevealNotDelivered)) throw err;
+          request.log.error({ err: err.cause, command_id: err.commandId }, 'vault reveal: secret not delivered');
+          throw retryLater('VAULT_REVEAL_NOT_DELIVERED', `${err.message} (the same Idempotency-Key replays it)`);
+        });
+      const { handled, escrow, vault, secret } = revealed;
       reply.header('cache-control', 'no-store');
       if (handled.duplicate) reply.header('idempotent-replayed', 'true');
       return {
