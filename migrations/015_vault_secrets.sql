@@ -40,8 +40,9 @@ BEGIN
         fee_amount = excluded.fee_amount, resolved_at = excluded.resolved_at;
   END IF;
   IF p -> 'vault' IS NOT NULL AND p -> 'vault' <> 'null'::jsonb THEN
-    IF NOT EXISTS (SELECT 1 FROM vault_secrets WHERE fingerprint = p -> 'vault' ->> 'fingerprint' AND escrow_id = eid)
-    THEN
+    -- FOR SHARE: a sweep deleting it concurrently waits for this commit, and then finds it cited
+    PERFORM 1 FROM vault_secrets WHERE fingerprint = p -> 'vault' ->> 'fingerprint' AND escrow_id = eid FOR SHARE;
+    IF NOT FOUND THEN
       RAISE EXCEPTION 'no sealed secret % for escrow %', p -> 'vault' ->> 'fingerprint', eid USING ERRCODE = 'ES404';
     END IF;
     -- the escrow's row is locked by escrow_commit_core's version-guarded update: this is the fingerprint replaced
@@ -56,3 +57,9 @@ BEGIN
   END IF;
   RETURN outcome;
 END $$;
+
+-- Keyed PUT /vault requests before this migration stored a plain SHA-256 of a body holding the secret (in the
+-- command's result and its stored response's row): dropped, so no unkeyed hash of a secret stays. Such a key, retried,
+-- is refused as another request (422 IDEMPOTENCY_KEY_REUSED); a new key sets the vault.
+UPDATE processed_commands SET result = result - 'requestHash' WHERE type = 'SetVault' AND result ? 'requestHash';
+DELETE FROM idempotency_keys WHERE id IN (SELECT command_id FROM processed_commands WHERE type = 'SetVault');

@@ -62,6 +62,17 @@ describe('/health: the file store', () => {
   });
 });
 
+describe('/health: a file store that does not answer', () => {
+  it('is degraded with TIMEOUT after the timeout, and never hangs the check', async () => {
+    const { settings } = configureStorage({}, { production: false, dataDir: tmpdir() });
+    const check = fileStoreCheck(settings, { check: () => new Promise<void>(() => undefined) }, { timeoutMs: 20 });
+    assert.deepEqual(await check(), {
+      status: 'degraded',
+      detail: 'local directory: not answering (TIMEOUT); file uploads and downloads fail',
+    });
+  });
+});
+
 describe(`/health over HTTP: the file store (${ENGINE_KINDS[0]})`, () => {
   let s: TestServer;
   before(async () => {

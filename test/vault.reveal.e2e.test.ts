@@ -161,5 +161,24 @@ for (const kind of engineKinds()) {
       );
       await assertDatabaseVerifies(s.engine);
     });
+    it('a replay once the money went back to the buyer is refused, and discloses nothing', async () => {
+      const id = await sealed();
+      assert.equal((await reveal(id, 'reveal-refund')).status, 200);
+      const admin = await s.token('admin-1', 'admin');
+      const refund = await s.call('POST', `/api/escrow/${id}/refund`, {
+        token: admin,
+        body: { reason: 'the account was reclaimed by its first owner' },
+      });
+      assert.equal(refund.status, 200, refund.text);
+      const replay = await reveal(id, 'reveal-refund');
+      assert.equal(replay.status, 409, replay.text);
+      assert.equal(replay.body.code, 'INVALID_STATE_TRANSITION');
+      assert.ok(!replay.text.includes('Quokka'), 'no secret in the refusal');
+      assert.deepEqual(
+        (await audits(id)).map((a) => a.action),
+        ['RevealVault'],
+      );
+      await assertDatabaseVerifies(s.engine);
+    });
   });
 }

@@ -2,8 +2,11 @@ import type { BlacklistEntry, BlacklistStore } from './ports/blacklistStore.js';
 
 /** Past this many entries not removed the snapshot is not kept: every check asks the database (one indexed query). */
 export const BLACKLIST_SNAPSHOT_MAX_ENTRIES = 100_000;
-/** A snapshot older than this is read again even without a change notification (a bound on a lost one). */
-export const BLACKLIST_SNAPSHOT_MAX_AGE_MS = 60_000;
+/**
+ * A snapshot older than this is read again even without a change notification: the bound on a lost one (a listening
+ * connection dropped without notice, a change made by hand in SQL), at one indexed read per process per 5 s.
+ */
+export const BLACKLIST_SNAPSHOT_MAX_AGE_MS = 5_000;
 
 type Lookup = Pick<BlacklistStore, 'findActive' | 'notRemoved' | 'watch'>;
 
@@ -16,11 +19,12 @@ interface Snapshot {
 
 /**
  * The active blacklist held in memory, so that a create or a payment checks it without a query (seed 003 RB-04 puts
- * the check on every create and every payment). It is exact, not a cache that may be minutes old: every add and
- * remove sends a NOTIFY in its own transaction, delivered at commit to every process watching, and a notification
- * (or a reconnect, after which notifications may have been lost) makes the next check read the list again. In this
- * process a change invalidates at once (`changed()` after the commit), so an admin's add applies to the very next
- * create; another replica applies it once the notification arrives (milliseconds). Expiry needs no notification:
+ * the check on every create and every payment). Every add and remove sends a NOTIFY in its own transaction,
+ * delivered at commit to every process watching, and a notification (or a reconnect, after which notifications may
+ * have been lost) makes the next check read the list again. In this process a change invalidates at once
+ * (`changed()` after the commit), so an admin's add applies to the very next create; another replica applies it once
+ * the notification arrives (milliseconds), and at the latest BLACKLIST_SNAPSHOT_MAX_AGE_MS (5 s) after it, should the
+ * notification be lost. Expiry needs no notification:
  * each check compares against its own time. Until `watch()` runs (CLI commands, tests without a started engine),
  * and past BLACKLIST_SNAPSHOT_MAX_ENTRIES entries, every check is the store's query.
  */

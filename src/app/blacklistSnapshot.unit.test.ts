@@ -59,6 +59,33 @@ describe('BlacklistSnapshot: the active list in memory, exact after every change
     assert.equal(store.reads.findActive, 0);
   });
 
+  it('a change here applies at once even when its notification is lost (changed() after the commit)', async () => {
+    await service.watch();
+    store.silent = true;
+    assert.deepEqual(await check(['mallory']), []);
+    const { entry } = await service.add(admin, { kind: 'USER', value: 'mallory', reason: 'fraud ring' });
+    assert.deepEqual(await check(['mallory']), ['mallory']);
+    await service.remove(admin, { id: entry.id, reason: 'cleared by support' });
+    assert.deepEqual(await check(['mallory']), []);
+  });
+
+  it('a lost notification of another process is made good by the max age', async () => {
+    make({ maxAgeMs: 5_000 });
+    await service.watch();
+    store.silent = true;
+    assert.deepEqual(await check(['mallory']), []);
+    const other = new BlacklistService({
+      store,
+      clock: { now: () => new Date(now) },
+      newId: () => '0190f0c8-0000-7000-8000-0000000000fe',
+    });
+    await other.add(admin, { kind: 'USER', value: 'mallory', reason: 'fraud ring' });
+    mono = 4_999;
+    assert.deepEqual(await check(['mallory']), [], 'not yet: the snapshot is younger than its max age');
+    mono = 5_000;
+    assert.deepEqual(await check(['mallory']), ['mallory']);
+  });
+
   it("another process's change (its notification) applies to the next check", async () => {
     await service.watch();
     assert.deepEqual(await check([], [WALLET]), []);

@@ -14,6 +14,8 @@ export class MemoryBlacklistStore implements BlacklistStore {
   /** How many times each read ran: the snapshot's tests count the queries it saves. */
   readonly reads = { findActive: 0, notRemoved: 0 };
   private readonly watchers = new Set<() => void>();
+  /** true: changes send no notification (a lost NOTIFY, a dropped listening connection). */
+  silent = false;
 
   add(e: NewBlacklistEntry): Promise<BlacklistEntry> {
     const current = this.entries.find((x) => x.kind === e.kind && x.value === e.value && x.removedAt === null);
@@ -34,7 +36,7 @@ export class MemoryBlacklistStore implements BlacklistStore {
     };
     this.entries.push(entry);
     this.audits.push({ action: 'BlacklistEntryAdded', actorId: e.actor.id, details: { reason: e.reason, entry } });
-    this.notify();
+    if (!this.silent) this.notify();
     return Promise.resolve({ ...entry });
   }
 
@@ -43,7 +45,7 @@ export class MemoryBlacklistStore implements BlacklistStore {
     if (!entry) return Promise.resolve(null);
     Object.assign(entry, { removedAt: r.at, removedBy: r.actor.id, removalReason: r.reason });
     this.audits.push({ action: 'BlacklistEntryRemoved', actorId: r.actor.id, details: { reason: r.reason, entry } });
-    this.notify();
+    if (!this.silent) this.notify();
     return Promise.resolve({ ...entry });
   }
 

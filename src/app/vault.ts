@@ -178,7 +178,16 @@ export class VaultService {
   async reveal(actor: Actor, escrowId: string, opts: SubmitOptions = {}): Promise<Revealed> {
     const cipher = this.deps.cipher;
     if (!cipher) throw unavailable();
-    const handled = await this.deps.commands.execute('RevealVault', escrowId, actor, {}, opts);
+    const handled = await this.deps.commands.execute('RevealVault', escrowId, actor, {}, opts).catch((err: unknown) => {
+      // the vault cites a secret the store lost (restored from a backup without it?): nothing to reveal, nothing changed
+      if (err instanceof VaultSecretMissingError) {
+        throw new DomainError(
+          'VAULT_EMPTY',
+          'the sealed secret is missing from the vault store; the seller sets it again',
+        );
+      }
+      throw err;
+    });
     try {
       const escrow = await this.deps.queries.asOfCommand(handled);
       const vault = escrow.vault;
@@ -186,6 +195,14 @@ export class VaultService {
       // the command id is the caller's, so a repeat is theirs; checked all the same before the secret is shown again
       if (handled.duplicate && actor.id !== escrow.buyerId) {
         throw new DomainError('FORBIDDEN', 'only the buyer may reveal the vault');
+      }
+      // a replay, like a reveal, never once the money went back to the buyer
+      const now = handled.escrow.status;
+      if (handled.duplicate && (now === 'REFUNDED' || now === 'CANCELLED')) {
+        throw new DomainError(
+          'INVALID_STATE_TRANSITION',
+          `cannot reveal the vault: the escrow is ${now} (the money went back to the buyer)`,
+        );
       }
       const stored = await this.deps.secrets.get(escrowId, vault.fingerprint);
       if (!stored) throw new DomainError('VAULT_EMPTY', 'the sealed secret is missing from the vault store');

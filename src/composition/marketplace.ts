@@ -86,7 +86,7 @@ const FILE_CHECK_TTL_MS = 15_000;
 export function fileStoreCheck(
   storage: Config['storage'],
   storageAdapter: Pick<FileStorage, 'check'>,
-  opts: { ttlMs?: number; now?: () => number; warn?: (err: unknown) => void } = {},
+  opts: { ttlMs?: number; timeoutMs?: number; now?: () => number; warn?: (err: unknown) => void } = {},
 ): () => Promise<Check> {
   // /health answers anyone: the store's own words (paths, bucket) go to the log, the check names only the error code
   const where = storage.kind === 's3' ? 'S3' : 'local directory';
@@ -94,7 +94,7 @@ export function fileStoreCheck(
   let last: { at: number; check: Promise<Check> } | null = null;
   return () => {
     if (last && now() - last.at < (opts.ttlMs ?? FILE_CHECK_TTL_MS)) return last.check;
-    const check = storageAdapter.check().then(
+    const check = withTimeout(storageAdapter.check(), opts.timeoutMs ?? FILE_CHECK_TIMEOUT_MS).then(
       (): Check => ({ status: 'ok', detail: `${where}: answering` }),
       (err: unknown): Check => {
         opts.warn?.(err);
@@ -107,6 +107,17 @@ export function fileStoreCheck(
     last = { at: now(), check };
     return check;
   };
+}
+
+/** How long /health waits for the file store (a local disk that hangs, e.g. a stuck NFS mount, never hangs /health). */
+const FILE_CHECK_TIMEOUT_MS = 5_000;
+
+function withTimeout(p: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(Object.assign(new Error(`no answer within ${ms} ms`), { code: 'TIMEOUT' })), ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
 /** An error's code (ENOSPC, EACCES, NoSuchBucket…) for a public check, never its message. */

@@ -9,10 +9,11 @@ export interface StoredSecret {
 }
 
 /**
- * A stored secret that no escrow's vault cites is an orphan once it is this old (1 hour): it was put for a SetVault
- * that was refused, never committed, or answered as a repeat. Younger ones may still be cited by a command in flight.
+ * A stored secret that no escrow's vault cites is an orphan once it is this old (8 days): it was put for a SetVault
+ * that was refused, never committed, or answered as a repeat. Younger ones may still be cited by a command in flight
+ * (in Kafka mode a command may wait on the commands topic as long as its retention, 7 days by default).
  */
-export const ORPHAN_SECRET_MAX_AGE_MS = 3_600_000;
+export const ORPHAN_SECRET_MAX_AGE_MS = 8 * 86_400_000;
 
 /** A replay of a reveal (the same command id) disclosed the secret again: audited, never with the secret. */
 export interface ReplayedReveal {
