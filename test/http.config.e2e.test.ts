@@ -79,7 +79,7 @@ describe('MAINTENANCE_MODE and CORS_ORIGINS', () => {
     });
     assert.equal(create.status, 503);
     assert.ok(Number(create.headers.get('retry-after')) > 0);
-    assert.equal((create.body as { code: string }).code, 'MAINTENANCE');
+    assert.equal((create.body as { code: string }).code, 'PAUSED');
     assert.equal((await s.call('GET', '/api/escrow', { token: admin })).status, 200);
     // a webhook is still taken in: here a signed event of a type the sandbox does not know → processed, not 503
     const raw = JSON.stringify({ id: 'evt_maint', type: 'customer.created', data: {} });

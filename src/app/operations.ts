@@ -1,6 +1,16 @@
-import type { HeartbeatStore, RoleHeartbeat } from './ports/heartbeatStore.js';
+import {
+  LAST_SEEN_WINDOW_MS,
+  describe,
+  instanceView,
+  missing,
+  type HeartbeatView,
+  type RoleLiveness,
+} from './roleLiveness.js';
+import { describePause, type PauseService } from './pause.js';
 import type { Clock, DeadLetter, OperationsQueries, OutboxStore } from './ports/index.js';
 import type { VerifyReport } from './verify.js';
+
+export type { HeartbeatView, RoleInstanceView, RoleLiveness } from './roleLiveness.js';
 
 export type CheckStatus = 'ok' | 'degraded' | 'error';
 export interface Check {
@@ -42,40 +52,9 @@ export interface OperationsSnapshot {
   kafkaLagError?: unknown;
   /** Live instances per role, across every process on the database (absent without heartbeats). */
   liveInstances?: Record<string, number>;
+  /** Per scope, whether it is paused as this process holds it (absent without the pause). */
+  paused?: { payouts: boolean; intake: boolean };
 }
-
-/** One live instance of a role, as /health lists it. */
-export interface RoleInstanceView {
-  instance_id: string;
-  host: string;
-  pid: number;
-  version: string;
-  started_at: string;
-  last_seen: string;
-  /** This very process. */
-  here: boolean;
-}
-
-/** Per role: whether some instance anywhere is alive (heartbeat within HEARTBEAT_STALE_SECONDS), and which. */
-export interface RoleLiveness {
-  alive: boolean;
-  instances: RoleInstanceView[];
-  /** When none is alive: when one was last seen (within the last day), if ever. */
-  last_seen?: string;
-}
-
-/** What the status service reads heartbeats with, and which roles a deployment is expected to run. */
-export interface HeartbeatView {
-  store: Pick<HeartbeatStore, 'recent'>;
-  staleMs: number;
-  /** This process's instance id. */
-  instanceId: string;
-  /** Roles some process must run (the worker only in Kafka mode). */
-  expected: readonly string[];
-}
-
-/** Heartbeats older than this are not listed at all (the store forgets them after a day). */
-const LAST_SEEN_WINDOW_MS = 86_400_000;
 
 /** A dead-lettered outbox row (the port's shape), as the admin API and `escrow outbox dlq` list it. */
 export type { DeadLetter };
@@ -138,8 +117,15 @@ export class OperationsService {
       heartbeats?: HeartbeatView;
       /** Checks of other parts (risk screening, reconciliation), by name, added to /health. */
       extraChecks?: Record<string, () => Check | null | Promise<Check | null>>;
+      /** The emergency pause: its own /health check, its gauge, and the admin routes and CLI commands. */
+      pause?: PauseService;
     },
   ) {}
+
+  /** The emergency pause (pause, resume, status, the in-memory check), or null in an engine without it. */
+  get pause(): PauseService | null {
+    return this.deps.pause ?? null;
+  }
 
   private maintenance(): Maintenance {
     if (!this.deps.maintenance) throw new Error('operator maintenance is not available in this engine');
@@ -250,6 +236,7 @@ export class OperationsService {
       const k = await this.deps.broker.health();
       checks.kafka = { status: k.ok ? 'ok' : 'error', latency_ms: round2(k.latencyMs), detail: k.detail };
     }
+    if (this.deps.pause) checks.pause = await this.pauseCheck(this.deps.pause);
     for (const [name, check] of Object.entries(this.deps.extraChecks ?? {})) {
       const c = await check();
       if (c) checks[name] = c;
@@ -288,6 +275,19 @@ export class OperationsService {
     return { status: 'degraded', detail: missing('timeouts', liveness, this.deps.heartbeats!.staleMs) };
   }
 
+  /** Degraded while a pause is in force: which scope, since when, who set it and why. */
+  private async pauseCheck(pause: PauseService): Promise<Check> {
+    const s = await pause.status();
+    const inForce = [s.payouts, s.intake].filter((p) => p !== null);
+    if (inForce.length === 0) return { status: 'ok', detail: 'not paused' };
+    const held = {
+      payouts: 'settlements and the timeouts that move money are held',
+      intake: 'new escrows and user changes are refused (503 PAUSED)',
+    };
+    const lines = inForce.map((p) => `${describePause(p)} (${held[p.scope]})`);
+    return { status: 'degraded', detail: `${lines.join('; ')}; lift with escrow resume --reason "…"` };
+  }
+
   /** Degraded while an expected role has no live instance anywhere. */
   private rolesCheck(roles: Record<string, RoleLiveness>): Check {
     const hb = this.deps.heartbeats!;
@@ -315,6 +315,10 @@ export class OperationsService {
       disputesOverdue,
     };
     const roles = await this.roles();
+    if (this.deps.pause) {
+      const p = await this.deps.pause.status();
+      snap.paused = { payouts: p.payouts !== null, intake: p.intake !== null };
+    }
     if (roles) snap.liveInstances = Object.fromEntries(Object.entries(roles).map(([r, l]) => [r, l.instances.length]));
     if (broker) {
       try {
@@ -328,20 +332,3 @@ export class OperationsService {
 }
 
 const round2 = (ms: number) => Math.round(ms * 100) / 100;
-
-const instanceView = (h: RoleHeartbeat, hb: HeartbeatView): RoleInstanceView => ({
-  instance_id: h.instanceId,
-  host: h.host,
-  pid: h.pid,
-  version: h.version,
-  started_at: h.startedAt.toISOString(),
-  last_seen: h.lastSeen.toISOString(),
-  here: h.instanceId === hb.instanceId,
-});
-
-const describe = (i: RoleInstanceView) =>
-  `${i.here ? 'this process' : `${i.host} pid ${i.pid}`} (instance ${i.instance_id}, ${i.version})`;
-
-const missing = (role: string, l: RoleLiveness, staleMs: number) =>
-  `no live ${role} instance (none seen in the last ${Math.round(staleMs / 1000)} s` +
-  `${l.last_seen ? `; last seen ${l.last_seen}` : ''}): start one with escrow serve --roles ${role}`;

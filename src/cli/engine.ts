@@ -10,6 +10,8 @@ import { disputeQueue } from '../http/routes/disputeAdmin.js';
 import { failedWebhooks, reconcileNow, reprocessWebhooks } from '../http/routes/webhookAdmin.js';
 import type { Backend, Json } from './backend.js';
 import { localBlacklistBackend } from './commands/blacklist.js';
+import { localPauseBackend } from './commands/pause.js';
+import { CliFailure } from './exitCodes.js';
 import { toJson } from './output.js';
 import { serverBackend } from './server.js';
 
@@ -113,7 +115,14 @@ function localBackend(config: Config): Backend {
       withEngine(config, (e) => disputeQueue(e.stores.disputes, { overdue, limit, now: e.clock.now() })),
     vaultRotate: ({ reason, dryRun }) => withEngine(config, (e) => e.vault.rotate(cliActor(), { reason, dryRun })),
     ...localBlacklistBackend((run) => withEngine(config, (e) => run(e.blacklist)), cliActor()),
+    ...localPauseBackend((run) => withEngine(config, (e) => run(pauseOf(e))), cliActor()),
   };
+}
+
+/** The engine's emergency pause (every engine the composition root builds has one). */
+function pauseOf(e: Engine) {
+  if (!e.operations.pause) throw new CliFailure('this engine has no emergency pause');
+  return e.operations.pause;
 }
 
 /** What the server would answer: JSON, bigints as digit strings. */

@@ -9,6 +9,7 @@ import { registerOutboxDlq } from './commands/outboxDlq.js';
 import { registerOutboxReplay } from './commands/outboxReplay.js';
 import { registerOutboxSkip } from './commands/outboxSkip.js';
 import { registerOutboxStatus } from './commands/outboxStatus.js';
+import { registerPause } from './commands/pause.js';
 import { registerReconcile } from './commands/reconcile.js';
 import { registerSandboxPay } from './commands/sandboxPay.js';
 import { registerServe } from './commands/serve.js';
@@ -85,6 +86,7 @@ export function createProgram(ctx: CliContext): Command {
   registerWebhooks(webhooks, ctx);
   registerReconcile(program, ctx);
   registerBlacklist(program, ctx, withBackend);
+  registerPause(program, ctx, withBackend);
   registerDisputes(program, ctx);
   const vault = group(program, 'vault', 'the credential vault: reseal its secrets under a new key', {
     examples: ['escrow vault rotate --reason "quarterly rotation" --dry-run'],

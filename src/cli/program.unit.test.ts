@@ -55,7 +55,7 @@ describe('escrow CLI: help and usage errors (in process)', () => {
 
   it("every command's --help has a description, examples and exit codes", async () => {
     const commands = leaves(createProgram(createContext(buffers(), {})));
-    assert.equal(commands.length, 23, JSON.stringify(commands));
+    assert.equal(commands.length, 25, JSON.stringify(commands));
     assert.ok(commands.some((c) => c.join(' ') === 'outbox skip'));
     for (const wired of ['blacklist add', 'blacklist remove', 'blacklist list', 'disputes', 'vault rotate']) {
       assert.ok(

@@ -6,6 +6,7 @@ import type { WebhookSelection } from '../app/ports/index.js';
 import type { FailedWebhook } from '../http/routes/webhookAdmin.js';
 import type { Backend, Json, SuspensePageOptions } from './backend.js';
 import { serverBlacklistBackend } from './commands/blacklist.js';
+import { serverPauseBackend } from './commands/pause.js';
 import { CliFailure } from './exitCodes.js';
 
 /** The HS256 secret tokens are signed with: JWT_SECRET, or the embedded data directory's own secret. */
@@ -68,6 +69,7 @@ export async function serverBackend(config: Config, holder: DataDirHolder, sub: 
       ),
     vaultRotate: ({ reason, dryRun }) => call('POST', '/api/admin/vault/rotate', { reason, dryRun }),
     ...serverBlacklistBackend(call),
+    ...serverPauseBackend(call),
   };
 }
 

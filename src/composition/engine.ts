@@ -32,6 +32,8 @@ import { Roles, expectedRoles, processInstance } from './roles.js';
 import { jwtSecretSource } from './secrets.js';
 import { createStores, type Stores } from './stores.js';
 import { checkVaultKeys, createBlacklist, createMarketplaceServices, fileStoreCheck } from './marketplace.js';
+import { applyMaintenanceMode, confirmationsHeldWhilePaused, createPause, heldWhilePaused } from './pause.js';
+import type { PauseService } from '../app/pause.js';
 import type { Engine, EngineOptions } from './types.js';
 
 export const systemClock: Clock = { now: () => new Date() };
@@ -51,6 +53,8 @@ interface Core {
   /** This process (heartbeats, lock and lease holders) and the heartbeats of every process. */
   instance: ProcessInstance;
   heartbeats: SqlHeartbeatStore;
+  /** The emergency pause: held in memory once started, checked by the HTTP hook and the money-moving workers. */
+  pause: PauseService;
 }
 
 /** The composition root: the only place that picks concrete adapters and wires the services and roles. */
@@ -63,7 +67,7 @@ export async function createEngine(config: Config, opts: EngineOptions = {}): Pr
   const roles: Roles = new Roles({
     ...{ config, db, clock, logger, metrics, handler, kafka, waiter, jwtSecret, ...workers },
     reconciler: services.reconciler,
-    ...{ instance: core.instance, heartbeats: core.heartbeats, operations: () => operations },
+    ...{ instance: core.instance, heartbeats: core.heartbeats, operations: () => operations, pause: core.pause },
     http: () => ({
       ...{ commands: services.service, queries: services.queries, webhooks: services.webhooks },
       ...{ payoutAccounts: services.payoutAccounts, webhookProcessor: services.webhookProcessor },
@@ -86,6 +90,7 @@ export async function createEngine(config: Config, opts: EngineOptions = {}): Pr
     ...(kafka ? { broker: kafka.brokerStatus() } : {}),
     maintenance: maintenanceOf(core),
     extraChecks: healthChecks(config, services, logger),
+    pause: core.pause,
     heartbeats: {
       ...{ store: core.heartbeats, staleMs: config.heartbeats.staleMs, instanceId: core.instance.instanceId },
       expected: expectedRoles(config),
@@ -110,6 +115,9 @@ export async function createEngine(config: Config, opts: EngineOptions = {}): Pr
       await checkVaultKeys(services.vault);
       // creates and payments check the blacklist in memory, kept current by NOTIFY (BlacklistSnapshot)
       roles.onStop(await services.blacklist.watch());
+      // the pause (MAINTENANCE_MODE's default first) is in force here before any role runs
+      await applyMaintenanceMode(config.maintenanceMode, core.pause, core.instance, logger);
+      roles.onStop(await core.pause.watch());
       return roles.start(r);
     },
     stop: async () => {
@@ -197,6 +205,7 @@ async function createCore(config: Config, opts: EngineOptions): Promise<Core> {
     waiter: new OutcomeWaiter(stores.outcomes),
     instance: processInstance(),
     heartbeats: new SqlHeartbeatStore(db),
+    pause: createPause(db, clock, logger, metrics),
   };
 }
 
@@ -269,7 +278,7 @@ function createServices(core: Core, jwtSecret: () => string) {
 }
 
 /** The workers of the settlements, timeouts and outbox roles (started by Roles), and the event bus. */
-function createWorkers({ config, clock, logger, metrics, stores, rails, handler, kafka, instance }: Core) {
+function createWorkers({ config, clock, logger, metrics, stores, rails, handler, kafka, instance, pause }: Core) {
   const delivery = createEventDelivery({
     config,
     logger,
@@ -279,7 +288,7 @@ function createWorkers({ config, clock, logger, metrics, stores, rails, handler,
     reactions: [{ name: 'rail-voider', handle: voidPaymentOnCancel({ readModel: stores.readModel, rails }) }],
   });
   const settlementWorker = new SettlementWorker({
-    store: stores.settlements,
+    store: heldWhilePaused(stores.settlements, pause),
     rails,
     handler,
     clock,
@@ -290,7 +299,7 @@ function createWorkers({ config, clock, logger, metrics, stores, rails, handler,
     log: (msg, fields) => logger.warn(fields, msg),
   });
   const timeouts = new TimeoutProcessor({
-    store: stores.timeouts,
+    store: confirmationsHeldWhilePaused(stores.timeouts, pause),
     handler,
     clock,
     deliveredAction: config.timeouts.deliveredAction,

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Database } from '../adapters/db/database.js';
 import type { CommandHandler } from '../app/commandHandler.js';
 import type { OperationsService } from '../app/operations.js';
+import type { PauseService } from '../app/pause.js';
 import type { HeartbeatStore, Liveness, ProcessInstance } from '../app/ports/heartbeatStore.js';
 import { DatabaseUnavailableError } from '../app/ports/databaseUnavailable.js';
 import type { OutcomeWaiter } from '../app/remoteCommands.js';
@@ -43,6 +44,8 @@ export interface RoleDeps {
   heartbeats: HeartbeatStore;
   /** The database gauges for a metrics server of roles without the API (the same ones the API's /metrics serves). */
   operations: () => OperationsService;
+  /** The emergency pause: a resume (here or anywhere) wakes the loops, so what they held goes on at once. */
+  pause: Pick<PauseService, 'onChange'>;
 }
 
 /** A fresh identity for this process (one per engine). */
@@ -120,6 +123,12 @@ export class Roles {
     if (roles.includes('reconciler')) started.push(this.reconcilerLoop());
     for (const l of started) l.start();
     this.loops.push(...started);
+    const held = started.filter((l) => l.name === 'settlements' || l.name === 'timeouts');
+    if (held.length > 0) {
+      // payouts not paused (any more): what the pause held goes now, not at the end of the loops' sleep
+      const unsubscribe = this.d.pause.onChange((s) => (s.payouts ? undefined : held.forEach((l) => l.wake())));
+      this.cleanups.push(() => Promise.resolve(unsubscribe()));
+    }
     const { kafka, db } = this.d;
     if (kafka) {
       if (roles.includes('worker')) await kafka.startWorker(this.d.handler);

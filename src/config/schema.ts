@@ -160,6 +160,7 @@ export const coreVariables = {
   JWT_JWKS_URL: url.optional(),
   JWT_MAX_LIFETIME_HOURS: z.coerce.number().positive().max(8760).default(24),
   CORS_ORIGINS: z.string().default(''),
+  // the start-up default of the emergency pause (`escrow pause --scope all`), in force until `escrow resume`
   MAINTENANCE_MODE: bool(false),
   HTTP_BODY_LIMIT_BYTES: int(262_144, 1024, 10_485_760),
   // Slow clients (issue 10 §3): a whole request, its headers and an idle keep-alive connection are bounded in time,

@@ -55,7 +55,6 @@ export function httpSection(env: Env): Config['http'] {
     corsOrigins: env.CORS_ORIGINS.split(',')
       .map((o) => o.trim())
       .filter(Boolean),
-    maintenanceMode: env.MAINTENANCE_MODE,
     bodyLimitBytes: env.HTTP_BODY_LIMIT_BYTES,
     rateLimit: {
       perIpPerMinute: env.RATE_LIMIT_PER_IP_PER_MINUTE,
@@ -128,10 +127,12 @@ export function kycThresholds(v: string | undefined): Record<string, bigint> {
   return out;
 }
 
+/** What the roles run with; MAINTENANCE_MODE is the start-up default of the emergency pause (every role obeys it). */
 export function workerSections(
   env: Env,
-): Pick<Config, 'timeouts' | 'settlements' | 'outbox' | 'heartbeats' | 'reconciler'> {
+): Pick<Config, 'timeouts' | 'settlements' | 'outbox' | 'heartbeats' | 'reconciler' | 'maintenanceMode'> {
   return {
+    maintenanceMode: env.MAINTENANCE_MODE,
     reconciler: {
       intervalMs: env.RECONCILE_INTERVAL_SECONDS * 1000,
       paymentAfterMs: env.RECONCILE_PAYMENT_AFTER_MINUTES * 60_000,

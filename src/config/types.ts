@@ -21,7 +21,6 @@ export interface Config {
     /** The longest token lifetime (exp − iat) accepted: JWT_MAX_LIFETIME_HOURS. */
     maxTokenLifetimeSeconds: number;
     corsOrigins: string[];
-    maintenanceMode: boolean;
     bodyLimitBytes: number;
     rateLimit: RateLimits;
     /** TRUST_PROXY: whose X-Forwarded-For gives the client's address (Fastify's `trustProxy`). */
@@ -45,6 +44,8 @@ export interface Config {
   timeouts: { pollIntervalMs: number; deliveredAction: 'REFUND' | 'RELEASE'; autoRefund: boolean };
   settlements: { maxRetries: number; retryDelayMs: number; batchSize: number };
   outbox: { pollIntervalMs: number; batchSize: number; maxAttempts: number };
+  /** MAINTENANCE_MODE: at start, the emergency pause of every scope not already paused (`escrow resume` lifts it). */
+  maintenanceMode: boolean;
   /** Each running role's heartbeat row: written every `intervalMs`; an instance unseen for `staleMs` is gone. */
   heartbeats: { intervalMs: number; staleMs: number };
   reconciler: { intervalMs: number; paymentAfterMs: number; settlementAfterMs: number; windowMs: number };

@@ -5,6 +5,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController, type FastifyReply } from 'fastify';
+import type { Pause } from '../app/ports/pauseStore.js';
 import type { HttpDeps } from './deps.js';
 import { createAuthenticator, type Authenticator, type Principal } from './auth.js';
 import type { Api, HttpOptions, RouteDeps } from './types.js';
@@ -20,6 +21,7 @@ import { blacklistRoutes } from './routes/blacklist.js';
 import { disputeAdminRoutes } from './routes/disputeAdmin.js';
 import { fileRoutes } from './routes/files.js';
 import { healthRoutes } from './routes/health.js';
+import { pauseRoutes } from './routes/pause.js';
 import { sandboxRoutes } from './routes/sandbox.js';
 import { webhookAdminRoutes } from './routes/webhookAdmin.js';
 import { webhookRoutes } from './routes/webhooks.js';
@@ -41,7 +43,7 @@ export async function buildHttpApp(deps: HttpDeps, opts: HttpOptions): Promise<A
     ...(opts.jwksUrl ? { jwksUrl: opts.jwksUrl } : {}),
     ...(opts.maxTokenLifetimeSeconds ? { maxLifetimeSeconds: opts.maxTokenLifetimeSeconds } : {}),
   });
-  addRequestHooks(app, deps, opts, authenticator);
+  addRequestHooks(app, deps, authenticator);
   await registerPlugins(app, opts, authenticator);
   await registerRoutes(app, deps, opts, authenticator);
   pruneIdempotencyKeys(app, deps, opts);
@@ -130,19 +132,15 @@ const trustHops =
   (_address: string, hop: number): boolean =>
     hop < hops;
 
-/** Request ids, maintenance mode, and one log line and the HTTP metrics per request. */
-function addRequestHooks(app: Api, deps: HttpDeps, opts: HttpOptions, authenticator: Authenticator): void {
+/** Request ids, the intake pause, and one log line and the HTTP metrics per request. */
+function addRequestHooks(app: Api, deps: HttpDeps, authenticator: Authenticator): void {
+  const pause = deps.operations.pause;
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
-    if (
-      opts.maintenanceMode &&
-      request.method !== 'GET' &&
-      request.method !== 'HEAD' &&
-      request.method !== 'OPTIONS' &&
-      !request.url.startsWith('/api/webhooks/') &&
-      !(await isAdmin(authenticator, request.headers.authorization))
-    ) {
-      throw new HttpError(503, 'MAINTENANCE', 'the service is in maintenance; retry later', { 'retry-after': '300' });
+    // in memory (kept by NOTIFY): no query per request; the token is verified only while intake is paused
+    const paused = pause?.current('intake');
+    if (paused && refusedWhilePaused(request.method, request.url)) {
+      if (!(await isAdmin(authenticator, request.headers.authorization))) throw pausedProblem(paused);
     }
   });
   app.addHook('onResponse', async (request, reply) => {
@@ -186,7 +184,30 @@ async function registerPlugins(app: Api, opts: HttpOptions, authenticator: Authe
   await app.register(swaggerUi, { routePrefix: '/docs' });
 }
 
-/** Maintenance keeps admins working (the runbook's fixes are admin commands); anyone else waits. */
+/** How long a caller refused by the intake pause is told to wait before trying again. */
+export const PAUSE_RETRY_AFTER_SECONDS = 60;
+
+/**
+ * What the intake pause refuses: a change (POST, PUT, PATCH, DELETE) on the API; reads stay open, and so do provider
+ * webhooks and the sandbox's simulated payments (the money arriving is recorded), and the admin routes (their own
+ * authorization answers anyone else).
+ */
+function refusedWhilePaused(method: string, url: string): boolean {
+  if (method === 'GET' || method === 'HEAD' || method === 'OPTIONS' || !url.startsWith('/api/')) return false;
+  return !['/api/webhooks/', '/api/sandbox/payments/', '/api/admin/'].some((open) => url.startsWith(open));
+}
+
+const pausedProblem = (p: Pause): HttpError =>
+  new HttpError(
+    503,
+    'PAUSED',
+    // who paused and why are the operators' (GET /api/admin/pause, /health): a marketplace's user is told when
+    `new escrows and changes are paused by the operator (scope intake) since ${p.setAt}; reads still work; retry ` +
+      `after ${PAUSE_RETRY_AFTER_SECONDS} s`,
+    { 'retry-after': String(PAUSE_RETRY_AFTER_SECONDS) },
+  );
+
+/** A pause keeps admins working (the runbook's fixes are admin commands); anyone else waits. */
 const isAdmin = (authenticator: Authenticator, header: string | undefined): Promise<boolean> =>
   authenticator(header).then(
     (p) => p.role === 'admin',
@@ -224,6 +245,7 @@ async function registerRoutes(
       fileRoutes(api, ctx);
       sandboxRoutes(api, ctx);
       webhookAdminRoutes(api, ctx);
+      pauseRoutes(api, ctx);
       done();
     },
     { prefix: '/api' },

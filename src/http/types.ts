@@ -16,7 +16,6 @@ export interface HttpOptions {
   jwtSecret?: string;
   jwksUrl?: string;
   corsOrigins: string[];
-  maintenanceMode: boolean;
   bodyLimitBytes: number;
   /** Per client IP, per `user` on escrow routes, and each `service` / `admin` caller's own bucket (every route). */
   rateLimit: { perIpPerMinute: number; perUserPerMinute: number; servicePerMinute: number; adminPerMinute: number };

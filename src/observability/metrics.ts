@@ -117,6 +117,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly paused = new Gauge({
+    name: 'escrow_paused',
+    help: 'Whether the emergency pause of a scope (payouts, intake) is in force, as this process holds it (1) or not (0)',
+    labelNames: ['scope'] as const,
+    registers: [this.registry],
+  });
+
   readonly kafkaConsumerLag = new Gauge({
     name: 'kafka_consumer_lag',
     help: 'Commands not yet consumed by the worker group, per partition of the commands topic',
@@ -180,6 +187,10 @@ export class Metrics {
     if (s.liveInstances) {
       this.roleInstances.reset();
       for (const [role, n] of Object.entries(s.liveInstances)) this.roleInstances.set({ role }, n);
+    }
+    if (s.paused) {
+      this.paused.set({ scope: 'payouts' }, s.paused.payouts ? 1 : 0);
+      this.paused.set({ scope: 'intake' }, s.paused.intake ? 1 : 0);
     }
     this.dbPool.set({ state: 'total' }, s.pool.total);
     this.dbPool.set({ state: 'idle' }, s.pool.idle);

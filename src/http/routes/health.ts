@@ -39,6 +39,12 @@ const HealthWithRoles = Type.Object(
           files: { status: 'ok', detail: 'S3: answering' },
           timeouts: { status: 'ok', detail: 'alive: worker-7c9f pid 41 (instance 0190f0c8-…, 0.1.0)' },
           roles: { status: 'degraded', detail: 'no live settlements instance (none seen in the last 10 s) …' },
+          pause: {
+            status: 'degraded',
+            detail:
+              'payouts paused since 2026-11-23T09:55:00.000Z by ops-alice (admin): RB-05 suspected exploit, INC-2211 ' +
+              '(settlements and the timeouts that move money are held); lift with escrow resume --reason "…"',
+          },
         },
         roles: {
           timeouts: {
