@@ -6,6 +6,7 @@ import {
   type HeartbeatView,
   type RoleLiveness,
 } from './roleLiveness.js';
+import { DailyCheck, type DailyCheckReport, type DailyFigures } from './dailyCheck.js';
 import { describePause, type PauseService } from './pause.js';
 import type { Clock, DeadLetter, OperationsQueries, OutboxStore } from './ports/index.js';
 import type { VerifyReport } from './verify.js';
@@ -119,8 +120,16 @@ export class OperationsService {
       extraChecks?: Record<string, () => Check | null | Promise<Check | null>>;
       /** The emergency pause: its own /health check, its gauge, and the admin routes and CLI commands. */
       pause?: PauseService;
+      /** What the daily check reads besides the status (`escrow check`). */
+      figures?: DailyFigures;
     },
   ) {}
+
+  /** `escrow check` (GET /api/admin/check): the daily review checklist of seeds 000 and 003. */
+  dailyCheck(): Promise<DailyCheckReport> {
+    if (!this.deps.figures) throw new Error('the daily check is not available in this engine');
+    return new DailyCheck({ status: this, figures: this.deps.figures, clock: this.deps.clock }).run();
+  }
 
   /** The emergency pause (pause, resume, status, the in-memory check), or null in an engine without it. */
   get pause(): PauseService | null {

@@ -6,6 +6,7 @@ import type { VerifyReport } from '../app/verify.js';
 import type { DisputeQueue } from '../http/routes/disputeAdmin.js';
 import type { FailedWebhook, WebhookReprocessOutcome } from '../http/routes/webhookAdmin.js';
 import type { BlacklistBackend } from './commands/blacklist.js';
+import type { HealthBackend } from './commands/health.js';
 import type { PauseBackend } from './commands/pause.js';
 
 export interface PayOptions {
@@ -29,7 +30,7 @@ export interface SuspensePageOptions {
   cursor: string | null;
 }
 
-export interface Backend extends BlacklistBackend, PauseBackend {
+export interface Backend extends BlacklistBackend, PauseBackend, HealthBackend {
   readonly via: 'local' | 'server';
   migrate(): Promise<MigrationStatus>;
   sandboxPay(target: string, opts: PayOptions): Promise<WebhookOutcome>;

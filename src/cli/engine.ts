@@ -10,6 +10,7 @@ import { disputeQueue } from '../http/routes/disputeAdmin.js';
 import { failedWebhooks, reconcileNow, reprocessWebhooks } from '../http/routes/webhookAdmin.js';
 import type { Backend, Json } from './backend.js';
 import { localBlacklistBackend } from './commands/blacklist.js';
+import { localHealthBackend } from './commands/health.js';
 import { localPauseBackend } from './commands/pause.js';
 import { CliFailure } from './exitCodes.js';
 import { toJson } from './output.js';
@@ -116,6 +117,7 @@ function localBackend(config: Config): Backend {
     vaultRotate: ({ reason, dryRun }) => withEngine(config, (e) => e.vault.rotate(cliActor(), { reason, dryRun })),
     ...localBlacklistBackend((run) => withEngine(config, (e) => run(e.blacklist)), cliActor()),
     ...localPauseBackend((run) => withEngine(config, (e) => run(pauseOf(e))), cliActor()),
+    ...localHealthBackend((run) => withEngine(config, run)),
   };
 }
 

@@ -2,6 +2,7 @@ import { Command, Help } from 'commander';
 import { VERSION } from '../main.js';
 import { registerBlacklist } from './commands/blacklist.js';
 import { registerDisputes } from './commands/disputes.js';
+import { registerCheck, registerHealth } from './commands/health.js';
 import { registerKafkaCreateTopics } from './commands/kafkaCreateTopics.js';
 import { registerKafkaLag } from './commands/kafkaLag.js';
 import { registerMigrate } from './commands/migrate.js';
@@ -53,6 +54,8 @@ export function createProgram(ctx: CliContext): Command {
   registerMigrate(program, ctx);
   registerServe(program, ctx);
   registerToken(program, ctx);
+  registerHealth(program, ctx);
+  registerCheck(program, ctx);
   const sandbox = group(program, 'sandbox', 'simulate payments on the built-in SANDBOX rail', {
     examples: ['escrow sandbox pay <id>'],
   });

@@ -6,6 +6,7 @@ import type { WebhookSelection } from '../app/ports/index.js';
 import type { FailedWebhook } from '../http/routes/webhookAdmin.js';
 import type { Backend, Json, SuspensePageOptions } from './backend.js';
 import { serverBlacklistBackend } from './commands/blacklist.js';
+import { serverHealthBackend } from './commands/health.js';
 import { serverPauseBackend } from './commands/pause.js';
 import { CliFailure } from './exitCodes.js';
 
@@ -70,6 +71,7 @@ export async function serverBackend(config: Config, holder: DataDirHolder, sub: 
     vaultRotate: ({ reason, dryRun }) => call('POST', '/api/admin/vault/rotate', { reason, dryRun }),
     ...serverBlacklistBackend(call),
     ...serverPauseBackend(call),
+    ...serverHealthBackend(call, holder.url),
   };
 }
 

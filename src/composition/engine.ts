@@ -91,6 +91,7 @@ export async function createEngine(config: Config, opts: EngineOptions = {}): Pr
     maintenance: maintenanceOf(core),
     extraChecks: healthChecks(config, services, logger),
     pause: core.pause,
+    figures: stores.dailyFigures,
     heartbeats: {
       ...{ store: core.heartbeats, staleMs: config.heartbeats.staleMs, instanceId: core.instance.instanceId },
       expected: expectedRoles(config),

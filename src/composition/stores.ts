@@ -1,5 +1,6 @@
 import { SqlAuditStore } from '../adapters/db/auditStore.js';
 import { SqlCommandOutcomes } from '../adapters/db/commandOutcomes.js';
+import { SqlDailyFigures } from '../adapters/db/dailyFigures.js';
 import type { Database } from '../adapters/db/database.js';
 import { SqlDisputeQueries } from '../adapters/db/disputeQueries.js';
 import { SqlEscrowQueries } from '../adapters/db/escrowQueries.js';
@@ -32,6 +33,7 @@ export function createStores(db: Database, clock: Clock) {
     reconciliation: new SqlReconciliationStore(db),
     riskCache: new SqlRiskCacheStore(db, clock),
     disputes: new SqlDisputeQueries(db),
+    dailyFigures: new SqlDailyFigures(db),
   };
 }
 

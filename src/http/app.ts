@@ -22,6 +22,7 @@ import { disputeAdminRoutes } from './routes/disputeAdmin.js';
 import { fileRoutes } from './routes/files.js';
 import { healthRoutes } from './routes/health.js';
 import { pauseRoutes } from './routes/pause.js';
+import { checkRoutes } from './routes/check.js';
 import { sandboxRoutes } from './routes/sandbox.js';
 import { webhookAdminRoutes } from './routes/webhookAdmin.js';
 import { webhookRoutes } from './routes/webhooks.js';
@@ -246,6 +247,7 @@ async function registerRoutes(
       sandboxRoutes(api, ctx);
       webhookAdminRoutes(api, ctx);
       pauseRoutes(api, ctx);
+      checkRoutes(api, ctx);
       done();
     },
     { prefix: '/api' },
