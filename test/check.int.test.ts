@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { DailyCheckReport } from '../src/app/dailyCheck.js';
 import type { HealthReport } from '../src/cli/commands/health.js';
+import { runCli } from '../src/cli/program.js';
 import { dataDirCli } from './dataDirCli.js';
 import { actors, assertDatabaseVerifies, deliveredEscrow, engineKinds, escrowInput, tableCounts } from './harness.js';
 import { testServer, type TestServer } from './httpHarness.js';
@@ -118,6 +119,16 @@ describe('escrow check and escrow health on an embedded data directory', () => {
       ['timeouts'],
     );
     assert.deepEqual(await withEngine((e) => tableCounts(e.db)), counts, 'a check changes nothing');
+  });
+
+  it('escrow verify draws its progress on a terminal stderr; stdout stays the JSON report', async () => {
+    let out = '';
+    let err = '';
+    const io = { out: (t: string) => void (out += t), err: (t: string) => void (err += t), errIsTTY: true };
+    const code = await runCli(['verify'], io, { NODE_ENV: 'test', LOG_LEVEL: 'silent', ...env });
+    assert.equal(code, 0, err);
+    assert.match(err, /\rescrows checked \[#{30}\] 100% 1\/1/);
+    assert.deepEqual(JSON.parse(out), { ok: true, escrowsChecked: 1, violations: [] });
   });
 
   it('escrow health prints every check; degraded is exit 0, --json is the /health document', async () => {

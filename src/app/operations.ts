@@ -9,7 +9,7 @@ import {
 import { DailyCheck, type DailyCheckReport, type DailyFigures } from './dailyCheck.js';
 import { describePause, type PauseService } from './pause.js';
 import type { Clock, DeadLetter, OperationsQueries, OutboxStore } from './ports/index.js';
-import type { VerifyReport } from './verify.js';
+import type { VerifyProgress, VerifyReport } from './verify.js';
 
 export type { HeartbeatView, RoleInstanceView, RoleLiveness } from './roleLiveness.js';
 
@@ -88,7 +88,7 @@ export interface MigrationStatus {
  * The composition root provides it; without it these operations throw.
  */
 export interface Maintenance {
-  verify(): Promise<VerifyReport>;
+  verify(onProgress?: VerifyProgress): Promise<VerifyReport>;
   deadLetters(limit: number): Promise<DeadLetter[]>;
   replay(what: OutboxReplay): Promise<number>;
   /** How many rows `replay` would queue (its dry run). */
@@ -142,8 +142,8 @@ export class OperationsService {
   }
 
   /** Every ledger and event invariant, on the live database. */
-  verify(): Promise<VerifyReport> {
-    return this.maintenance().verify();
+  verify(onProgress?: VerifyProgress): Promise<VerifyReport> {
+    return this.maintenance().verify(onProgress);
   }
 
   /** Dead-lettered outbox rows, oldest first. */

@@ -46,13 +46,19 @@ function firstDifference(a: unknown, b: unknown): string {
   return 'unknown';
 }
 
+/** Told after each batch of escrows checked: how many so far, and of how many. */
+export type VerifyProgress = (checked: number, total: number) => void;
+
 /** `escrow verify`: every invariant of SPEC §2 (suspense included) and §4 over the live database. */
 export async function verifyAll(
   readModel: EscrowReadModel,
   integrity: IntegrityStore,
   batch = 200,
+  onProgress?: VerifyProgress,
 ): Promise<VerifyReport> {
   const violations: VerifyReport['violations'] = [];
+  // counted first: escrows created meanwhile are checked too (the count is a guide for the progress bar)
+  const total = onProgress ? await integrity.escrowCount() : 0;
   for (const t of await integrity.unbalancedTransactions()) {
     violations.push({
       escrowId: null,
@@ -76,6 +82,7 @@ export async function verifyAll(
       for (const problem of escrowProblems(stored, events, ledger)) violations.push({ escrowId: id, problem });
       checked++;
     }
+    onProgress?.(checked, Math.max(total, checked));
     after = ids.at(-1)!;
   }
   return { escrowsChecked: checked, violations };

@@ -2,7 +2,7 @@ import type { DeadLetter, MigrationStatus, OutboxReplay, OutboxSkip, OutboxStatu
 import type { SuspenseFilter, TimeoutRunSummary, WebhookOutcome, WebhookSelection } from '../app/ports/index.js';
 import type { ReconciliationReport } from '../app/reconciler.js';
 import type { RotationReport } from '../app/vault.js';
-import type { VerifyReport } from '../app/verify.js';
+import type { VerifyProgress, VerifyReport } from '../app/verify.js';
 import type { DisputeQueue } from '../http/routes/disputeAdmin.js';
 import type { FailedWebhook, WebhookReprocessOutcome } from '../http/routes/webhookAdmin.js';
 import type { BlacklistBackend } from './commands/blacklist.js';
@@ -35,7 +35,8 @@ export interface Backend extends BlacklistBackend, PauseBackend, HealthBackend {
   migrate(): Promise<MigrationStatus>;
   sandboxPay(target: string, opts: PayOptions): Promise<WebhookOutcome>;
   timeouts(dryRun: boolean): Promise<TimeoutRunSummary>;
-  verify(): Promise<VerifyReport>;
+  /** `onProgress` is told as escrows are checked (in this process only: the server's run is one request). */
+  verify(onProgress?: VerifyProgress): Promise<VerifyReport>;
   outboxStatus(): Promise<OutboxStatus>;
   deadLetters(limit: number): Promise<DeadLetter[]>;
   replay(what: OutboxReplay, reason: string, dryRun: boolean): Promise<{ queued: number; dryRun?: true }>;

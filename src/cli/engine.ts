@@ -79,7 +79,7 @@ function localBackend(config: Config): Backend {
         const run = () => e.timeouts.runOnce({ dryRun });
         return dryRun ? run() : e.operations.audited({ ...by('escrow timeouts run'), action: 'timeouts.run' }, run);
       }),
-    verify: () => withEngine(config, (e) => e.operations.verify()),
+    verify: (onProgress) => withEngine(config, (e) => e.operations.verify(onProgress)),
     outboxStatus: () => withEngine(config, (e) => e.operations.outboxStatus()),
     deadLetters: (limit) => withEngine(config, (e) => e.operations.deadLetters(limit)),
     replay: (what, reason, dryRun) =>

@@ -7,6 +7,8 @@ export interface Io {
   err(text: string): void;
   /** Whether `out` is a terminal (a person reading), not a file or a pipe. */
   readonly isTTY?: boolean;
+  /** Whether `err` is a terminal: long runs draw their progress there (never into a log file or a pipe). */
+  readonly errIsTTY?: boolean;
 }
 
 export const processIo: Io = {
@@ -14,6 +16,9 @@ export const processIo: Io = {
   err: (text) => void process.stderr.write(text),
   get isTTY() {
     return process.stdout.isTTY === true;
+  },
+  get errIsTTY() {
+    return process.stderr.isTTY === true;
   },
 };
 

@@ -132,7 +132,7 @@ export async function createEngine(config: Config, opts: EngineOptions = {}): Pr
 function maintenanceOf({ db, stores }: Core): Maintenance {
   const store = new SqlMaintenanceStore(db);
   return {
-    verify: () => verifyAll(stores.readModel, stores.integrity),
+    verify: (onProgress) => verifyAll(stores.readModel, stores.integrity, 200, onProgress),
     deadLetters: (limit) => stores.outbox.deadLetters(limit),
     replay: (what) => stores.outbox.replay(what),
     countReplay: (what) => store.countReplay(what),

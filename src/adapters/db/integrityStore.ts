@@ -32,6 +32,11 @@ export class SqlIntegrityStore implements IntegrityStore {
     return rows.map((r) => r.id);
   }
 
+  async escrowCount(): Promise<number> {
+    const { rows } = await this.db.query<{ n: number }>('SELECT count(*)::int AS n FROM escrows');
+    return rows[0]?.n ?? 0;
+  }
+
   async unbalancedTransactions() {
     const { rows } = await this.db.query<{ transactionId: string; currency: string; sum: string }>(
       `SELECT transaction_id AS "transactionId", currency, sum(amount)::text AS sum

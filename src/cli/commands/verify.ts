@@ -5,6 +5,7 @@ import { withBackend } from '../engine.js';
 import { EXIT } from '../exitCodes.js';
 import { documented } from '../help.js';
 import { jsonOption } from '../output.js';
+import { progressBar } from '../progress.js';
 
 /** `escrow verify`: every ledger and event invariant, on the live database. */
 export function registerVerify(parent: Command, ctx: CliContext): void {
@@ -14,13 +15,22 @@ export function registerVerify(parent: Command, ctx: CliContext): void {
     .addOption(jsonOption());
   documented(cmd, {
     examples: ['escrow verify', 'escrow verify --json | jq .violations'],
-    output: 'JSON on stdout: {"ok", "escrowsChecked", "violations": [{"escrowId", "problem"}]}',
+    output:
+      'JSON on stdout: {"ok", "escrowsChecked", "violations": [{"escrowId", "problem"}]}; on a terminal a progress ' +
+      'bar on stderr while the escrows are checked',
     failure: 'a violation was found (or any failure)',
   });
   cmd.action(
     exitWith(ctx, () =>
       withBackend(ctx.config(), async (backend) => {
-        const report = verifyOutput(await backend.verify());
+        const progress = progressBar(ctx.io, 'escrows checked');
+        let result;
+        try {
+          result = await backend.verify((done, total) => progress.update(done, total));
+        } finally {
+          progress.end();
+        }
+        const report = verifyOutput(result);
         ctx.print(report);
         return report.ok ? EXIT.ok : EXIT.failure;
       }),
