@@ -1,5 +1,4 @@
-import type { Check, CheckStatus, OperationsService, OperationsSnapshot } from './operations.js';
-import type { Clock } from './ports/index.js';
+import type { ActivityLine, Clock, DailyFigures } from './ports/index.js';
 import type { VerifyReport } from './verify.js';
 
 /** The seeds' "stuck" age for escrows waiting on funds or on the buyer's confirmation (seed 000's daily review). */
@@ -8,33 +7,6 @@ export const STUCK_AFTER_DAYS = 7;
 export const LAG_LIMIT = 1_000;
 /** Seed 000: database connection usage below this share. */
 export const CONNECTIONS_LIMIT = 0.8;
-
-/** What the daily check reads from the database beyond the status service (one adapter query). */
-export interface DailyFigures {
-  awaitingFundsSince(cutoff: Date): Promise<number>;
-  deliveredSince(cutoff: Date): Promise<number>;
-  /** Provider events stored and not applied (`escrow webhooks failed`). */
-  webhooksUnprocessed(): Promise<number>;
-  suspenseOpen(): Promise<number>;
-  disputesOpen(): Promise<number>;
-  /** Connections in use on the database server and its limit; null where the server does not tell (PGlite). */
-  connections(): Promise<{ used: number; max: number } | null>;
-  /** Size of the database in bytes; null where unknown. */
-  databaseBytes(): Promise<bigint | null>;
-  /** Per currency, since `since`: escrows created, and of them funded, released, refunded, disputed, cancelled. */
-  activity(since: Date): Promise<ActivityLine[]>;
-}
-
-export interface ActivityLine {
-  currency: string;
-  created: number;
-  released: number;
-  refunded: number;
-  disputed: number;
-  cancelled: number;
-  /** The amounts of the escrows created and released since (minor units). */
-  releasedVolume: bigint;
-}
 
 /** pass: as the runbook wants it; warn: look at it today; fail: act now (the command exits 1); n/a: not here. */
 export type ItemStatus = 'pass' | 'warn' | 'fail' | 'n/a';
@@ -61,7 +33,25 @@ export interface DailyCheckReport {
   databaseBytes: bigint | null;
 }
 
-type Status = Pick<OperationsService, 'health' | 'snapshot' | 'verify'>;
+type CheckStatus = 'ok' | 'degraded' | 'error';
+interface Check {
+  status: CheckStatus;
+  detail?: string;
+}
+
+/** What the check asks the status service (OperationsService): /health's checks, the gauges, the ledger. */
+interface Status {
+  health(): Promise<{ status: CheckStatus; checks: Record<string, Check> }>;
+  snapshot(): Promise<{
+    settlementsByStatus: Record<string, number>;
+    outbox: { unpublished: number; oldestAgeSeconds: number };
+    disputesOverdue: { response: number; sla: number };
+    kafkaLag?: { topic: string; partitions: { partition: number; lag: number }[] };
+    kafkaLagError?: unknown;
+  }>;
+  verify(): Promise<VerifyReport>;
+}
+type OperationsSnapshot = Awaited<ReturnType<Status['snapshot']>>;
 
 /**
  * `escrow check` (GET /api/admin/check): the daily review checklist of seeds 000 and 003 as one run — every item the

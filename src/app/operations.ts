@@ -6,9 +6,9 @@ import {
   type HeartbeatView,
   type RoleLiveness,
 } from './roleLiveness.js';
-import { DailyCheck, type DailyCheckReport, type DailyFigures } from './dailyCheck.js';
+import { DailyCheck, type DailyCheckReport } from './dailyCheck.js';
 import { describePause, type PauseService } from './pause.js';
-import type { Clock, DeadLetter, OperationsQueries, OutboxStore } from './ports/index.js';
+import type { Clock, DailyFigures, DeadLetter, OperationsQueries, OutboxStore } from './ports/index.js';
 import type { VerifyProgress, VerifyReport } from './verify.js';
 
 export type { HeartbeatView, RoleInstanceView, RoleLiveness } from './roleLiveness.js';

@@ -54,8 +54,8 @@ export function createProgram(ctx: CliContext): Command {
   registerMigrate(program, ctx);
   registerServe(program, ctx);
   registerToken(program, ctx);
-  registerHealth(program, ctx);
-  registerCheck(program, ctx);
+  registerHealth(program, ctx, withBackend);
+  registerCheck(program, ctx, withBackend);
   const sandbox = group(program, 'sandbox', 'simulate payments on the built-in SANDBOX rail', {
     examples: ['escrow sandbox pay <id>'],
   });

@@ -1,4 +1,4 @@
-import type { ActivityLine, DailyFigures } from '../../app/dailyCheck.js';
+import type { ActivityLine, DailyFigures } from '../../app/ports/index.js';
 import type { Database } from './database.js';
 
 const AWAITING_FUNDS = `SELECT count(*)::int AS n FROM escrows WHERE status = 'AWAIT_FUNDS' AND created_at < $1`;

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { Availability } from './availability.js';
 import type { Database, Queryable } from './database.js';
-import { PgListener } from './pgListener.js';
+import { PgNotifications } from './pgListener.js';
 
 export interface PostgresOptions {
   url: string;
@@ -73,18 +73,18 @@ export async function openPostgres(opts: PostgresOptions): Promise<Database> {
     throw startupError(opts.url, err);
   }
   const availability = new Availability();
+  const notifications = new PgNotifications(config, availability);
   return {
     kind: 'postgres',
     ...wrap(pool, availability),
     transaction: (fn) => transaction(pool, availability, fn),
-    async listen(channel, onNotify, listenOpts = {}) {
-      const listener = new PgListener(config, channel, onNotify, listenOpts, availability);
-      await listener.start();
-      return () => listener.close();
-    },
+    listen: (channel, onNotify, listenOpts = {}) => notifications.subscribe(channel, onNotify, listenOpts),
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     onAvailability: (listener) => availability.subscribe(listener),
-    close: () => pool.end(),
+    close: async () => {
+      await notifications.close();
+      await pool.end();
+    },
   };
 }
 

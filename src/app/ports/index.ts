@@ -27,3 +27,4 @@ export * from './vaultSecretStore.js';
 export * from './fileStorage.js';
 export * from './blacklistStore.js';
 export * from './disputeQueries.js';
+export * from './dailyFigures.js';

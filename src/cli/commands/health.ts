@@ -1,11 +1,10 @@
 import { Option, type Command } from 'commander';
 import type { DailyCheckReport } from '../../app/dailyCheck.js';
 import type { Check, CheckStatus, RoleLiveness } from '../../app/operations.js';
+import type { Config } from '../../config/index.js';
 import type { Engine } from '../../main.js';
 import { VERSION } from '../../main.js';
-import type { Json } from '../backend.js';
 import { exitWith, type CliContext } from '../context.js';
-import { withBackend } from '../engine.js';
 import { CliFailure, EXIT } from '../exitCodes.js';
 import { documented } from '../help.js';
 import { toJson } from '../output.js';
@@ -27,6 +26,9 @@ export interface HealthBackend {
 }
 
 type Run = <T>(run: (engine: Engine) => Promise<T>) => Promise<T>;
+
+/** Opens the backend for one command (`withBackend`; a parameter, so the backend modules need not import this one). */
+export type OpenHealthBackend = <T>(config: Config, run: (backend: HealthBackend) => Promise<T>) => Promise<T>;
 
 /** This process's engine: the same checks as /health (the roles' liveness from every process's heartbeats). */
 export const localHealthBackend = (withEngine: Run): HealthBackend => ({
@@ -64,7 +66,7 @@ export async function fetchHealth(base: string): Promise<HealthReport> {
   }
 }
 
-export function registerHealth(program: Command, ctx: CliContext): void {
+export function registerHealth(program: Command, ctx: CliContext, withBackend: OpenHealthBackend): void {
   const cmd = program
     .command('health')
     .description("every check of /health: database, outbox, timeouts, roles, Kafka, pause, rails' helpers")
@@ -104,7 +106,7 @@ export function healthTable(h: HealthReport): string {
   return `${[head, ...table(['CHECK', 'STATUS', 'LATENCY', 'DETAIL'], rows), ...(roles.length ? ['roles:', ...roles] : [])].join('\n')}\n`;
 }
 
-export function registerCheck(program: Command, ctx: CliContext): void {
+export function registerCheck(program: Command, ctx: CliContext, withBackend: OpenHealthBackend): void {
   const cmd = program
     .command('check')
     .description('the daily review checklist (seeds 000 and 003): each item pass, warn or fail, and what to run next')
@@ -131,8 +133,7 @@ export function registerCheck(program: Command, ctx: CliContext): void {
 }
 
 /** What `escrow check` prints for a person. */
-export function checkTable(r: DailyCheckReport | Json): string {
-  const report = r as DailyCheckReport;
+export function checkTable(report: DailyCheckReport): string {
   const lines = table(
     ['STATUS', 'ITEM', 'VALUE'],
     report.items.map((i) => [i.status.toUpperCase(), i.name, i.value]),
