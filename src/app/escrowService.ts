@@ -26,6 +26,16 @@ export interface SubmitOptions {
   requestHash?: string;
   /** Keep a refusal as the command's outcome (client commands; see CommandEnvelope.recordRejection). */
   recordRejection?: boolean;
+  /** Set by ApprovalService applying an approved proposal: not held for approval again. */
+  approved?: boolean;
+}
+
+/** Dual control (ApprovalService): an admin's large money-moving command is held for a second admin instead. */
+export interface ApprovalGate {
+  /** Whether commands of this type may be held (no query: dual control on, and a release, refund or resolution). */
+  covers(type: CommandType): boolean;
+  /** Stores a proposal and throws ApprovalRequired when the command is above the threshold; else returns. */
+  screen(envelope: CommandEnvelope): Promise<void>;
 }
 
 /**
@@ -51,6 +61,8 @@ export class EscrowService {
       blacklist?: Pick<BlacklistService, 'check'>;
       /** The escrow a funding command names, for the blacklist check (the read model). */
       escrows?: { getEscrow(escrowId: string): Promise<Escrow | null> };
+      /** Dual control: admins' releases, refunds and resolutions above ADMIN_APPROVAL_THRESHOLD wait for a second. */
+      approvals?: ApprovalGate;
     },
   ) {}
 
@@ -119,6 +131,9 @@ export class EscrowService {
     if ((type === 'ConfirmPayment' || type === 'ApplySuspense') && actor.role === 'admin') {
       const blocked = await this.fundingBlacklisted(actor, escrowId, type);
       if (blocked) return this.refuse(envelope, blocked);
+    }
+    if (actor.role === 'admin' && !opts.approved && this.deps.approvals?.covers(type)) {
+      await this.deps.approvals.screen(envelope);
     }
     return this.deps.handler.handle(envelope);
   }

@@ -8,6 +8,10 @@ import type { FailedWebhook, WebhookReprocessOutcome } from '../http/routes/webh
 import type { BlacklistBackend } from './commands/blacklist.js';
 import type { HealthBackend } from './commands/health.js';
 import type { PauseBackend } from './commands/pause.js';
+import type { OperatorBackend } from './commands/operatorBackend.js';
+import type { ApprovalsBackend } from './commands/approvals.js';
+import type { ReportBackend } from './commands/report.js';
+import type { TokenBackend } from './commands/tokens.js';
 
 export interface PayOptions {
   outcome: 'succeed' | 'fail';
@@ -30,7 +34,15 @@ export interface SuspensePageOptions {
   cursor: string | null;
 }
 
-export interface Backend extends BlacklistBackend, PauseBackend, HealthBackend {
+export interface Backend
+  extends
+    BlacklistBackend,
+    PauseBackend,
+    HealthBackend,
+    TokenBackend,
+    ReportBackend,
+    ApprovalsBackend,
+    OperatorBackend {
   readonly via: 'local' | 'server';
   migrate(): Promise<MigrationStatus>;
   sandboxPay(target: string, opts: PayOptions): Promise<WebhookOutcome>;

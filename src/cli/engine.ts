@@ -12,6 +12,11 @@ import type { Backend, Json } from './backend.js';
 import { localBlacklistBackend } from './commands/blacklist.js';
 import { localHealthBackend } from './commands/health.js';
 import { localPauseBackend } from './commands/pause.js';
+import { localOperatorBackend } from './commands/operatorBackend.js';
+import { operatorOf } from '../composition/operator.js';
+import { localApprovalsBackend } from './commands/approvals.js';
+import { localReportBackend } from './commands/report.js';
+import { localTokenBackend } from './commands/tokens.js';
 import { CliFailure } from './exitCodes.js';
 import { toJson } from './output.js';
 import { serverBackend } from './server.js';
@@ -117,7 +122,11 @@ function localBackend(config: Config): Backend {
     vaultRotate: ({ reason, dryRun }) => withEngine(config, (e) => e.vault.rotate(cliActor(), { reason, dryRun })),
     ...localBlacklistBackend((run) => withEngine(config, (e) => run(e.blacklist)), cliActor()),
     ...localPauseBackend((run) => withEngine(config, (e) => run(pauseOf(e))), cliActor()),
+    ...localApprovalsBackend((run) => withEngine(config, (e) => run(e)), cliActor()),
+    ...localReportBackend((run) => withEngine(config, run)),
+    ...localTokenBackend((run) => withEngine(config, (e) => run(e.tokens)), cliActor()),
     ...localHealthBackend((run) => withEngine(config, run)),
+    ...localOperatorBackend((run) => withEngine(config, (e) => run(operatorOf(e))), cliActor()),
   };
 }
 

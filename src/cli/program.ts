@@ -2,6 +2,8 @@ import { Command, Help } from 'commander';
 import { VERSION } from '../main.js';
 import { registerBlacklist } from './commands/blacklist.js';
 import { registerDisputes } from './commands/disputes.js';
+import { registerQueues, registerShow, registerStuck } from './commands/escrowInspect.js';
+import { registerRebuild, registerSettlements } from './commands/escrowRepair.js';
 import { registerCheck, registerHealth } from './commands/health.js';
 import { registerKafkaCreateTopics } from './commands/kafkaCreateTopics.js';
 import { registerKafkaLag } from './commands/kafkaLag.js';
@@ -11,12 +13,16 @@ import { registerOutboxReplay } from './commands/outboxReplay.js';
 import { registerOutboxSkip } from './commands/outboxSkip.js';
 import { registerOutboxStatus } from './commands/outboxStatus.js';
 import { registerPause } from './commands/pause.js';
+import { registerAdminActions } from './commands/adminActions.js';
+import { registerApprovals } from './commands/approvals.js';
 import { registerReconcile } from './commands/reconcile.js';
+import { registerReport } from './commands/report.js';
 import { registerSandboxPay } from './commands/sandboxPay.js';
 import { registerServe } from './commands/serve.js';
 import { registerSuspense } from './commands/suspense.js';
 import { registerTimeoutsRun } from './commands/timeoutsRun.js';
 import { registerToken } from './commands/token.js';
+import { registerTokens } from './commands/tokens.js';
 import { registerVaultRotate } from './commands/vault.js';
 import { registerVerify } from './commands/verify.js';
 import { registerWebhooks } from './commands/webhooks.js';
@@ -51,6 +57,14 @@ export function createProgram(ctx: CliContext): Command {
     notes: ['Configuration comes from the environment (see README). Data commands print JSON on stdout.'],
     failure: 'failure or violations',
   });
+  const groups = [...registerEngineCommands(program, ctx), ...registerOperatorCommands(program, ctx)];
+  for (const parent of [program, ...groups]) requireSubcommand(parent);
+  // `escrow help <command>`, on the program only (its subcommands exist: they do not inherit it)
+  return program.helpCommand(true);
+}
+
+/** The engine's own commands: migrate, serve, tokens, health, the sandbox, timeouts, verify, the outbox, Kafka. */
+function registerEngineCommands(program: Command, ctx: CliContext): Command[] {
   registerMigrate(program, ctx);
   registerServe(program, ctx);
   registerToken(program, ctx);
@@ -88,19 +102,30 @@ export function createProgram(ctx: CliContext): Command {
   });
   registerWebhooks(webhooks, ctx);
   registerReconcile(program, ctx);
+  return [sandbox, timeouts, outbox, kafka, webhooks];
+}
+
+/** The operators' commands of the runbooks: blacklist, pause, approvals and admin actions, the queues, reports. */
+function registerOperatorCommands(program: Command, ctx: CliContext): Command[] {
   registerBlacklist(program, ctx, withBackend);
   registerPause(program, ctx, withBackend);
+  const approvals = registerApprovals(program, ctx, withBackend);
+  registerAdminActions(program, ctx, withBackend);
   registerDisputes(program, ctx);
+  for (const register of [registerStuck, registerShow, registerRebuild, registerSettlements, registerQueues]) {
+    register(program, ctx);
+  }
+  const report = registerReport(program, ctx, withBackend);
   const vault = group(program, 'vault', 'the credential vault: reseal its secrets under a new key', {
     examples: ['escrow vault rotate --reason "quarterly rotation" --dry-run'],
   });
   registerVaultRotate(vault, ctx);
+  const tokens = group(program, 'tokens', 'revoke API tokens (one by its jti, or every token of a subject)', {
+    examples: ['escrow tokens revoke --subject ops-mallory --reason "laptop stolen" --dry-run', 'escrow tokens list'],
+  });
+  registerTokens(tokens, ctx, withBackend);
   const blacklist = program.commands.find((c) => c.name() === 'blacklist')!;
-  for (const parent of [program, sandbox, timeouts, outbox, kafka, webhooks, blacklist, vault]) {
-    requireSubcommand(parent);
-  }
-  // `escrow help <command>`, on the program only (its subcommands exist: they do not inherit it)
-  return program.helpCommand(true);
+  return [blacklist, vault, tokens, report, approvals];
 }
 
 const group = (program: Command, name: string, description: string, help: CommandHelp): Command =>

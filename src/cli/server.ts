@@ -8,6 +8,10 @@ import type { Backend, Json, SuspensePageOptions } from './backend.js';
 import { serverBlacklistBackend } from './commands/blacklist.js';
 import { serverHealthBackend } from './commands/health.js';
 import { serverPauseBackend } from './commands/pause.js';
+import { serverOperatorBackend } from './commands/operatorBackend.js';
+import { serverApprovalsBackend } from './commands/approvals.js';
+import { serverReportBackend } from './commands/report.js';
+import { serverTokenBackend } from './commands/tokens.js';
 import { CliFailure } from './exitCodes.js';
 
 /** The HS256 secret tokens are signed with: JWT_SECRET, or the embedded data directory's own secret. */
@@ -33,7 +37,8 @@ export async function serverBackend(config: Config, holder: DataDirHolder, sub: 
         'a token for it. Run the command with the server stopped.',
     );
   }
-  const token = await mintToken(secret, { sub, role: 'admin' }, '5m');
+  const { jwtIssuer: issuer, jwtAudience: audience } = config.http;
+  const token = await mintToken(secret, { sub, role: 'admin' }, '5m', { issuer, audience });
   const call = callServer(holder.url, token, holder.pid);
   /** A 404 (no such suspense item, not a dead letter) is null: the command says so as it does locally. */
   const found = <T>(path: string, body: unknown) => call<T>('POST', path, body, { notFound: true });
@@ -71,6 +76,10 @@ export async function serverBackend(config: Config, holder: DataDirHolder, sub: 
     vaultRotate: ({ reason, dryRun }) => call('POST', '/api/admin/vault/rotate', { reason, dryRun }),
     ...serverBlacklistBackend(call),
     ...serverPauseBackend(call),
+    ...serverOperatorBackend(call),
+    ...serverApprovalsBackend(call),
+    ...serverReportBackend(call),
+    ...serverTokenBackend(call),
     ...serverHealthBackend(call, holder.url),
   };
 }

@@ -39,6 +39,7 @@ export function createCommandHandler(deps: {
       if (h.result.fromStatus !== h.result.toStatus) {
         metrics.transitions.inc({ from: h.result.fromStatus ?? 'NONE', to: h.result.toStatus });
       }
+      metrics.business.count(h);
     },
     rejected: (env, err) => metrics.commands.inc({ command: env.type, outcome: err.code }),
     duplicate: (h) => metrics.commands.inc({ command: h.result.type, outcome: 'duplicate' }),

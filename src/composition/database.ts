@@ -4,6 +4,7 @@ import { migrate } from '../adapters/db/migrate.js';
 import { openPglite } from '../adapters/db/pglite.js';
 import { openPostgres } from '../adapters/db/postgres.js';
 import { withSlowQueryLog } from '../adapters/db/slowQueries.js';
+import { withErrorCount, type DatabaseErrorKind } from '../adapters/db/errorCount.js';
 import type { Config } from '../config/index.js';
 
 /** PostgreSQL when DATABASE_URL is set, else the embedded PGlite data directory. */
@@ -23,9 +24,14 @@ export async function openDatabase(config: Config, schema?: string): Promise<Dat
 /**
  * The engine's view of its database: statements over SLOW_QUERY_MS logged at warn as "slow query" (duration and
  * first words, never parameters), and one line when the database stops answering and one when it is back (instead
- * of a stack per request or per worker tick).
+ * of a stack per request or per worker tick). Each failed statement or transaction is told to `onError` (db_errors_total).
  */
-export function observedDatabase(db: Database, config: Config, logger: Logger): Database {
+export function observedDatabase(
+  db: Database,
+  config: Config,
+  logger: Logger,
+  onError?: (kind: DatabaseErrorKind) => void,
+): Database {
   db.onAvailability?.((change) => {
     if (!change.available) {
       logger.error({ error: change.error }, 'database unavailable: answering 503 and retrying until it is back');
@@ -34,7 +40,8 @@ export function observedDatabase(db: Database, config: Config, logger: Logger): 
     logger.warn({ outage_ms: change.outageMs }, 'database available again');
   });
   const threshold = config.env.SLOW_QUERY_MS;
-  return threshold > 0 ? withSlowQueryLog(db, threshold, (q) => logger.warn(q, 'slow query')) : db;
+  const counted = onError ? withErrorCount(db, onError) : db;
+  return threshold > 0 ? withSlowQueryLog(counted, threshold, (q) => logger.warn(q, 'slow query')) : counted;
 }
 
 /** Applies pending migrations, logging which. */

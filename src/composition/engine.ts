@@ -11,11 +11,12 @@ import { OperationsService, type Maintenance } from '../app/operations.js';
 import { voidPaymentOnCancel } from '../app/reactions/index.js';
 import { OutcomeWaiter, RemoteCommandGateway } from '../app/remoteCommands.js';
 import type { ProcessInstance } from '../app/ports/heartbeatStore.js';
-import type { Clock, PaymentRail, WebhookIntake } from '../app/ports/index.js';
+import type { Clock, PaymentRail } from '../app/ports/index.js';
 import { verifyAll } from '../app/verify.js';
 import { WebhookProcessor } from '../app/webhookProcessor.js';
 import { PayoutAccountService } from '../app/payoutAccounts.js';
 import { Reconciler } from '../app/reconciler.js';
+import { ReportService } from '../app/reports.js';
 import type { Check } from '../app/operations.js';
 import { createRiskScreener } from '../adapters/risk/screening.js';
 import type { Config } from '../config/index.js';
@@ -34,7 +35,11 @@ import { createStores, type Stores } from './stores.js';
 import { checkVaultKeys, createBlacklist, createMarketplaceServices, fileStoreCheck } from './marketplace.js';
 import { applyMaintenanceMode, confirmationsHeldWhilePaused, createPause, heldWhilePaused } from './pause.js';
 import type { PauseService } from '../app/pause.js';
+import { createApprovals } from './approvals.js';
+import { createTokens } from './tokens.js';
+import { observedWebhooks } from './observedWebhooks.js';
 import type { Engine, EngineOptions } from './types.js';
+import { operatorServices } from './operator.js';
 
 export const systemClock: Clock = { now: () => new Date() };
 
@@ -72,11 +77,18 @@ export async function createEngine(config: Config, opts: EngineOptions = {}): Pr
       ...{ commands: services.service, queries: services.queries, webhooks: services.webhooks },
       ...{ payoutAccounts: services.payoutAccounts, webhookProcessor: services.webhookProcessor },
       ...{ blacklist: services.blacklist, files: services.files, vault: services.vault, disputes: stores.disputes },
+      approvals: services.approvals,
       webhookFailures: (selection) => stores.webhooks.unprocessed(selection),
+      operator: operatorServices({
+        ...{ db, readModel: stores.readModel, settlements: stores.settlements },
+        service: services.service,
+        clock,
+      }),
+      reports: new ReportService({ queries: stores.reports, clock }),
       reconciler: {
         run: (o) => services.reconciler.run({ windowMs: config.reconciler.windowMs, ...o }),
       },
-      ...{ operations, timeouts: workers.timeouts, metrics, logger, clock },
+      ...{ operations, timeouts: workers.timeouts, metrics, logger, clock, tokens: services.tokens },
       rails: [...rails.values()].map((r) => ({ rail: r.rail, provider: r.provider })),
       simulator: rails.has('SANDBOX') ? services.simulator : null,
     }),
@@ -119,6 +131,7 @@ export async function createEngine(config: Config, opts: EngineOptions = {}): Pr
       // the pause (MAINTENANCE_MODE's default first) is in force here before any role runs
       await applyMaintenanceMode(config.maintenanceMode, core.pause, core.instance, logger);
       roles.onStop(await core.pause.watch());
+      roles.onStop(await services.tokens.watch()); // revoked tokens: checked in memory, kept by NOTIFY
       return roles.start(r);
     },
     stop: async () => {
@@ -178,9 +191,10 @@ function healthChecks(
 async function createCore(config: Config, opts: EngineOptions): Promise<Core> {
   const clock = opts.clock ?? systemClock;
   const logger = opts.logger ?? createLogger(config);
-  const db = observedDatabase(opts.db ?? (await openDatabase(config)), config, logger);
-  if (opts.migrate ?? config.database.mode === 'pglite') await migrateOnStart(db, logger);
   const metrics = new Metrics();
+  const onDbError = (kind: string) => metrics.dbErrors.inc({ kind });
+  const db = observedDatabase(opts.db ?? (await openDatabase(config)), config, logger, onDbError);
+  if (opts.migrate ?? config.database.mode === 'pglite') await migrateOnStart(db, logger);
   const stores = createStores(db, clock);
   const rails = createRails(config.rails);
   const handler = createCommandHandler({
@@ -242,8 +256,10 @@ function createServices(core: Core, jwtSecret: () => string) {
   const webhooks = observedWebhooks(webhookProcessor, metrics, logger);
   // The sandbox's signer and simulator serve tools and tests even where the rail is off (they then find no escrow).
   const sandbox = (rails.get('SANDBOX') as SandboxRail | undefined) ?? new SandboxRail(config.rails.settings.SANDBOX);
+  const approvals = createApprovals(core.db, config, clock, stores.readModel, () => service);
   const service = new EscrowService({
     handler: sink,
+    approvals,
     rails,
     clock,
     refusals: handler,
@@ -254,11 +270,13 @@ function createServices(core: Core, jwtSecret: () => string) {
   const queries = new EscrowQueryService({ readModel: stores.readModel, outcomes: stores.outcomes });
   return {
     service,
+    approvals,
     queries,
     ...createMarketplaceServices({ config, db: core.db, clock, commands: service, queries }, jwtSecret, blacklist),
     webhooks,
     webhookProcessor,
     screener,
+    tokens: createTokens(core.db, clock, logger, config.http.maxTokenLifetimeSeconds),
     reconciler: new Reconciler({
       rails,
       store: stores.reconciliation,
@@ -308,27 +326,4 @@ function createWorkers({ config, clock, logger, metrics, stores, rails, handler,
     onError: (err, escrowId) => logger.error({ err, escrow_id: escrowId }, 'timeout command failed'),
   });
   return { ...delivery, settlementWorker, timeouts };
-}
-
-/**
- * Every webhook in (a provider's call, the sandbox's pay button, the CLI) counted by provider and outcome; one that
- * is refused or fails is logged (the runbooks grep for "webhook").
- */
-function observedWebhooks(intake: WebhookIntake, metrics: Metrics, logger: Logger): WebhookIntake {
-  return {
-    receive: async (provider, rawBody, headers) => {
-      try {
-        const out = await intake.receive(provider, rawBody, headers);
-        metrics.webhookEvents.inc({ provider, outcome: out.status });
-        if (out.status === 'failed') {
-          logger.warn({ provider, error: out.error }, 'webhook not processed (stored unprocessed for a retry)');
-        }
-        return out;
-      } catch (err) {
-        metrics.webhookEvents.inc({ provider, outcome: 'rejected' });
-        logger.warn({ provider, error: err instanceof Error ? err.message : String(err) }, 'webhook rejected');
-        throw err;
-      }
-    },
-  };
 }

@@ -3,6 +3,7 @@ import { SqlCommandOutcomes } from '../adapters/db/commandOutcomes.js';
 import { SqlDailyFigures } from '../adapters/db/dailyFigures.js';
 import type { Database } from '../adapters/db/database.js';
 import { SqlDisputeQueries } from '../adapters/db/disputeQueries.js';
+import { SqlReportQueries } from '../adapters/db/reportQueries.js';
 import { SqlEscrowQueries } from '../adapters/db/escrowQueries.js';
 import { SqlEscrowStore } from '../adapters/db/escrowStore.js';
 import { SqlIntegrityStore } from '../adapters/db/integrityStore.js';
@@ -33,6 +34,7 @@ export function createStores(db: Database, clock: Clock) {
     reconciliation: new SqlReconciliationStore(db),
     riskCache: new SqlRiskCacheStore(db, clock),
     disputes: new SqlDisputeQueries(db),
+    reports: new SqlReportQueries(db),
     dailyFigures: new SqlDailyFigures(db),
   };
 }

@@ -2,6 +2,7 @@ import type { PayoutAccountService } from '../app/payoutAccounts.js';
 import type { BlacklistService } from '../app/blacklist.js';
 import type { FileService } from '../app/files.js';
 import type { VaultService } from '../app/vault.js';
+import type { TokenService } from '../app/tokens.js';
 import type { Reconciler } from '../app/reconciler.js';
 import type { WebhookProcessor } from '../app/webhookProcessor.js';
 import type { RiskScreener } from '../app/ports/index.js';
@@ -12,6 +13,7 @@ import type { SandboxRail } from '../adapters/rails/sandbox/sandboxRail.js';
 import type { CommandHandler } from '../app/commandHandler.js';
 import type { EscrowQueryService } from '../app/escrowQueries.js';
 import type { EscrowService } from '../app/escrowService.js';
+import type { ApprovalService } from '../app/approvals.js';
 import type { OperationsService } from '../app/operations.js';
 import type {
   Clock,
@@ -65,6 +67,8 @@ export interface Engine {
   readonly handler: CommandHandler;
   /** Client commands: in process, or through the commands topic in Kafka mode. */
   readonly service: EscrowService;
+  /** Dual control: admins' large releases, refunds and resolutions wait for a second admin (ADMIN_APPROVAL_*). */
+  readonly approvals: ApprovalService;
   readonly queries: EscrowQueryService;
   readonly operations: OperationsService;
   readonly webhooks: WebhookIntake;
@@ -78,6 +82,8 @@ export interface Engine {
   readonly files: FileService;
   /** The credential vault (VAULT_KEY). */
   readonly vault: VaultService;
+  /** Token revocation (by jti or subject): the set every request is checked against. */
+  readonly tokens: TokenService;
   /** Missed-webhook recovery and the three-way report (the reconciler role, `escrow reconcile`). */
   readonly reconciler: Reconciler;
   readonly screener: RiskScreener;

@@ -14,6 +14,7 @@ import {
 } from './sections.js';
 import type { Config } from './types.js';
 import { unsupportedVariables } from './unsupported.js';
+import { approvalProblems, approvalSection } from './approvals.js';
 
 export type { KafkaConfig } from '../adapters/kafka/settings.js';
 export type { Env } from './schema.js';
@@ -65,6 +66,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   });
   problems.push(...rails.problems, ...risk.problems, ...vault.problems, ...storage.problems);
   problems.push(...crossVariableProblems(raw));
+  problems.push(...approvalProblems(raw));
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const env = parsed.data;
   const kafka = kafkaSection(env);
@@ -83,6 +85,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     vault: vault.settings,
     storage: storage.settings,
     policy: policySection(env),
+    approvals: approvalSection(env),
     ...workerSections(env),
     ...(kafka ? { kafka } : {}),
     warnings: unsupportedVariables(raw),

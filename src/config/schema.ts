@@ -4,6 +4,7 @@ import { railVariables } from '../adapters/rails/registry.js';
 import { riskVariables } from '../adapters/risk/config.js';
 import { storageVariables } from '../adapters/storage/config.js';
 import { vaultVariables } from '../adapters/vault/config.js';
+import { approvalVariables } from './approvals.js';
 import {
   DEFAULT_RAIL_CURRENCIES,
   MAX_MINOR,
@@ -159,6 +160,13 @@ export const coreVariables = {
   JWT_SECRET: z.string().min(64, 'must be at least 64 characters').optional(),
   JWT_JWKS_URL: url.optional(),
   JWT_MAX_LIFETIME_HOURS: z.coerce.number().positive().max(8760).default(24),
+  // a rotation's overlap: tokens signed with the previous secret verify until JWT_SECRET_PREVIOUS_UNTIL
+  JWT_SECRET_PREVIOUS: z.string().min(64, 'must be at least 64 characters').optional(),
+  JWT_SECRET_PREVIOUS_UNTIL: z.iso
+    .datetime({ offset: true, error: 'must be an ISO-8601 instant with its zone, e.g. 2026-12-09T12:00:00Z' })
+    .optional(),
+  JWT_ISSUER: z.string().max(256, 'must be at most 256 characters').optional(),
+  JWT_AUDIENCE: z.string().max(256, 'must be at most 256 characters').optional(),
   CORS_ORIGINS: z.string().default(''),
   // the start-up default of the emergency pause (`escrow pause --scope all`), in force until `escrow resume`
   MAINTENANCE_MODE: bool(false),
@@ -274,6 +282,7 @@ export const schema = z.object({
   ...railVariables(),
   ...riskVariables,
   ...vaultVariables,
+  ...approvalVariables,
   ...storageVariables,
 });
 export type Env = z.infer<typeof schema>;

@@ -23,6 +23,7 @@ export function crossVariableProblems(raw: Readonly<Record<string, string>>): st
     // Embedded mode keeps a generated secret in its data directory; a shared database needs a shared secret.
     problems.push('JWT_SECRET: required when DATABASE_URL is set: at least 64 characters (or JWT_JWKS_URL)');
   }
+  problems.push(...jwtRotationProblems(raw));
   if (raw.KAFKA_SASL_MECHANISM && (!raw.KAFKA_SASL_USERNAME || !raw.KAFKA_SASL_PASSWORD)) {
     problems.push('KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD: required with KAFKA_SASL_MECHANISM');
   }
@@ -47,11 +48,37 @@ export function crossVariableProblems(raw: Readonly<Record<string, string>>): st
   return problems;
 }
 
+/** JWT_SECRET_PREVIOUS: a rotation's old secret, with the instant its tokens stop verifying. */
+function jwtRotationProblems(raw: Readonly<Record<string, string>>): string[] {
+  const problems: string[] = [];
+  if (raw.JWT_SECRET_PREVIOUS && !raw.JWT_SECRET_PREVIOUS_UNTIL) {
+    problems.push(
+      'JWT_SECRET_PREVIOUS_UNTIL: required with JWT_SECRET_PREVIOUS: the ISO-8601 instant its tokens stop ' +
+        'verifying (e.g. 2026-12-09T12:00:00Z, at least JWT_MAX_LIFETIME_HOURS after the rotation)',
+    );
+  }
+  if (raw.JWT_SECRET_PREVIOUS_UNTIL && !raw.JWT_SECRET_PREVIOUS) {
+    problems.push('JWT_SECRET_PREVIOUS_UNTIL: only with JWT_SECRET_PREVIOUS (the old secret it retires)');
+  }
+  if (raw.JWT_SECRET_PREVIOUS && !raw.JWT_SECRET) {
+    problems.push('JWT_SECRET_PREVIOUS: only with JWT_SECRET (the new secret, ≥ 64 characters, which signs)');
+  }
+  if (raw.JWT_SECRET_PREVIOUS && raw.JWT_SECRET_PREVIOUS === raw.JWT_SECRET) {
+    problems.push('JWT_SECRET_PREVIOUS: must differ from JWT_SECRET (the new secret)');
+  }
+  return problems;
+}
+
 export function httpSection(env: Env): Config['http'] {
   return {
     ...(env.JWT_SECRET ? { jwtSecret: env.JWT_SECRET } : {}),
     ...(env.JWT_JWKS_URL ? { jwksUrl: env.JWT_JWKS_URL } : {}),
     maxTokenLifetimeSeconds: Math.round(env.JWT_MAX_LIFETIME_HOURS * 3600),
+    ...(env.JWT_SECRET_PREVIOUS && env.JWT_SECRET_PREVIOUS_UNTIL
+      ? { jwtPrevious: { secret: env.JWT_SECRET_PREVIOUS, until: new Date(env.JWT_SECRET_PREVIOUS_UNTIL) } }
+      : {}),
+    ...(env.JWT_ISSUER ? { jwtIssuer: env.JWT_ISSUER } : {}),
+    ...(env.JWT_AUDIENCE ? { jwtAudience: env.JWT_AUDIENCE } : {}),
     corsOrigins: env.CORS_ORIGINS.split(',')
       .map((o) => o.trim())
       .filter(Boolean),

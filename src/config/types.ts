@@ -5,6 +5,7 @@ import type { KafkaConfig } from '../adapters/kafka/settings.js';
 import type { RailsConfig } from '../adapters/rails/registry.js';
 import type { EscrowPolicy } from '../domain/index.js';
 import type { Env } from './schema.js';
+import type { ApprovalConfig } from './approvals.js';
 
 export interface Config {
   env: Env;
@@ -20,6 +21,11 @@ export interface Config {
     jwksUrl?: string;
     /** The longest token lifetime (exp − iat) accepted: JWT_MAX_LIFETIME_HOURS. */
     maxTokenLifetimeSeconds: number;
+    /** JWT_SECRET_PREVIOUS and JWT_SECRET_PREVIOUS_UNTIL: the old secret's tokens verify until then. */
+    jwtPrevious?: { secret: string; until: Date };
+    /** JWT_ISSUER / JWT_AUDIENCE: tokens must carry them; minted tokens do. */
+    jwtIssuer?: string;
+    jwtAudience?: string;
     corsOrigins: string[];
     bodyLimitBytes: number;
     rateLimit: RateLimits;
@@ -41,6 +47,8 @@ export interface Config {
   /** Evidence and contract files: a local directory (default, under DATA_DIR) or S3 (AWS_S3_BUCKET). */
   storage: StorageSettings;
   policy: EscrowPolicy;
+  /** Dual control (ADMIN_APPROVAL_THRESHOLD, ADMIN_APPROVAL_TTL_HOURS): no thresholds is off. */
+  approvals?: ApprovalConfig;
   timeouts: { pollIntervalMs: number; deliveredAction: 'REFUND' | 'RELEASE'; autoRefund: boolean };
   settlements: { maxRetries: number; retryDelayMs: number; batchSize: number };
   outbox: { pollIntervalMs: number; batchSize: number; maxAttempts: number };

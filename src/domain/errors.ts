@@ -29,7 +29,11 @@ export type DomainErrorCode =
   | 'FILE_NOT_FOUND'
   | 'FILE_TOO_LARGE'
   | 'FILE_TYPE_NOT_ALLOWED'
-  | 'FILE_NOT_UPLOADED';
+  | 'FILE_NOT_UPLOADED'
+  | 'APPROVAL_NOT_FOUND'
+  | 'SELF_APPROVAL'
+  | 'APPROVAL_EXPIRED'
+  | 'APPROVAL_ALREADY_DECIDED';
 
 export interface FieldError {
   field: string;

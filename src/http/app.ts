@@ -22,6 +22,10 @@ import { disputeAdminRoutes } from './routes/disputeAdmin.js';
 import { fileRoutes } from './routes/files.js';
 import { healthRoutes } from './routes/health.js';
 import { pauseRoutes } from './routes/pause.js';
+import { approvalRoutes } from './routes/approvals.js';
+import { operatorRoutes } from './routes/operator.js';
+import { reportRoutes } from './routes/reports.js';
+import { tokenRoutes } from './routes/tokens.js';
 import { checkRoutes } from './routes/check.js';
 import { sandboxRoutes } from './routes/sandbox.js';
 import { webhookAdminRoutes } from './routes/webhookAdmin.js';
@@ -43,6 +47,9 @@ export async function buildHttpApp(deps: HttpDeps, opts: HttpOptions): Promise<A
     ...(opts.jwtSecret ? { secret: opts.jwtSecret } : {}),
     ...(opts.jwksUrl ? { jwksUrl: opts.jwksUrl } : {}),
     ...(opts.maxTokenLifetimeSeconds ? { maxLifetimeSeconds: opts.maxTokenLifetimeSeconds } : {}),
+    ...(opts.jwtPrevious ? { previous: opts.jwtPrevious } : {}),
+    ...{ issuer: opts.jwtIssuer, audience: opts.jwtAudience },
+    ...(deps.tokens ? { isRevoked: deps.tokens.isRevoked.bind(deps.tokens) } : {}),
   });
   addRequestHooks(app, deps, authenticator);
   await registerPlugins(app, opts, authenticator);
@@ -247,6 +254,10 @@ async function registerRoutes(
       sandboxRoutes(api, ctx);
       webhookAdminRoutes(api, ctx);
       pauseRoutes(api, ctx);
+      approvalRoutes(api, ctx);
+      operatorRoutes(api, ctx);
+      reportRoutes(api, ctx);
+      tokenRoutes(api, ctx);
       checkRoutes(api, ctx);
       done();
     },

@@ -2,6 +2,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, type DomainErrorCode, type FieldError } from '../domain/index.js';
 import { RailError, WebhookPayloadError, WebhookSignatureError } from '../app/ports/index.js';
 import { CommandPending } from '../app/remoteCommands.js';
+import { ApprovalRequired } from '../app/approvals.js';
 import { DatabaseUnavailableError } from '../app/ports/databaseUnavailable.js';
 
 /** HTTP-level errors that are not domain decisions. */
@@ -48,6 +49,10 @@ const STATUS: Record<DomainErrorCode, number> = {
   FILE_TOO_LARGE: 413,
   FILE_TYPE_NOT_ALLOWED: 415,
   FILE_NOT_UPLOADED: 409,
+  APPROVAL_NOT_FOUND: 404,
+  SELF_APPROVAL: 403,
+  APPROVAL_EXPIRED: 409,
+  APPROVAL_ALREADY_DECIDED: 409,
 };
 
 const TITLES: Record<number, string> = {
@@ -111,6 +116,15 @@ export function errorHandler(err: FastifyError | Error, request: FastifyRequest,
       .code(202)
       .header('location', `/api/commands/${err.commandId}`)
       .send({ commandId: err.commandId, status: 'PENDING' });
+  }
+  if (err instanceof ApprovalRequired) {
+    // dual control: nothing applied, a proposal waits for a second admin (sent as is: the route's 202 documents it)
+    const body = JSON.stringify({ approval: err.approval, status: 'PENDING_APPROVAL' });
+    return reply
+      .code(202)
+      .header('location', `/api/admin/approvals/${err.approval.id}`)
+      .type('application/json')
+      .send(body);
   }
   if (err instanceof HttpError) {
     return send(

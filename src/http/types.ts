@@ -30,6 +30,11 @@ export interface HttpOptions {
   version: string;
   /** JWT_MAX_LIFETIME_HOURS in seconds. */
   maxTokenLifetimeSeconds?: number;
+  /** JWT_SECRET_PREVIOUS until JWT_SECRET_PREVIOUS_UNTIL: the old secret's tokens still verify. */
+  jwtPrevious?: { secret: string; until: Date };
+  /** JWT_ISSUER / JWT_AUDIENCE: the `iss` / `aud` tokens must carry. */
+  jwtIssuer?: string;
+  jwtAudience?: string;
 }
 
 export type Api = FastifyInstance<

@@ -1,5 +1,6 @@
 import type { OperationsSnapshot } from '../app/operations.js';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { BusinessMetrics } from './businessMetrics.js';
 
 /** The SPEC §8 metrics, in one registry per process. Gauges that need the database are filled on scrape. */
 export class Metrics {
@@ -143,6 +144,16 @@ export class Metrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
     registers: [this.registry],
   });
+
+  readonly dbErrors = new Counter({
+    name: 'db_errors_total',
+    help: 'Failed database statements and transactions by kind: unreachable, busy (pool), timeout (statement), other',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+
+  /** escrow_created_total … escrow_platform_fees_minor_total{currency}, counted after commit (businessMetrics.ts). */
+  readonly business = new BusinessMetrics(this.registry);
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });

@@ -78,7 +78,8 @@ async function startupLines(engine: Engine, config: Config, port: number, io: Io
   if (printsAdminToken(config, io)) {
     // As long as the API accepts (JWT_MAX_LIFETIME_HOURS), at most 24 h.
     const seconds = Math.min(86_400, config.http.maxTokenLifetimeSeconds);
-    const admin = await mintToken(engine.jwtSecret(), { sub: 'admin', role: 'admin' }, `${seconds}s`);
+    const claims = { issuer: config.http.jwtIssuer, audience: config.http.jwtAudience };
+    const admin = await mintToken(engine.jwtSecret(), { sub: 'admin', role: 'admin' }, `${seconds}s`, claims);
     lines.push(
       `Admin token (${Math.round((seconds / 3600) * 100) / 100} h): ${admin}`,
       'More tokens: escrow token --sub ID --role user|service|admin',

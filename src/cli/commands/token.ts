@@ -1,6 +1,6 @@
 import { decodeJwt } from 'jose';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { API_ROLES, mintToken, type ApiRole } from '../../http/auth.js';
+import { API_ROLES, mintToken, type ApiRole, type MintOptions } from '../../http/auth.js';
 import { exitWith, type CliContext } from '../context.js';
 import { EXIT, usageError } from '../exitCodes.js';
 import { documented } from '../help.js';
@@ -13,7 +13,10 @@ interface TokenOptions {
   ttl: string;
 }
 
-/** `escrow token`: an HS256 JWT signed with JWT_SECRET, or the embedded data directory's secret. */
+/**
+ * `escrow token`: an HS256 JWT signed with JWT_SECRET (never JWT_SECRET_PREVIOUS), or the embedded data directory's
+ * secret; with a random jti (what `escrow tokens revoke --jti` names), the secret's kid, and JWT_ISSUER / JWT_AUDIENCE.
+ */
 export function registerToken(parent: Command, ctx: CliContext): void {
   const cmd = parent
     .command('token')
@@ -29,6 +32,10 @@ export function registerToken(parent: Command, ctx: CliContext): void {
       'TOKEN=$(escrow token --sub svc-marketplace --role service)',
     ],
     output: 'the token on one line of stdout',
+    notes: [
+      'The token carries a random jti (its id) and a kid naming the secret; with JWT_ISSUER / JWT_AUDIENCE set, its',
+      'iss / aud. Revoke it with escrow tokens revoke --jti <jti> (the jti is in its payload, the second part).',
+    ],
   });
   cmd.action(
     exitWith(ctx, async () => {
@@ -36,7 +43,8 @@ export function registerToken(parent: Command, ctx: CliContext): void {
       const secret = signingSecret(ctx.config());
       if (!secret) usageError(cmd, 'JWT_SECRET is not set');
       const claims = { sub, role, ...(kycTier !== undefined ? { kycTier } : {}) };
-      const token = await mint(cmd, secret, claims, ttl);
+      const { jwtIssuer: issuer, jwtAudience: audience } = ctx.config().http;
+      const token = await mint(cmd, secret, claims, ttl, { issuer, audience });
       const { exp = 0, iat = 0 } = decodeJwt(token);
       const max = ctx.config().http.maxTokenLifetimeSeconds;
       if (exp - iat > max) {
@@ -57,9 +65,15 @@ function parseKycTier(value: string): number {
   return tier;
 }
 
-async function mint(cmd: Command, secret: string, claims: Parameters<typeof mintToken>[1], ttl: string) {
+async function mint(
+  cmd: Command,
+  secret: string,
+  claims: Parameters<typeof mintToken>[1],
+  ttl: string,
+  opts: MintOptions,
+) {
   try {
-    return await mintToken(secret, claims, ttl);
+    return await mintToken(secret, claims, ttl, opts);
   } catch (err) {
     // jose's only complaint about these claims is a time span it cannot read
     if (err instanceof TypeError && /time period/i.test(err.message)) {

@@ -8,8 +8,11 @@ import * as S from '../schemas.js';
 import { jsonSafe } from '../views.js';
 import { commonErrors, type EscrowRouteKit } from './escrowRouteKit.js';
 import { filesOf } from './marketplace.js';
+import { PendingApprovalView } from '../schemas/approvals.js';
 
 const EscrowResponse = { 200: S.EscrowView, 202: S.CommandAccepted, ...commonErrors };
+/** The admin actions that move money: above ADMIN_APPROVAL_THRESHOLD an admin's is a proposal (202, dual control). */
+const HeldResponse = { ...EscrowResponse, 202: PendingApprovalView };
 const tags = ['escrows'];
 const idParams = { params: S.EscrowParams, headers: S.IdempotencyHeaders };
 
@@ -24,10 +27,11 @@ function actionRoute(app: Api, { authed, actorOf, submit }: EscrowRouteKit) {
     body: ReturnType<typeof Type.Object<B>> | typeof S.EmptyBody,
     run: (request: ActionRequest, actor: Actor, opts: KeyedOptions) => Promise<HandledCommand>,
     params: typeof S.EscrowParams | typeof S.DisputeParams | typeof S.SettlementParams = S.EscrowParams,
+    response: typeof EscrowResponse | typeof HeldResponse = EscrowResponse,
   ) =>
     app.post(
       path,
-      { onRequest: authed, schema: { tags, summary, ...idParams, params, body, response: EscrowResponse } },
+      { onRequest: authed, schema: { tags, summary, ...idParams, params, body, response } },
       (request, reply) => submit(request, reply, 200, (opts) => run(request as never, actorOf(request), opts)),
     );
 }
@@ -53,11 +57,21 @@ export function escrowActionRoutes(app: Api, deps: RouteDeps, kit: EscrowRouteKi
   action('/escrow/:id/confirm-delivery', 'Confirm delivery and release the funds (buyer)', S.EmptyBody, (r, a, o) =>
     service.execute('ConfirmDelivery', r.params.id, a, {}, o),
   );
-  action('/escrow/:id/release', 'Release a delivered escrow (admin)', S.ReleaseBody, (r, a, o) =>
-    service.execute('ReleaseEscrow', r.params.id, a, r.body, o),
+  action(
+    '/escrow/:id/release',
+    'Release a delivered escrow (admin; above ADMIN_APPROVAL_THRESHOLD: 202, a second admin approves)',
+    S.ReleaseBody,
+    (r, a, o) => service.execute('ReleaseEscrow', r.params.id, a, r.body, o),
+    S.EscrowParams,
+    HeldResponse,
   );
-  action('/escrow/:id/refund', 'Refund in full or in part (admin; seller in full)', S.RefundBody, (r, a, o) =>
-    service.execute('RefundEscrow', r.params.id, a, r.body as never, o),
+  action(
+    '/escrow/:id/refund',
+    'Refund in full or in part (admin; seller in full; an admin above ADMIN_APPROVAL_THRESHOLD: 202, dual control)',
+    S.RefundBody,
+    (r, a, o) => service.execute('RefundEscrow', r.params.id, a, r.body as never, o),
+    S.EscrowParams,
+    HeldResponse,
   );
   action(
     '/escrow/:id/dispute/:disputeId/review',
@@ -68,7 +82,7 @@ export function escrowActionRoutes(app: Api, deps: RouteDeps, kit: EscrowRouteKi
   );
   action(
     '/escrow/:id/dispute/:disputeId/resolve',
-    'Resolve a dispute: RELEASE, REFUND or SPLIT (admin)',
+    'Resolve a dispute: RELEASE, REFUND or SPLIT (admin; above ADMIN_APPROVAL_THRESHOLD: 202, dual control)',
     S.ResolveBody,
     (r, a, o) =>
       service.execute(
@@ -79,6 +93,7 @@ export function escrowActionRoutes(app: Api, deps: RouteDeps, kit: EscrowRouteKi
         o,
       ),
     S.DisputeParams,
+    HeldResponse,
   );
   action(
     '/escrow/:id/settlements/:settlementId/retry',
