@@ -218,11 +218,14 @@ describe('escrow stuck / show / rebuild / settlements / queues (CLI, PGlite data
     assert.match(refused.err, /^INVALID_STATE_TRANSITION/);
     await withEngine(async (e) => {
       const { rows } = await e.db.query<{ actor_id: string; details: { reason: string; settlementId: string } }>(
-        `SELECT actor_id, details FROM audit_logs WHERE action = 'settlements.retry'`,
+        `SELECT actor_id, details FROM audit_logs WHERE action = 'settlements.retry' ORDER BY id`,
       );
       assert.deepEqual(
         rows.map((r) => [r.details.reason, r.details.settlementId]),
-        [['INC-12 account fixed', ids.settlement]],
+        [
+          ['INC-12 account fixed', ids.settlement],
+          ['twice', ids.settlement], // audited before it ran, then refused
+        ],
       );
       assert.match(rows[0]!.actor_id, /^cli:/);
       await assertDatabaseVerifies(e);

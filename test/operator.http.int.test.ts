@@ -166,7 +166,11 @@ for (const kind of engineKinds()) {
       assert.deepEqual([unknown.status, unknown.body.code], [404, 'SETTLEMENT_NOT_FOUND']);
       assert.deepEqual(
         (await audits('settlements.retry')).map((r) => [r.actor_id, r.details.reason, r.details.settlementId]),
-        [[actors.admin.id, 'INC-12 account fixed', ids.settlement]],
+        [
+          [actors.admin.id, 'INC-12 account fixed', ids.settlement],
+          // every attempt is audited with its reason before it runs, the refused second one too
+          [actors.admin.id, 'twice', ids.settlement],
+        ],
       );
       const events = await s.engine.readModel.events(ids.failed);
       assert.equal(events.at(-1)!.type, 'SettlementRetried');

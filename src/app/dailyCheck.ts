@@ -70,8 +70,8 @@ export class DailyCheck {
         status.health(),
         status.snapshot(),
         status.verify(),
-        figures.awaitingFundsSince(cutoff),
-        figures.deliveredSince(cutoff),
+        figures.awaitingFundsSince(cutoff, now),
+        figures.deliveredSince(cutoff, now),
         figures.webhooksUnprocessed(),
         figures.suspenseOpen(),
         figures.disputesOpen(),
@@ -86,10 +86,10 @@ export class DailyCheck {
       lagItem(snap),
       connectionsItem(connections),
       count('stuck_awaiting_funds', `No stuck escrows (AWAIT_FUNDS > ${STUCK_AFTER_DAYS} days)`, awaiting, 'fail', {
-        next: 'escrow stuck --older-than 168; escrow timeouts run --dry-run',
+        next: 'escrow stuck; escrow timeouts run --dry-run',
       }),
       count('stuck_delivered', `No escrows stuck in DELIVERED > ${STUCK_AFTER_DAYS} days`, delivered, 'fail', {
-        next: 'escrow stuck --older-than 168',
+        next: 'escrow stuck; escrow timeouts run --dry-run',
       }),
       timeoutsItem(health.checks.timeouts),
       count('settlements_failed', 'No failed payouts or refunds', snap.settlementsByStatus.FAILED ?? 0, 'fail', {

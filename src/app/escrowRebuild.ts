@@ -101,7 +101,7 @@ export class EscrowRepairs {
     return { ...result, repaired };
   }
 
-  /** Runs RetrySettlement on a FAILED settlement as `actor`, then audits the reason; a dry run only decides. */
+  /** Audits the reason, then runs RetrySettlement on a FAILED settlement as `actor`; a dry run only decides. */
   async retrySettlement(
     actor: Actor,
     settlementId: string,
@@ -130,14 +130,16 @@ export class EscrowRepairs {
         events: events.map(({ type, data }) => ({ type, data })),
       });
     }
-    const handled = await this.deps.commands.execute('RetrySettlement', escrowId, actor, { settlementId });
+    // audited before it runs: the retry's reason is kept even if the command is then refused (that refusal is
+    // audited by the command path), answered later by a Kafka worker, or the process stops in between
     await this.deps.audit({
       actor: { id: actor.id, role: actor.role },
       action: 'settlements.retry',
       reason,
       escrowId,
-      details: { settlementId, commandId: handled.result.commandId },
+      details: { settlementId },
     });
+    const handled = await this.deps.commands.execute('RetrySettlement', escrowId, actor, { settlementId });
     const status = handled.escrow.settlements.find((s) => s.id === settlementId)?.status ?? 'UNKNOWN';
     return { dryRun: false, escrowId, settlementId, status, events: [] };
   }

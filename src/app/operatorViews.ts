@@ -137,8 +137,10 @@ export class OperatorViews {
       queries.auditOf(escrowId),
     ]);
     const { disputes, ...row } = escrow;
+    // the payment's client secret (a Stripe PaymentIntent's) is the buyer's to pay with: never in an operator's output
+    const { clientSecret: _secret, ...payment } = row.payment;
     return plain({
-      escrow: { ...row, settlements: undefined },
+      escrow: { ...row, payment, settlements: undefined },
       events: events.map((e) => ({
         sequence: e.sequence,
         type: e.type,

@@ -1,9 +1,12 @@
 import type { ActivityLine, DailyFigures } from '../../app/ports/index.js';
 import type { Database } from './database.js';
 
-const AWAITING_FUNDS = `SELECT count(*)::int AS n FROM escrows WHERE status = 'AWAIT_FUNDS' AND created_at < $1`;
-// the time it entered DELIVERED is its last change (a delivered escrow changes only by leaving the state)
-const DELIVERED = `SELECT count(*)::int AS n FROM escrows WHERE status = 'DELIVERED' AND updated_at < $1`;
+// seed 000's "AWAIT_FUNDS > 7 days" and "DELIVERED > 7 days", counting only escrows whose deadline has passed too
+// (the timeouts role should have moved them): a payment or confirmation window set longer than 7 days is no fault
+const AWAITING_FUNDS = `SELECT count(*)::int AS n FROM escrows
+  WHERE status = 'AWAIT_FUNDS' AND created_at < $1 AND expires_at < $2`;
+const DELIVERED = `SELECT count(*)::int AS n FROM escrows
+  WHERE status = 'DELIVERED' AND updated_at < $1 AND auto_refund_at < $2`;
 const WEBHOOKS = 'SELECT count(*)::int AS n FROM webhook_events WHERE processed_at IS NULL';
 const SUSPENSE = `SELECT count(*)::int AS n FROM suspense_items WHERE status = 'OPEN'`;
 const DISPUTES = `SELECT count(*)::int AS n FROM disputes WHERE status <> 'RESOLVED'`;
@@ -27,12 +30,12 @@ SELECT currency,
 export class SqlDailyFigures implements DailyFigures {
   constructor(private readonly db: Database) {}
 
-  awaitingFundsSince(cutoff: Date): Promise<number> {
-    return this.count(AWAITING_FUNDS, [cutoff.toISOString()]);
+  awaitingFundsSince(cutoff: Date, now: Date): Promise<number> {
+    return this.count(AWAITING_FUNDS, [cutoff.toISOString(), now.toISOString()]);
   }
 
-  deliveredSince(cutoff: Date): Promise<number> {
-    return this.count(DELIVERED, [cutoff.toISOString()]);
+  deliveredSince(cutoff: Date, now: Date): Promise<number> {
+    return this.count(DELIVERED, [cutoff.toISOString(), now.toISOString()]);
   }
 
   webhooksUnprocessed(): Promise<number> {

@@ -57,13 +57,16 @@ export class SqlEscrowTimelineStore {
    */
   async repairEscrowRow({ escrow, eventCount, audit }: EscrowRowRepair): Promise<boolean> {
     return this.db.transaction(async (tx) => {
-      const locked = await tx.query<{ events: number }>(
-        `SELECT (SELECT count(*)::int FROM escrow_events WHERE escrow_id = e.id) AS events
-           FROM escrows e WHERE e.id = $1::uuid FOR UPDATE`,
+      // Lock first, count after, in two statements: a count in the locking statement would be read from its snapshot
+      // (READ COMMITTED re-reads only the locked row), missing the events of a command that committed while we
+      // waited, and the repair would then write the state from before that command.
+      const locked = await tx.query('SELECT 1 FROM escrows WHERE id = $1::uuid FOR UPDATE', [escrow.id]);
+      if (locked.rows.length === 0) return false;
+      const counted = await tx.query<{ events: number }>(
+        'SELECT count(*)::int AS events FROM escrow_events WHERE escrow_id = $1::uuid',
         [escrow.id],
       );
-      const row = locked.rows[0];
-      if (!row) return false;
+      const row = counted.rows[0]!;
       if (row.events !== eventCount) {
         throw new DomainError(
           'VERSION_CONFLICT',

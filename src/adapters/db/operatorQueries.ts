@@ -28,8 +28,8 @@ const STUCK = `
     SELECT id, 'HELD_OVER_7_DAYS', created_at FROM escrows
      WHERE status = 'FUNDS_HELD' AND created_at < $1::timestamptz - interval '7 days'
     UNION ALL
-    SELECT escrow_id, 'SETTLEMENT_PENDING', created_at FROM settlements
-     WHERE status = 'PENDING' AND created_at <= $1::timestamptz - $2::int * interval '1 minute'
+    SELECT escrow_id, 'SETTLEMENT_PENDING', greatest(created_at, next_attempt_at) FROM settlements
+     WHERE status = 'PENDING' AND greatest(created_at, next_attempt_at) <= $1::timestamptz - $2::int * interval '1 minute'
     UNION ALL
     SELECT escrow_id, 'SETTLEMENT_FAILED', coalesce(completed_at, created_at) FROM settlements WHERE status = 'FAILED'
     UNION ALL
@@ -74,7 +74,12 @@ const QUEUES = `
     (SELECT count(*)::int FROM outbox WHERE dead_lettered_at IS NOT NULL) AS outbox_dead,
     (SELECT coalesce(jsonb_object_agg(status, n), '{}'::jsonb)
        FROM (SELECT status, count(*)::int AS n FROM settlements GROUP BY status) c) AS settlements_by_status,
-    ${age('created_at', "FROM settlements WHERE status = 'PENDING'")} AS settlements_pending_oldest,
+    ${age(
+      // since it was last due (a retry makes it due now; a backoff later), not counting those waiting for the seller's
+      // payout account (the seller's move: GET /api/admin/settlements/waiting)
+      'greatest(created_at, next_attempt_at)',
+      "FROM settlements WHERE status = 'PENDING' AND waiting_for IS DISTINCT FROM 'PAYOUT_ACCOUNT'",
+    )} AS settlements_pending_oldest,
     (SELECT count(*)::int FROM webhook_events WHERE processed_at IS NULL) AS webhooks_unprocessed,
     (SELECT count(*)::int FROM webhook_events WHERE processed_at IS NULL AND last_error IS NOT NULL) AS webhooks_failed,
     ${age('received_at', 'FROM webhook_events WHERE processed_at IS NULL', 'now()')} AS webhooks_oldest,

@@ -88,6 +88,7 @@ export class PgNotifications {
   private async disconnect(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    this.attempt = 0;
     const c = this.client;
     this.client = null;
     if (c) await c.end().catch(() => undefined);

@@ -2,8 +2,10 @@
 
 /** The daily check's figures: each one indexed count (SqlDailyFigures). */
 export interface DailyFigures {
-  awaitingFundsSince(cutoff: Date): Promise<number>;
-  deliveredSince(cutoff: Date): Promise<number>;
+  /** Escrows awaiting funds since before `cutoff` whose payment deadline passed before `now`. */
+  awaitingFundsSince(cutoff: Date, now: Date): Promise<number>;
+  /** Escrows delivered since before `cutoff` whose confirmation deadline passed before `now`. */
+  deliveredSince(cutoff: Date, now: Date): Promise<number>;
   /** Provider events stored and not applied (`escrow webhooks failed`). */
   webhooksUnprocessed(): Promise<number>;
   suspenseOpen(): Promise<number>;
