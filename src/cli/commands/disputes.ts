@@ -5,6 +5,7 @@ import { exitWith, type CliContext } from '../context.js';
 import { withBackend } from '../engine.js';
 import { EXIT } from '../exitCodes.js';
 import { documented } from '../help.js';
+import { table } from '../table.js';
 
 /**
  * `escrow disputes` (issue: dispute deadlines and SLA): the admins' queue of open disputes, next deadline first, with
@@ -54,13 +55,7 @@ export function queueTable(queue: DisputeQueue, overdueOnly: boolean): string {
     d.nextDeadline,
     d.overdue.length > 0 ? d.overdue.join(',') : '-',
   ]);
-  const widths = HEADINGS.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => c.padEnd(widths[i]!))
-      .join('  ')
-      .trimEnd();
-  return `${[line(HEADINGS), ...rows.map(line), `${queue.data.length} listed; ${counts}`].join('\n')}\n`;
+  return `${[...table(HEADINGS, rows), `${queue.data.length} listed; ${counts}`].join('\n')}\n`;
 }
 
 function parseLimit(value: string): number {

@@ -10,6 +10,7 @@ import { exitWith, type CliContext } from '../context.js';
 import { withBackend } from '../engine.js';
 import { EXIT } from '../exitCodes.js';
 import { documented } from '../help.js';
+import { table } from '../table.js';
 
 // `escrow stuck`, `escrow show <id>`, `escrow queues` (SPEC §8): the operator's read side. Reads only; through the
 // embedded server's admin API while it holds the data directory.
@@ -113,17 +114,6 @@ export function registerQueues(program: Command, ctx: CliContext): void {
       return report.healthy ? EXIT.ok : EXIT.failure;
     }),
   );
-}
-
-/** Columns padded to their widest cell. */
-export function table(headings: readonly string[], rows: readonly string[][]): string[] {
-  const widths = headings.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]) =>
-    cells
-      .map((c, i) => c.padEnd(widths[i]!))
-      .join('  ')
-      .trimEnd();
-  return [line(headings), ...rows.map(line)];
 }
 
 /** 93784 → "1d 2h", 7260 → "2h 1m", 59 → "59s". */

@@ -6,7 +6,8 @@ import { exitWith, type CliContext } from '../context.js';
 import { withBackend } from '../engine.js';
 import { EXIT, usageError } from '../exitCodes.js';
 import { documented } from '../help.js';
-import { age, parseLimit, table } from './escrowInspect.js';
+import { table } from '../table.js';
+import { age, parseLimit } from './escrowInspect.js';
 import type { RetryAllResult } from './operatorBackend.js';
 
 // `escrow rebuild <id>` and `escrow settlements [retry]` (SPEC §8): the repairs, as the CLI's admin actor (the

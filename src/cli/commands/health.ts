@@ -8,6 +8,7 @@ import { exitWith, type CliContext } from '../context.js';
 import { CliFailure, EXIT } from '../exitCodes.js';
 import { documented } from '../help.js';
 import { toJson } from '../output.js';
+import { table } from '../table.js';
 
 /** What /health answers (and `escrow health` prints). */
 export interface HealthReport {
@@ -156,14 +157,4 @@ export function checkTable(report: DailyCheckReport): string {
   out.push(day.length ? `last 24 h:\n${day.join('\n')}` : 'last 24 h: no escrows created');
   if (report.databaseBytes !== null) out.push(`database size: ${String(report.databaseBytes)} bytes`);
   return `${out.join('\n')}\n`;
-}
-
-function table(headings: string[], rows: string[][]): string[] {
-  const widths = headings.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
-      .join('  ')
-      .trimEnd();
-  return [line(headings), ...rows.map(line)];
 }

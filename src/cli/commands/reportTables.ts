@@ -1,17 +1,7 @@
 import type { DisputesReport, FeesReport, OffendersReport, Report, VolumeReport } from '../../app/reports.js';
+import { table } from '../table.js';
 
 // What `escrow report …` prints for a person: a heading line with the window, then aligned tables.
-
-/** Columns padded to their widest cell, two spaces apart. */
-export function table(headings: readonly string[], rows: readonly (readonly string[])[]): string[] {
-  const widths = headings.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: readonly string[]) =>
-    cells
-      .map((c, i) => c.padEnd(widths[i]!))
-      .join('  ')
-      .trimEnd();
-  return [line(headings), ...rows.map(line)];
-}
 
 const heading = (r: Report) => `${r.report} since ${r.since} until ${r.until}${r.currency ? ` (${r.currency})` : ''}`;
 

@@ -6,6 +6,7 @@ import { exitWith, type CliContext } from '../context.js';
 import { withBackend } from '../engine.js';
 import { EXIT, usageError } from '../exitCodes.js';
 import { documented } from '../help.js';
+import { table } from '../table.js';
 
 // `escrow webhooks failed|reprocess` (SPEC §8, seed 004's runbook): provider events stored unprocessed, listed with
 // their last error (metadata only, never their bodies), and reprocessed — verified again over the stored raw bytes,
@@ -114,17 +115,6 @@ function registerReprocess(group: Command, ctx: CliContext): void {
   );
 }
 
-/** Columns padded to their widest cell; the last column (the error) is left as is. */
-function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]) =>
-    cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
-      .join('  ')
-      .trimEnd();
-  return [line(header), ...rows.map(line)].join('\n') + '\n';
-}
-
 export function failedTable(items: readonly FailedWebhook[]): string {
   if (items.length === 0) return 'no failed webhooks\n';
   const header = ['PROVIDER', 'EVENT', 'TYPE', 'ESCROW', 'ATTEMPTS', 'RECEIVED', 'REPROCESSABLE', 'LAST ERROR'];
@@ -138,7 +128,7 @@ export function failedTable(items: readonly FailedWebhook[]): string {
     w.reprocessable ? 'yes' : 'no',
     w.lastError ?? '-',
   ]);
-  return `${table(header, rows)}${items.length} failed webhook(s)\n`;
+  return `${table(header, rows).join('\n')}\n${items.length} failed webhook(s)\n`;
 }
 
 function resultText(r: ReprocessedWebhook['result']): string {
