@@ -1,16 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, loadConfig } from './index.js';
-
-const problemsOf = (env: Record<string, string>): string[] => {
-  try {
-    loadConfig(env);
-  } catch (err) {
-    assert.ok(err instanceof ConfigError);
-    return err.problems;
-  }
-  return [];
-};
+import { loadConfig } from './index.js';
+import { problemsOf } from './problems.kit.js';
 
 describe('ADMIN_APPROVAL_THRESHOLD and ADMIN_APPROVAL_TTL_HOURS (dual control)', () => {
   it('unset: off, proposals would wait 24 h', () => {

@@ -2,16 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DEV_SANDBOX_SECRET } from '../adapters/rails/sandbox/config.js';
 import { ConfigError, loadConfig } from './index.js';
-
-const problemsOf = (env: Record<string, string>): string[] => {
-  try {
-    loadConfig(env);
-  } catch (err) {
-    assert.ok(err instanceof ConfigError);
-    return err.problems;
-  }
-  return [];
-};
+import { problemsOf } from './problems.kit.js';
 
 describe('configuration', () => {
   it('embedded defaults: PGlite in ./data, idempotency responses in the database for 24 h', () => {

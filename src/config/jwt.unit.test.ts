@@ -1,18 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, loadConfig } from './index.js';
+import { loadConfig } from './index.js';
+import { problemsOf } from './problems.kit.js';
 
 // JWT_SECRET_PREVIOUS / JWT_SECRET_PREVIOUS_UNTIL (a rotation's overlap), JWT_ISSUER and JWT_AUDIENCE.
-
-const problemsOf = (env: Record<string, string>): string[] => {
-  try {
-    loadConfig(env);
-  } catch (err) {
-    assert.ok(err instanceof ConfigError);
-    return err.problems;
-  }
-  return [];
-};
 
 const NEW = 'n'.repeat(64);
 const OLD = 'o'.repeat(64);
