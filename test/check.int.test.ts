@@ -26,7 +26,7 @@ for (const kind of engineKinds()) {
       return res.body;
     };
     before(async () => {
-      s = await testServer(kind, {}, ['api', 'timeouts', 'outbox', 'settlements']);
+      s = await testServer(kind, {}, ['api', 'timeouts', 'outbox', 'settlements', 'webhooks']);
       admin = await s.token('ops-admin', 'admin');
     });
     after(() => s.close());

@@ -68,9 +68,9 @@ for (const kind of engineKinds()) {
       }
     });
 
-    it("reports the other process's timeouts, settlements and outbox as alive, naming the instance", async () => {
+    it("reports the other process's timeouts, settlements, outbox and webhooks as alive, naming the instance", async () => {
       const worker = await otherProcess();
-      await worker.engine.start(['timeouts', 'settlements', 'outbox']);
+      await worker.engine.start(['timeouts', 'settlements', 'outbox', 'webhooks']);
       const h = await health();
       assert.equal(h.checks.timeouts?.status, 'ok', JSON.stringify(h));
       assert.doesNotMatch(h.checks.timeouts?.detail ?? '', /not running in this process/);
@@ -79,7 +79,7 @@ for (const kind of engineKinds()) {
       assert.equal(timeouts.here, false, 'the instance is the other process');
       assert.equal(timeouts.pid, process.pid);
       assert.match(h.checks.timeouts?.detail ?? '', new RegExp(timeouts.instance_id));
-      for (const role of ['settlements', 'outbox']) {
+      for (const role of ['settlements', 'outbox', 'webhooks']) {
         assert.equal(h.roles?.[role]?.alive, true, role);
         assert.equal(h.roles?.[role]?.instances[0]?.instance_id, timeouts.instance_id, role);
       }

@@ -45,6 +45,8 @@ export interface OperationsSnapshot {
   escrowsByStatus: Record<string, number>;
   settlementsByStatus: Record<string, number>;
   outbox: { unpublished: number; oldestAgeSeconds: number };
+  /** Outgoing webhooks: per endpoint, the age of its oldest message not yet delivered. */
+  webhooksOldestPending?: { endpointId: string; ageSeconds: number }[];
   pool: { total: number; idle: number; waiting: number };
   /** Open disputes past each deadline (`escrow disputes --overdue`). */
   disputesOverdue: { response: number; sla: number };
@@ -122,6 +124,8 @@ export class OperationsService {
       pause?: PauseService;
       /** What the daily check reads besides the status (`escrow check`). */
       figures?: DailyFigures;
+      /** Outgoing webhooks' backlog per endpoint (the webhook_oldest_pending_seconds gauge). */
+      webhookBacklog?: () => Promise<{ endpointId: string; ageSeconds: number }[]>;
     },
   ) {}
 
@@ -328,6 +332,7 @@ export class OperationsService {
       const p = await this.deps.pause.status();
       snap.paused = { payouts: p.payouts !== null, intake: p.intake !== null };
     }
+    if (this.deps.webhookBacklog) snap.webhooksOldestPending = await this.deps.webhookBacklog();
     if (roles) snap.liveInstances = Object.fromEntries(Object.entries(roles).map(([r, l]) => [r, l.instances.length]));
     if (broker) {
       try {

@@ -30,6 +30,7 @@ import { createEventDelivery } from './events.js';
 import { KafkaRuntime } from './kafka.js';
 import { createLogger } from './logger.js';
 import { Roles, expectedRoles, processInstance } from './roles.js';
+import { createOutgoingWebhooks } from './outgoingWebhooks.js';
 import { jwtSecretSource } from './secrets.js';
 import { createStores, type Stores } from './stores.js';
 import { checkVaultKeys, createBlacklist, createMarketplaceServices, fileStoreCheck } from './marketplace.js';
@@ -69,15 +70,16 @@ export async function createEngine(config: Config, opts: EngineOptions = {}): Pr
   const jwtSecret = jwtSecretSource(config);
   const services = createServices(core, jwtSecret);
   const workers = createWorkers(core);
+  const outgoing = createOutgoingWebhooks(core);
   const roles: Roles = new Roles({
     ...{ config, db, clock, logger, metrics, handler, kafka, waiter, jwtSecret, ...workers },
-    reconciler: services.reconciler,
+    ...{ reconciler: services.reconciler, webhookDispatcher: outgoing.webhookDispatcher },
     ...{ instance: core.instance, heartbeats: core.heartbeats, operations: () => operations, pause: core.pause },
     http: () => ({
       ...{ commands: services.service, queries: services.queries, webhooks: services.webhooks },
       ...{ payoutAccounts: services.payoutAccounts, webhookProcessor: services.webhookProcessor },
       ...{ blacklist: services.blacklist, files: services.files, vault: services.vault, disputes: stores.disputes },
-      approvals: services.approvals,
+      ...{ approvals: services.approvals, webhookEndpoints: outgoing.webhookEndpoints },
       webhookFailures: (selection) => stores.webhooks.unprocessed(selection),
       operator: operatorServices({
         ...{ db, readModel: stores.readModel, settlements: stores.settlements },
@@ -103,7 +105,7 @@ export async function createEngine(config: Config, opts: EngineOptions = {}): Pr
     maintenance: maintenanceOf(core),
     extraChecks: healthChecks(config, services, logger),
     pause: core.pause,
-    figures: stores.dailyFigures,
+    ...{ figures: stores.dailyFigures, webhookBacklog: outgoing.webhookBacklog },
     heartbeats: {
       ...{ store: core.heartbeats, staleMs: config.heartbeats.staleMs, instanceId: core.instance.instanceId },
       expected: expectedRoles(config),
@@ -119,6 +121,7 @@ export async function createEngine(config: Config, opts: EngineOptions = {}): Pr
     ...{ config, clock, logger, metrics, db, stores, handler, rails, operations, jwtSecret },
     ...services,
     ...workers,
+    ...{ webhookEndpoints: outgoing.webhookEndpoints, webhookDispatcher: outgoing.webhookDispatcher },
     readModel: stores.readModel,
     outcomes: stores.outcomes,
     lastTimeoutRun: () => roles.lastTimeoutRunAt(),

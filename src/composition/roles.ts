@@ -17,6 +17,7 @@ import { PollingLoop } from '../workers/pollingLoop.js';
 import type { Reconciler } from '../app/reconciler.js';
 import type { SettlementWorker } from '../workers/settlementWorker.js';
 import type { TimeoutProcessor } from '../workers/timeoutProcessor.js';
+import type { WebhookDispatcher } from '../workers/webhookDispatcher.js';
 import { OUTBOX_CHANNEL, OUTCOMES_CHANNEL } from './commandPath.js';
 import { startApi } from './http.js';
 import type { KafkaRuntime } from './kafka.js';
@@ -35,6 +36,8 @@ export interface RoleDeps {
   settlementWorker: SettlementWorker;
   timeouts: TimeoutProcessor;
   reconciler: Reconciler;
+  /** The `webhooks` role: outgoing webhooks fanned out from the outbox by their own cursor and delivered. */
+  webhookDispatcher: WebhookDispatcher;
   kafka: KafkaRuntime | null;
   waiter: OutcomeWaiter;
   http: () => HttpDeps;
@@ -121,6 +124,7 @@ export class Roles {
     if (roles.includes('settlements')) started.push(this.settlementsLoop());
     if (roles.includes('timeouts')) started.push(this.timeoutsLoop());
     if (roles.includes('reconciler')) started.push(this.reconcilerLoop());
+    if (roles.includes('webhooks')) started.push(await this.webhooksLoop());
     for (const l of started) l.start();
     this.loops.push(...started);
     const held = started.filter((l) => l.name === 'settlements' || l.name === 'timeouts');
@@ -236,6 +240,28 @@ export class Roles {
       const wake = () => loop.wake();
       this.cleanups.push(await db.listen(OUTBOX_CHANNEL, wake, { onReconnect: wake }));
     }
+    return loop;
+  }
+
+  /** Woken by commits (here, or anywhere by the outbox's NOTIFY) and whenever an attempt ends; drained on stop. */
+  private async webhooksLoop(): Promise<PollingLoop> {
+    const { config, webhookDispatcher: dispatcher, handler, db } = this.d;
+    const loop = new PollingLoop(
+      'webhooks',
+      async () => {
+        const { started } = await dispatcher.runOnce();
+        return started > 0 && dispatcher.busy < config.webhooks.concurrency ? 0 : undefined;
+      },
+      config.webhooks.pollIntervalMs,
+      this.onError('webhooks'),
+    );
+    dispatcher.onSettled = () => loop.wake();
+    handler.observe({ committed: () => loop.wake() });
+    if (db.kind === 'postgres') {
+      const wake = () => loop.wake();
+      this.cleanups.push(await db.listen(OUTBOX_CHANNEL, wake, { onReconnect: wake }));
+    }
+    this.cleanups.push(() => dispatcher.drain());
     return loop;
   }
 

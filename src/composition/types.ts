@@ -1,5 +1,7 @@
 import type { PayoutAccountService } from '../app/payoutAccounts.js';
 import type { BlacklistService } from '../app/blacklist.js';
+import type { WebhookEndpointService } from '../app/webhookEndpoints.js';
+import type { WebhookDispatcher } from '../workers/webhookDispatcher.js';
 import type { FileService } from '../app/files.js';
 import type { VaultService } from '../app/vault.js';
 import type { TokenService } from '../app/tokens.js';
@@ -32,7 +34,7 @@ import type { SettlementWorker } from '../workers/settlementWorker.js';
 import type { TimeoutProcessor } from '../workers/timeoutProcessor.js';
 import type { Stores } from './stores.js';
 
-export const ROLES = ['api', 'worker', 'settlements', 'timeouts', 'outbox', 'reconciler'] as const;
+export const ROLES = ['api', 'worker', 'settlements', 'timeouts', 'outbox', 'reconciler', 'webhooks'] as const;
 export type RoleName = (typeof ROLES)[number];
 
 export interface EngineOptions {
@@ -78,6 +80,10 @@ export interface Engine {
   readonly payoutAccounts: PayoutAccountService;
   /** Blacklisted user ids and wallets (admin-managed; checked on create and on payment). */
   readonly blacklist: BlacklistService;
+  /** Outgoing webhooks' endpoints, delivery log, resend and recover (API, CLI). */
+  readonly webhookEndpoints: WebhookEndpointService;
+  /** The `webhooks` role's worker (started by `start`; tests and tools may run a round). */
+  readonly webhookDispatcher: WebhookDispatcher;
   /** Evidence and contract files in the file store. */
   readonly files: FileService;
   /** The credential vault (VAULT_KEY). */

@@ -15,6 +15,7 @@ import {
 import type { Config } from './types.js';
 import { unsupportedVariables } from './unsupported.js';
 import { approvalProblems, approvalSection } from './approvals.js';
+import { webhookProblems, webhookSection } from './webhooks.js';
 
 export type { KafkaConfig } from '../adapters/kafka/settings.js';
 export type { Env } from './schema.js';
@@ -66,7 +67,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   });
   problems.push(...rails.problems, ...risk.problems, ...vault.problems, ...storage.problems);
   problems.push(...crossVariableProblems(raw));
-  problems.push(...approvalProblems(raw));
+  problems.push(...approvalProblems(raw), ...webhookProblems(raw));
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const env = parsed.data;
   const kafka = kafkaSection(env);
@@ -86,6 +87,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     storage: storage.settings,
     policy: policySection(env),
     approvals: approvalSection(env),
+    webhooks: webhookSection(env),
     ...workerSections(env),
     ...(kafka ? { kafka } : {}),
     warnings: unsupportedVariables(raw),

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { railVariables } from '../adapters/rails/registry.js';
 import { riskVariables } from '../adapters/risk/config.js';
 import { storageVariables } from '../adapters/storage/config.js';
+import { webhookVariables } from './webhooks.js';
 import { vaultVariables } from '../adapters/vault/config.js';
 import { approvalVariables } from './approvals.js';
 import {
@@ -283,6 +284,7 @@ export const schema = z.object({
   ...riskVariables,
   ...vaultVariables,
   ...approvalVariables,
+  ...webhookVariables,
   ...storageVariables,
 });
 export type Env = z.infer<typeof schema>;

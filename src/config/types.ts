@@ -1,3 +1,4 @@
+import type { WebhookConfig } from './webhooks.js';
 import type { RiskSettings } from '../adapters/risk/config.js';
 import type { StorageSettings } from '../adapters/storage/config.js';
 import type { VaultSettings } from '../adapters/vault/config.js';
@@ -49,6 +50,8 @@ export interface Config {
   policy: EscrowPolicy;
   /** Dual control (ADMIN_APPROVAL_THRESHOLD, ADMIN_APPROVAL_TTL_HOURS): no thresholds is off. */
   approvals?: ApprovalConfig;
+  /** Outgoing webhooks: address policy, timeout, concurrency, retry schedule (WEBHOOKS_*). */
+  webhooks: WebhookConfig;
   timeouts: { pollIntervalMs: number; deliveredAction: 'REFUND' | 'RELEASE'; autoRefund: boolean };
   settlements: { maxRetries: number; retryDelayMs: number; batchSize: number };
   outbox: { pollIntervalMs: number; batchSize: number; maxAttempts: number };

@@ -235,3 +235,36 @@ export type EventType = EventPayload['type'];
 
 /** A domain event as decide() emits it: the payload plus who caused it and when. */
 export type DomainEvent = EventPayload & { occurredAt: string; actorId: string };
+
+/** Every event type, at run time (outgoing webhook endpoints subscribe by type); the compiler keeps it complete. */
+const EVENT_TYPE_NAMES = {
+  EscrowCreated: true,
+  EscrowFundsHeld: true,
+  PaymentMismatchRecorded: true,
+  PaymentFailed: true,
+  EscrowCancelled: true,
+  EscrowDelivered: true,
+  DeliveryConfirmed: true,
+  EscrowReleased: true,
+  EscrowRefunded: true,
+  DisputeOpened: true,
+  DisputeEvidenceAdded: true,
+  DisputeReviewStarted: true,
+  DisputeResolved: true,
+  SettlementSucceeded: true,
+  SettlementFailed: true,
+  SettlementRetried: true,
+  EscrowFlaggedForReview: true,
+  SuspenseBooked: true,
+  SuspenseRefunded: true,
+  SuspenseApplied: true,
+  ReviewFlagCleared: true,
+  MilestonesDefined: true,
+  MilestoneDelivered: true,
+  MilestoneReleased: true,
+  MilestoneRefunded: true,
+  VaultSet: true,
+  VaultRevealed: true,
+} satisfies Record<EventPayload['type'], true>;
+
+export const EVENT_TYPES = Object.keys(EVENT_TYPE_NAMES) as EventPayload['type'][];

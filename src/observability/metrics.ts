@@ -1,6 +1,7 @@
 import type { OperationsSnapshot } from '../app/operations.js';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { BusinessMetrics } from './businessMetrics.js';
+import { WebhookMetrics } from './webhookMetrics.js';
 
 /** The SPEC §8 metrics, in one registry per process. Gauges that need the database are filled on scrape. */
 export class Metrics {
@@ -154,6 +155,8 @@ export class Metrics {
 
   /** escrow_created_total … escrow_platform_fees_minor_total{currency}, counted after commit (businessMetrics.ts). */
   readonly business = new BusinessMetrics(this.registry);
+  /** webhook_deliveries_total{outcome} … webhook_oldest_pending_seconds{endpoint} (webhookMetrics.ts). */
+  readonly webhooks = new WebhookMetrics(this.registry);
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
@@ -203,6 +206,7 @@ export class Metrics {
       this.paused.set({ scope: 'payouts' }, s.paused.payouts ? 1 : 0);
       this.paused.set({ scope: 'intake' }, s.paused.intake ? 1 : 0);
     }
+    if (s.webhooksOldestPending) this.webhooks.applyBacklog(s.webhooksOldestPending);
     this.dbPool.set({ state: 'total' }, s.pool.total);
     this.dbPool.set({ state: 'idle' }, s.pool.idle);
     this.dbPool.set({ state: 'waiting' }, s.pool.waiting);
