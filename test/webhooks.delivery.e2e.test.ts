@@ -201,6 +201,8 @@ for (const kind of ENGINE_KINDS) {
       });
       assert.equal(done1.queued, 2);
       await eventually(() => receiver.delivered().length === 2, 'recovered');
+      const recorded = async () => (await messagesOf(t, endpointId)).every((m) => m.status === 'DELIVERED');
+      await eventually(recorded, 'the recovered deliveries recorded');
       assert.deepEqual(
         receiver.deduplicated().map((d) => d.event.escrowId),
         [escrowId, escrowId],

@@ -172,3 +172,46 @@ describe(
     });
   },
 );
+
+for (const kind of ENGINE_KINDS) {
+  describe(`an endpoint failing for days (${kind})`, () => {
+    let t: TestEngine;
+    before(async () => {
+      t = await testEngine(kind, { WEBHOOKS_ALLOW_PRIVATE: 'true' });
+    });
+    after(() => t.close());
+
+    it('is disabled after WEBHOOKS_DISABLE_AFTER_HOURS (5 days) of failures, audited and counted; 4 days is not', async () => {
+      const create = (n: number) =>
+        t.engine.webhookEndpoints.create(service, { url: `http://127.0.0.1:9/hooks/${n}` }).then((c) => c.endpoint.id);
+      const [old, recent] = [await create(1), await create(2)];
+      const failingFor = (id: string, hours: number) =>
+        t.db.query(`UPDATE webhook_endpoints SET failing_since = now() - make_interval(hours => $2) WHERE id = $1`, [
+          id,
+          hours,
+        ]);
+      await failingFor(old, 121);
+      await failingFor(recent, 96);
+      await t.engine.webhookDispatcher.runOnce();
+      const gone = await t.engine.webhookEndpoints.get(old);
+      assert.equal(gone.enabled, false);
+      assert.match(gone.disabledReason!, /every attempt failed since .* \(more than 120 hours\)/);
+      assert.equal((await t.engine.webhookEndpoints.get(recent)).enabled, true);
+      const { rows } = await t.db.query<{ actor_id: string; details: { endpointId: string } }>(
+        `SELECT actor_id, details FROM audit_logs WHERE action = 'WEBHOOK_ENDPOINT_DISABLED'`,
+      );
+      assert.deepEqual(
+        rows.map((r) => [r.actor_id, r.details.endpointId]),
+        [['webhooks', old]],
+      );
+      const metrics = await t.engine.metrics.registry.getSingleMetricAsString('webhook_endpoints_disabled_total');
+      assert.match(metrics, /webhook_endpoints_disabled_total\{reason="failing"\} 1/);
+      // enabling it again ends the streak
+      const back = await t.engine.webhookEndpoints.update(service, old, { enabled: true, reason: 'receiver fixed' });
+      assert.deepEqual(
+        [back.endpoint.enabled, back.endpoint.failingSince, back.endpoint.disabledReason],
+        [true, null, null],
+      );
+    });
+  });
+}

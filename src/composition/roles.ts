@@ -256,10 +256,13 @@ export class Roles {
       this.onError('webhooks'),
     );
     dispatcher.onSettled = () => loop.wake();
-    handler.observe({ committed: () => loop.wake() });
+    const committed = () => {
+      dispatcher.noteCommitted();
+      loop.wake();
+    };
+    handler.observe({ committed });
     if (db.kind === 'postgres') {
-      const wake = () => loop.wake();
-      this.cleanups.push(await db.listen(OUTBOX_CHANNEL, wake, { onReconnect: wake }));
+      this.cleanups.push(await db.listen(OUTBOX_CHANNEL, committed, { onReconnect: committed }));
     }
     this.cleanups.push(() => dispatcher.drain());
     return loop;

@@ -61,6 +61,8 @@ export interface WebhookDeliverySettings {
   timeoutMs: number;
   concurrency: number;
   disableAfterMs: number;
+  /** Without a commit noted, the fan-out still looks this often (commits elsewhere, missed notifications). */
+  pollIntervalMs: number;
   /** The delay before each attempt of a round, in ms. */
   scheduleMs: readonly number[];
 }
@@ -95,6 +97,8 @@ export interface WebhookDispatcherDeps {
 export class WebhookDispatcher {
   private readonly inFlight = new Set<Promise<void>>();
   private lastDisableCheck = Number.NEGATIVE_INFINITY;
+  private lastFanOut = Number.NEGATIVE_INFINITY;
+  private committed = true;
   /** Called when an attempt ends (a slot is free, and the escrow's next message may be due). */
   onSettled: () => void = () => undefined;
 
@@ -105,17 +109,31 @@ export class WebhookDispatcher {
     return this.d.config.timeoutMs * 2 + 5000;
   }
 
-  /** One round: fan out, disable endpoints failing too long (now and then), start what is due. */
+  /** Events were committed (here, or elsewhere by NOTIFY): the next round fans out. */
+  noteCommitted(): void {
+    this.committed = true;
+  }
+
+  /**
+   * One round: fan out (after a commit, or every poll interval), disable endpoints failing too long (now and then),
+   * start what is due. A round woken by a finished attempt only claims.
+   */
   async runOnce(): Promise<{ fannedOut: number; started: number }> {
     let fannedOut = 0;
-    for (let n = FAN_OUT_BATCH; n === FAN_OUT_BATCH; fannedOut += n) n = await this.d.store.fanOut(FAN_OUT_BATCH);
+    if (this.committed || this.now() - this.lastFanOut >= this.d.config.pollIntervalMs) {
+      this.committed = false;
+      this.lastFanOut = this.now();
+      for (let n = FAN_OUT_BATCH; n === FAN_OUT_BATCH; fannedOut += n) n = await this.d.store.fanOut(FAN_OUT_BATCH);
+    }
     const now = this.now();
     if (now - this.lastDisableCheck >= DISABLE_CHECK_MS) {
       this.lastDisableCheck = now;
       await this.disableFailing();
     }
     const free = this.d.config.concurrency - this.inFlight.size;
-    if (free <= 0) return { fannedOut, started: 0 };
+    // Under load, claim in batches (a quarter of the slots at least) rather than one claim per finished attempt.
+    const batch = Math.max(1, Math.floor(this.d.config.concurrency / 4));
+    if (free <= 0 || (free < batch && this.inFlight.size > 0)) return { fannedOut, started: 0 };
     const claimed = await this.d.store.claim(free, this.leaseMs, this.d.owner);
     for (const m of claimed) {
       const p: Promise<void> = this.deliver(m)

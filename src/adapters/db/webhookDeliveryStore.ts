@@ -124,39 +124,56 @@ export class SqlWebhookDeliveryStore implements WebhookDeliveryStore {
     }));
   }
 
-  record(a: AttemptRecord): Promise<boolean> {
-    return this.db.transaction(async (tx) => {
-      const status = a.outcome === 'RETRYING' ? 'PENDING' : a.outcome;
-      const { rows } = await tx.query<{ endpoint_id: string }>(
-        `UPDATE webhook_messages
+  async record(a: AttemptRecord): Promise<boolean> {
+    // One statement (atomic, one round trip). The endpoint's row is written only when its state changes (a failing
+    // streak starts or ends, or it is disabled): concurrent attempts to one endpoint do not queue on its row lock.
+    const status = a.outcome === 'RETRYING' ? 'PENDING' : a.outcome;
+    const { rows } = await this.db.query<{ endpoint_id: string }>(
+      `WITH m AS (
+         UPDATE webhook_messages
             SET status = $3, attempts = attempts + 1, round = round + 1, locked_until = NULL, locked_by = NULL,
                 next_attempt_at = CASE WHEN $3 = 'PENDING'
                                        THEN now() + make_interval(secs => $4::double precision / 1000) END,
                 delivered_at = CASE WHEN $3 = 'DELIVERED' THEN now() ELSE delivered_at END,
                 last_error = $5
           WHERE id = $1::bigint AND locked_by = $2 AND status = 'PENDING'
-          RETURNING endpoint_id::text AS endpoint_id`,
-        [a.messageId, a.owner, status, a.retryInMs ?? 0, a.outcome === 'DELIVERED' ? null : summary(a)],
-      );
-      const endpointId = rows[0]?.endpoint_id;
-      if (!endpointId) return false;
-      await tx.query(
-        `INSERT INTO webhook_attempts (message_id, attempt, status, latency_ms, response_excerpt, error, outcome)
-         VALUES ($1::bigint, $2, $3, $4, $5, $6, $7)`,
-        [a.messageId, a.attempt, a.status, a.latencyMs, a.responseExcerpt, a.error, a.outcome],
-      );
-      await tx.query(
-        `UPDATE webhook_endpoints
-            SET failing_since = CASE WHEN $2 THEN NULL ELSE coalesce(failing_since, now()) END,
-                enabled = enabled AND $3::text IS NULL,
-                disabled_reason = coalesce($3, disabled_reason),
-                disabled_at = CASE WHEN $3::text IS NOT NULL THEN now() ELSE disabled_at END
-          WHERE id = $1::uuid`,
-        [endpointId, a.endpointSucceeded, a.disableEndpoint ?? null],
-      );
-      if (a.disableEndpoint) await tx.query(AUDIT_DISABLED, [endpointId, a.disableEndpoint]);
-      return true;
-    });
+          RETURNING id, endpoint_id),
+       attempt AS (
+         INSERT INTO webhook_attempts (message_id, attempt, status, latency_ms, response_excerpt, error, outcome)
+         SELECT m.id, $6, $7, $8, $9, $10, $11 FROM m),
+       endpoint AS (
+         UPDATE webhook_endpoints w
+            SET failing_since = CASE WHEN $12 THEN NULL ELSE coalesce(w.failing_since, now()) END,
+                enabled = w.enabled AND $13::text IS NULL,
+                disabled_reason = coalesce($13, w.disabled_reason),
+                disabled_at = CASE WHEN $13::text IS NOT NULL THEN now() ELSE w.disabled_at END,
+                updated_at = CASE WHEN $13::text IS NOT NULL THEN now() ELSE w.updated_at END
+           FROM m
+          WHERE w.id = m.endpoint_id
+            AND ($13::text IS NOT NULL OR ($12 AND w.failing_since IS NOT NULL) OR (NOT $12 AND w.failing_since IS NULL))),
+       audit AS (
+         INSERT INTO audit_logs (escrow_id, actor_id, actor_role, action, details, created_at)
+         SELECT NULL, 'webhooks', 'system', 'WEBHOOK_ENDPOINT_DISABLED',
+                jsonb_build_object('endpointId', m.endpoint_id, 'reason', $13::text), now()
+           FROM m WHERE $13::text IS NOT NULL)
+       SELECT endpoint_id::text AS endpoint_id FROM m`,
+      [
+        a.messageId,
+        a.owner,
+        status,
+        a.retryInMs ?? 0,
+        a.outcome === 'DELIVERED' ? null : summary(a),
+        a.attempt,
+        a.status,
+        a.latencyMs,
+        a.responseExcerpt,
+        a.error,
+        a.outcome,
+        a.endpointSucceeded,
+        a.disableEndpoint ?? null,
+      ],
+    );
+    return rows.length > 0;
   }
 
   async disableFailing(ms: number, reason: (failingSince: string) => string): Promise<EndpointDisabled[]> {
