@@ -233,6 +233,24 @@ export function queueLines(f: QueueFigures): QueueLine[] {
     ),
     line('disputes', 'overdue_sla', f.disputes.overdueSla, '0', any(f.disputes.overdueSla)),
     line('suspense', 'open', f.suspense.open, '0 (WARN)', any(f.suspense.open, 'WARN')),
+    ...outgoingLines(f.outgoing, line),
+  ];
+}
+
+/**
+ * Outgoing webhooks (docs/webhooks.md): a message pending over an hour is a receiver failing; events not fanned out
+ * while endpoints are enabled mean no `webhooks` role runs (with none enabled nobody is waiting for them).
+ */
+function outgoingLines(
+  o: QueueFigures['outgoing'],
+  line: (queue: string, metric: string, value: number, threshold: string, status: QueueLine['status']) => QueueLine,
+): QueueLine[] {
+  const behind = o.enabledEndpoints > 0 ? over(o.notFannedOut, 1000) : 'OK';
+  return [
+    line('webhooks_out', 'pending', o.pending, 'info', 'OK'),
+    line('webhooks_out', 'pending_oldest_age_seconds', o.oldestAgeSeconds, '<= 3600', over(o.oldestAgeSeconds, 3600)),
+    line('webhooks_out', 'not_fanned_out', o.notFannedOut, '<= 1000 (with endpoints)', behind),
+    line('webhooks_out', 'endpoints_disabled', o.disabledEndpoints, '0 (WARN)', any(o.disabledEndpoints, 'WARN')),
   ];
 }
 

@@ -99,9 +99,20 @@ const QUEUES = `
        UNION ALL SELECT auto_refund_at FROM escrows
         WHERE status IN ('DELIVERED', 'FUNDS_HELD') AND auto_refund_at <= $1::timestamptz) due) AS timeouts_oldest,
     (SELECT count(*)::int FROM disputes WHERE status <> 'RESOLVED') AS disputes_open,
-    (SELECT count(*)::int FROM suspense_items WHERE status = 'OPEN') AS suspense_open`;
+    (SELECT count(*)::int FROM suspense_items WHERE status = 'OPEN') AS suspense_open,
+    (SELECT count(*)::int FROM webhook_messages WHERE status = 'PENDING') AS outgoing_pending,
+    ${age('created_at', "FROM webhook_messages WHERE status = 'PENDING'", 'now()')} AS outgoing_oldest,
+    (SELECT count(*)::int FROM outbox o, webhook_cursor c
+      WHERE c.name = 'webhooks' AND o.tx IS NOT NULL AND (o.tx, o.id) > (c.tx, c.outbox_id)) AS outgoing_behind,
+    (SELECT count(*)::int FROM webhook_endpoints WHERE enabled) AS endpoints_enabled,
+    (SELECT count(*)::int FROM webhook_endpoints WHERE NOT enabled) AS endpoints_disabled`;
 
 interface QueueRow {
+  outgoing_pending: number;
+  outgoing_oldest: number;
+  outgoing_behind: number;
+  endpoints_enabled: number;
+  endpoints_disabled: number;
   outbox_unpublished: number;
   outbox_oldest: number;
   outbox_dead: number;
@@ -191,6 +202,13 @@ export class SqlOperatorQueries implements OperatorQueries {
       },
       disputes: { open: r.disputes_open, overdueResponse: overdue.response, overdueSla: overdue.sla },
       suspense: { open: r.suspense_open },
+      outgoing: {
+        pending: r.outgoing_pending,
+        oldestAgeSeconds: r.outgoing_oldest,
+        notFannedOut: r.outgoing_behind,
+        enabledEndpoints: r.endpoints_enabled,
+        disabledEndpoints: r.endpoints_disabled,
+      },
     };
   }
 }

@@ -113,6 +113,14 @@ export interface QueueFigures {
   timeouts: { paymentDue: number; confirmationDue: number; oldestDueAgeSeconds: number };
   disputes: { open: number; overdueResponse: number; overdueSla: number };
   suspense: { open: number };
+  /** Outgoing webhooks: messages not yet delivered, events the webhooks role has not fanned out yet, endpoints. */
+  outgoing: {
+    pending: number;
+    oldestAgeSeconds: number;
+    notFannedOut: number;
+    enabledEndpoints: number;
+    disabledEndpoints: number;
+  };
 }
 
 /** A repair of the escrows row, with its audit row, in one transaction. */
