@@ -3,6 +3,8 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   { ignores: ['dist/**', 'data/**', 'node_modules/**', '.scratch/**', 'eslint.config.mjs', '.dependency-cruiser.cjs'] },
+  // the SDK's build output (packages/client: npm run build)
+  { ignores: ['packages/*/dist/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
