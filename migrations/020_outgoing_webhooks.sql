@@ -8,6 +8,8 @@
 -- does not rewrite the table.
 ALTER TABLE outbox ADD COLUMN tx xid8;
 ALTER TABLE outbox ALTER COLUMN tx SET DEFAULT pg_current_xact_id();
+-- the fan-out reads the rows past its cursor (and `escrow queues` counts them) by this index, not the whole outbox
+CREATE INDEX outbox_tx ON outbox (tx, id) WHERE tx IS NOT NULL;
 
 CREATE TABLE webhook_cursor (
   name       text PRIMARY KEY,
@@ -29,10 +31,25 @@ CREATE TABLE webhook_endpoints (
   disabled_at     timestamptz,
   -- the first failed attempt since the last delivered one: five days of it disables the endpoint
   failing_since   timestamptz,
+  -- where the webhooks cursor stood when it was disabled: enabling it queues the events fanned out since (missed)
+  missed_from_tx  xid8,
+  missed_from_id  bigint,
   created_by      text NOT NULL,
   created_at      timestamptz NOT NULL,
   updated_at      timestamptz NOT NULL
 );
+
+-- Whoever disables an endpoint (a caller, a 410, the 5-day rule, a create with enabled=false), the cursor's position
+-- is kept with it, in the same statement.
+CREATE FUNCTION webhook_endpoint_disabled() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF NOT NEW.enabled AND (TG_OP = 'INSERT' OR OLD.enabled) THEN
+    SELECT tx, outbox_id INTO NEW.missed_from_tx, NEW.missed_from_id FROM webhook_cursor WHERE name = 'webhooks';
+  END IF;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER webhook_endpoints_disabled BEFORE INSERT OR UPDATE OF enabled ON webhook_endpoints
+  FOR EACH ROW EXECUTE FUNCTION webhook_endpoint_disabled();
 
 -- Signing secrets: the current one (expires_at NULL) and, after a rotation, the previous one until it expires.
 CREATE TABLE webhook_endpoint_secrets (
@@ -60,6 +77,8 @@ CREATE TABLE webhook_messages (
   locked_until    timestamptz,
   locked_by       text,
   created_at      timestamptz NOT NULL DEFAULT now(),
+  -- when it was last queued: fanned out, or resent / recovered (the backlog's age counts from here)
+  queued_at       timestamptz NOT NULL DEFAULT now(),
   delivered_at    timestamptz,
   last_error      text,
   UNIQUE (endpoint_id, event_id)

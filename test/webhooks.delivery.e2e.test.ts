@@ -138,6 +138,13 @@ for (const kind of ENGINE_KINDS) {
       await t.engine.webhookDispatcher.runOnce();
       assert.equal((await messagesOf(t, endpointId)).length, 1, 'nothing fanned out to a disabled endpoint');
       assert.equal(receiver.requests.length, 1);
+      // enabled again, it gets what it missed while disabled (the second escrow's EscrowCreated), then what follows
+      receiver.answer = () => 200;
+      await t.engine.webhookEndpoints.update(service, endpointId, { enabled: true, reason: 'receiver is back' });
+      await fundedEscrow(t.engine);
+      await eventually(() => receiver.delivered().length === 2, 'the missed event and the new one');
+      const types = receiver.delivered().map((r) => (JSON.parse(r.body) as { escrowId: string }).escrowId);
+      assert.equal(new Set(types).size, 2, 'one of each escrow: nothing from before it was disabled');
       await receiver.stop();
     });
 
@@ -214,6 +221,7 @@ for (const kind of ENGINE_KINDS) {
       });
       assert.equal(again.queued, 2);
       await eventually(() => receiver.delivered().length === 4, 'resent again with includeDelivered');
+      await eventually(recorded, 'the resent deliveries recorded');
       const [latest] = await messagesOf(t, endpointId);
       assert.deepEqual(
         latest!.attemptLog.map((a) => a.status),

@@ -155,10 +155,14 @@ describe(
           const at = receiver.requests.flatMap((r, i) => (r.id === id ? [i] : []));
           if (at.length > 1) assert.ok(at[0]! < killedAt, `event ${id} sent twice though not in flight at the kill`);
         }
-        const { rows } = await t.db.query<{ status: string; n: number }>(
-          'SELECT status, count(*)::int AS n FROM webhook_messages GROUP BY status',
-        );
-        assert.deepEqual(rows, [{ status: 'DELIVERED', n: expected.length }]);
+        const byStatus = async () =>
+          (
+            await t.db.query<{ status: string; n: number }>(
+              'SELECT status, count(*)::int AS n FROM webhook_messages GROUP BY status',
+            )
+          ).rows;
+        await eventually(async () => (await byStatus()).length === 1, 'every delivery recorded');
+        assert.deepEqual(await byStatus(), [{ status: 'DELIVERED', n: expected.length }]);
         await assertDatabaseVerifies(t.engine);
       } finally {
         for (const c of children) {
@@ -184,7 +188,17 @@ for (const kind of ENGINE_KINDS) {
     it('is disabled after WEBHOOKS_DISABLE_AFTER_HOURS (5 days) of failures, audited and counted; 4 days is not', async () => {
       const create = (n: number) =>
         t.engine.webhookEndpoints.create(service, { url: `http://127.0.0.1:9/hooks/${n}` }).then((c) => c.endpoint.id);
-      const [old, recent] = [await create(1), await create(2)];
+      const [old, recent, idle] = [await create(1), await create(2), await create(3)];
+      // a message still being retried (due tomorrow): the endpoint is failing now, not once long ago
+      const retrying = (id: string) =>
+        t.db.query(
+          `INSERT INTO webhook_messages (endpoint_id, event_id, escrow_id, sequence, event_type, occurred_at,
+                                         attempts, round, next_attempt_at)
+           VALUES ($1, gen_random_uuid(), gen_random_uuid(), 1, 'EscrowCreated', now(), 3, 3, now() + interval '1 day')`,
+          [id],
+        );
+      await retrying(old);
+      await retrying(recent);
       const failingFor = (id: string, hours: number) =>
         t.db.query(`UPDATE webhook_endpoints SET failing_since = now() - make_interval(hours => $2) WHERE id = $1`, [
           id,
@@ -192,11 +206,13 @@ for (const kind of ENGINE_KINDS) {
         ]);
       await failingFor(old, 121);
       await failingFor(recent, 96);
+      await failingFor(idle, 200); // one failure long ago, nothing retried since
       await t.engine.webhookDispatcher.runOnce();
       const gone = await t.engine.webhookEndpoints.get(old);
       assert.equal(gone.enabled, false);
       assert.match(gone.disabledReason!, /every attempt failed since .* \(more than 120 hours\)/);
       assert.equal((await t.engine.webhookEndpoints.get(recent)).enabled, true);
+      assert.equal((await t.engine.webhookEndpoints.get(idle)).enabled, true, 'an idle endpoint is not failing');
       const { rows } = await t.db.query<{ actor_id: string; details: { endpointId: string } }>(
         `SELECT actor_id, details FROM audit_logs WHERE action = 'WEBHOOK_ENDPOINT_DISABLED'`,
       );

@@ -58,7 +58,7 @@ export class WebhookEndpointService implements WebhookEndpointApi {
       url: await this.urlOf(input.url),
       description: descriptionOf(input.description ?? ''),
       eventTypes: eventTypesOf(input.eventTypes ?? null),
-      enabled: input.enabled ?? true,
+      enabled: enabledOf(input.enabled ?? true),
     };
     const reason = reasonOf(input.reason);
     const id = this.id();
@@ -76,15 +76,10 @@ export class WebhookEndpointService implements WebhookEndpointApi {
     if (input.dryRun) return { endpoint: preview, dryRun: true };
     const secret = { id: this.id(), value: (this.deps.newSecret ?? newSigningSecret)() };
     const audit = note(actor, 'WEBHOOK_ENDPOINT_CREATED', at, { endpointId: id, ...fields, reason });
-    let endpoint = await this.deps.store.create({ id, ...fields, enabled: true, secret, at }, audit);
-    if (!fields.enabled) {
-      const patch = { enabled: false, disabledReason: preview.disabledReason! };
-      endpoint = (await this.deps.store.update(
-        id,
-        patch,
-        note(actor, 'WEBHOOK_ENDPOINT_DISABLED', at, { endpointId: id, reason }),
-      ))!;
-    }
+    const endpoint = await this.deps.store.create(
+      { id, ...fields, disabledReason: preview.disabledReason, secret, at },
+      audit,
+    );
     return { endpoint, dryRun: false, secret: secret.value };
   }
 
@@ -108,7 +103,7 @@ export class WebhookEndpointService implements WebhookEndpointApi {
     if (input.description !== undefined) patch.description = descriptionOf(input.description);
     if (input.eventTypes !== undefined) patch.eventTypes = eventTypesOf(input.eventTypes);
     if (input.enabled !== undefined) {
-      patch.enabled = input.enabled;
+      patch.enabled = enabledOf(input.enabled);
       if (!input.enabled) patch.disabledReason = disabledBy(actor, reason);
     }
     if (Object.keys(patch).length === 0) {
@@ -176,7 +171,7 @@ export class WebhookEndpointService implements WebhookEndpointApi {
     if (q.eventId !== undefined && !isUuid(q.eventId)) throw invalid('eventId', 'must be an event id (a UUID)');
     if (q.status !== undefined && !STATUSES.includes(q.status))
       throw invalid('status', `must be one of ${STATUSES.join(', ')}`);
-    if (q.cursor && !/^[1-9]\d{0,18}$/.test(q.cursor))
+    if (q.cursor && !(/^[1-9]\d{0,18}$/.test(q.cursor) && BigInt(q.cursor) < 2n ** 63n))
       throw invalid('cursor', 'must be the nextCursor of a previous page');
     const data = await this.deps.store.messages({
       endpointId: q.endpointId,
@@ -302,6 +297,11 @@ function descriptionOf(text: unknown): string {
     throw invalid('description', `must be text of at most ${DESCRIPTION_MAX} characters`);
   if (!isStorableText(trimmed)) throw invalid('description', UNSTORABLE_TEXT_RULE);
   return trimmed;
+}
+
+function enabledOf(value: unknown): boolean {
+  if (typeof value !== 'boolean') throw invalid('enabled', 'must be true or false');
+  return value;
 }
 
 function reasonOf(text: unknown): string | null {

@@ -23,6 +23,11 @@ export function createOutgoingWebhooks(deps: {
   const { config, db, clock, logger, metrics, instance } = deps;
   const allowPrivate = config.webhooks.allowPrivate;
   const deliveries = new SqlWebhookDeliveryStore(db);
+  deliveries.onRebase = () =>
+    logger.error(
+      'webhooks cursor was ahead of this database (restored from a dump?): rebased onto what was not fanned out; ' +
+        'check each endpoint and `escrow webhook-endpoints recover` the time around the restore',
+    );
   return {
     webhookEndpoints: new WebhookEndpointService({
       store: new SqlWebhookEndpointStore(db),

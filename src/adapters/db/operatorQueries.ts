@@ -101,9 +101,14 @@ const QUEUES = `
     (SELECT count(*)::int FROM disputes WHERE status <> 'RESOLVED') AS disputes_open,
     (SELECT count(*)::int FROM suspense_items WHERE status = 'OPEN') AS suspense_open,
     (SELECT count(*)::int FROM webhook_messages WHERE status = 'PENDING') AS outgoing_pending,
-    ${age('created_at', "FROM webhook_messages WHERE status = 'PENDING'", 'now()')} AS outgoing_oldest,
-    (SELECT count(*)::int FROM outbox o, webhook_cursor c
-      WHERE c.name = 'webhooks' AND o.tx IS NOT NULL AND (o.tx, o.id) > (c.tx, c.outbox_id)) AS outgoing_behind,
+    ${age(
+      'm.queued_at',
+      "FROM webhook_messages m JOIN webhook_endpoints w ON w.id = m.endpoint_id AND w.enabled WHERE m.status = 'PENDING'",
+      'now()',
+    )} AS outgoing_oldest,
+    (SELECT count(*)::int FROM outbox o
+      WHERE o.tx IS NOT NULL
+        AND (o.tx, o.id) > (SELECT c.tx, c.outbox_id FROM webhook_cursor c WHERE c.name = 'webhooks')) AS outgoing_behind,
     (SELECT count(*)::int FROM webhook_endpoints WHERE enabled) AS endpoints_enabled,
     (SELECT count(*)::int FROM webhook_endpoints WHERE NOT enabled) AS endpoints_disabled`;
 

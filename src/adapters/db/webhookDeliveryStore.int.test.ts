@@ -117,5 +117,27 @@ describe(
         'then sequence 2',
       );
     });
+
+    it('a cursor restored from a dump (ahead of every xid) is rebased: what was not fanned out still is', async () => {
+      await testDb.db.query('DELETE FROM webhook_messages');
+      while ((await store.fanOut(500)) > 0);
+      // what pg_dump into a younger cluster leaves: the cursor and the rows' xids far ahead of the new xids
+      await testDb.db.query(
+        `UPDATE webhook_cursor SET tx = ((pg_current_xact_id()::text::bigint + 50000000)::text)::xid8,
+                updated_at = now()`,
+      );
+      await testDb.db.query(`UPDATE outbox SET tx = ((tx::text::bigint + 50000000)::text)::xid8 WHERE tx IS NOT NULL`);
+      const w = await fundedEscrow(t.engine);
+      let rebased = 0;
+      store.onRebase = () => rebased++;
+      assert.equal(await store.fanOut(500), 0, 'the rebase itself');
+      assert.equal(rebased, 1);
+      assert.equal(await store.fanOut(500), 2, "the new escrow's two events");
+      const { rows } = await testDb.db.query<{ escrow_id: string; n: number }>(
+        'SELECT escrow_id::text AS escrow_id, count(*)::int AS n FROM webhook_messages GROUP BY escrow_id',
+      );
+      assert.deepEqual(rows, [{ escrow_id: w, n: 2 }], 'nothing fanned out before the dump comes again');
+      assert.equal(await store.fanOut(500), 0);
+    });
   },
 );

@@ -4,7 +4,7 @@ import type {
   EndpointDisabled,
   WebhookDeliveryStore,
 } from '../../app/ports/webhookEndpointStore.js';
-import type { Database } from './database.js';
+import type { Database, Queryable } from './database.js';
 
 /** The audit row of an endpoint the worker disabled (410 Gone, or failing too long): operators see who and why. */
 const AUDIT_DISABLED = `INSERT INTO audit_logs (escrow_id, actor_id, actor_role, action, details, created_at)
@@ -25,6 +25,9 @@ const ENVELOPE = `jsonb_build_object('eventId', e.event_id, 'type', e.type, 'esc
  * lease in per-(endpoint, escrow) order, and every attempt recorded with the message's new state in one transaction.
  */
 export class SqlWebhookDeliveryStore implements WebhookDeliveryStore {
+  /** Told when the cursor was rebased after a restore (the composition logs it at error). */
+  onRebase?: () => void;
+
   constructor(private readonly db: Database) {}
 
   fanOut(limit: number): Promise<number> {
@@ -34,14 +37,21 @@ export class SqlWebhookDeliveryStore implements WebhookDeliveryStore {
       ]);
       if (!lock[0]?.ok) return 0;
       // Read-only first, so this transaction has no xid of its own yet: the horizon is every transaction still
-      // running; rows of transactions that began before it are all ended (committed or rolled back).
+      // running; rows of transactions that began before it are all ended (committed or rolled back). The cursor is
+      // read first and passed as values, so the row comparison walks outbox_tx rather than the whole outbox.
+      const { rows: at } = await tx.query<{ tx: string; id: string; ahead: boolean }>(
+        `SELECT tx::text AS tx, outbox_id::text AS id, tx >= pg_snapshot_xmax(pg_current_snapshot()) AS ahead
+           FROM webhook_cursor WHERE name = 'webhooks'`,
+      );
+      const cursor = at[0];
+      if (!cursor) throw new Error('webhook_cursor has no row (migration 020 not applied?)');
+      if (cursor.ahead) return this.rebase(tx);
       const { rows } = await tx.query<{ id: string; tx: string }>(
-        `SELECT o.id::text AS id, o.tx::text AS tx
-           FROM outbox o, webhook_cursor c
-          WHERE c.name = 'webhooks' AND o.tx IS NOT NULL AND (o.tx, o.id) > (c.tx, c.outbox_id)
+        `SELECT o.id::text AS id, o.tx::text AS tx FROM outbox o
+          WHERE o.tx IS NOT NULL AND (o.tx, o.id) > ($1::xid8, $2::bigint)
             AND o.tx < pg_snapshot_xmin(pg_current_snapshot())
-          ORDER BY o.tx, o.id LIMIT $1`,
-        [limit],
+          ORDER BY o.tx, o.id LIMIT $3`,
+        [cursor.tx, cursor.id, limit],
       );
       const last = rows.at(-1);
       if (!last) return 0;
@@ -61,6 +71,29 @@ export class SqlWebhookDeliveryStore implements WebhookDeliveryStore {
       );
       return rows.length;
     });
+  }
+
+  /**
+   * The cursor is ahead of every transaction id this database has handed out: it was restored from a logical dump
+   * (pg_dump keeps the old cluster's xids, a new cluster starts low again), and nothing would ever pass it. Rows
+   * written after the cursor's last move (not fanned out before the dump, or written since the restore) are given
+   * this transaction's xid, the older ones with an impossible xid are put behind every cursor (NULL), and the cursor
+   * is set just before this transaction: the next fan-out takes exactly what had not been fanned out.
+   */
+  private async rebase(tx: Queryable): Promise<number> {
+    await tx.query(
+      `UPDATE outbox o
+          SET tx = CASE WHEN o.created_at > c.updated_at THEN pg_current_xact_id() END
+         FROM webhook_cursor c
+        WHERE c.name = 'webhooks' AND (o.tx >= pg_snapshot_xmax(pg_current_snapshot()) OR o.created_at > c.updated_at)`,
+    );
+    await tx.query(
+      `UPDATE webhook_cursor SET tx = ((pg_current_xact_id()::text::bigint - 1)::text)::xid8, outbox_id = 0,
+              updated_at = now()
+        WHERE name = 'webhooks'`,
+    );
+    this.onRebase?.();
+    return 0;
   }
 
   async claim(limit: number, leaseMs: number, owner: string): Promise<ClaimedMessage[]> {
@@ -150,12 +183,14 @@ export class SqlWebhookDeliveryStore implements WebhookDeliveryStore {
                 updated_at = CASE WHEN $13::text IS NOT NULL THEN now() ELSE w.updated_at END
            FROM m
           WHERE w.id = m.endpoint_id
-            AND ($13::text IS NOT NULL OR ($12 AND w.failing_since IS NOT NULL) OR (NOT $12 AND w.failing_since IS NULL))),
+            AND CASE WHEN $13::text IS NOT NULL THEN w.enabled
+                     ELSE ($12 AND w.failing_since IS NOT NULL) OR (NOT $12 AND w.failing_since IS NULL) END
+          RETURNING w.id),
        audit AS (
          INSERT INTO audit_logs (escrow_id, actor_id, actor_role, action, details, created_at)
          SELECT NULL, 'webhooks', 'system', 'WEBHOOK_ENDPOINT_DISABLED',
-                jsonb_build_object('endpointId', m.endpoint_id, 'reason', $13::text), now()
-           FROM m WHERE $13::text IS NOT NULL)
+                jsonb_build_object('endpointId', endpoint.id, 'reason', $13::text), now()
+           FROM endpoint WHERE $13::text IS NOT NULL)
        SELECT endpoint_id::text AS endpoint_id FROM m`,
       [
         a.messageId,
@@ -178,8 +213,10 @@ export class SqlWebhookDeliveryStore implements WebhookDeliveryStore {
 
   async disableFailing(ms: number, reason: (failingSince: string) => string): Promise<EndpointDisabled[]> {
     const { rows } = await this.db.query<EndpointDisabled>(
-      `SELECT id::text AS "endpointId", url, iso(failing_since) AS "failingSince" FROM webhook_endpoints
-        WHERE enabled AND failing_since < now() - make_interval(secs => $1::double precision / 1000)`,
+      // failing still: a message of it is being retried (one old failure and then silence is not an outage)
+      `SELECT id::text AS "endpointId", url, iso(failing_since) AS "failingSince" FROM webhook_endpoints w
+        WHERE enabled AND failing_since < now() - make_interval(secs => $1::double precision / 1000)
+          AND EXISTS (SELECT 1 FROM webhook_messages m WHERE m.endpoint_id = w.id AND m.status = 'PENDING')`,
       [ms],
     );
     const disabled: EndpointDisabled[] = [];
@@ -188,8 +225,9 @@ export class SqlWebhookDeliveryStore implements WebhookDeliveryStore {
       const done = await this.db.transaction(async (tx) => {
         const { rowCount } = await tx.query(
           `UPDATE webhook_endpoints SET enabled = false, disabled_reason = $2, disabled_at = now(), updated_at = now()
-            WHERE id = $1::uuid AND enabled`,
-          [r.endpointId, why],
+            WHERE id = $1::uuid AND enabled
+              AND failing_since < now() - make_interval(secs => $3::double precision / 1000)`,
+          [r.endpointId, why, ms],
         );
         if (rowCount > 0) await tx.query(AUDIT_DISABLED, [r.endpointId, why]);
         return rowCount > 0;
@@ -201,8 +239,10 @@ export class SqlWebhookDeliveryStore implements WebhookDeliveryStore {
 
   async oldestPending(): Promise<{ endpointId: string; ageSeconds: number }[]> {
     const { rows } = await this.db.query<{ endpoint_id: string; age: number }>(
-      `SELECT endpoint_id::text AS endpoint_id, extract(epoch FROM now() - min(created_at))::float8 AS age
-         FROM webhook_messages WHERE status = 'PENDING' GROUP BY endpoint_id`,
+      // enabled endpoints only: a disabled one's messages wait on purpose (its own alert and queue line say so)
+      `SELECT m.endpoint_id::text AS endpoint_id, extract(epoch FROM now() - min(m.queued_at))::float8 AS age
+         FROM webhook_messages m JOIN webhook_endpoints w ON w.id = m.endpoint_id AND w.enabled
+        WHERE m.status = 'PENDING' GROUP BY m.endpoint_id`,
     );
     return rows.map((r) => ({ endpointId: r.endpoint_id, ageSeconds: Math.max(0, r.age) }));
   }

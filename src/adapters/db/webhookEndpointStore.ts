@@ -30,7 +30,7 @@ const MESSAGE = `m.id::text AS id, m.endpoint_id::text AS "endpointId", m.event_
 
 /** A message's state as a fresh delivery: the schedule starts again, the attempt log stays. */
 const FRESH = `status = 'PENDING', round = 0, next_attempt_at = now(), locked_until = NULL, locked_by = NULL,
-  delivered_at = NULL`;
+  delivered_at = NULL, queued_at = now()`;
 
 /** The most messages a requeue lists back (it may queue many more). */
 const LISTED = 100;
@@ -45,9 +45,10 @@ export class SqlWebhookEndpointStore implements WebhookEndpointStore {
   create(e: NewEndpoint, audit: AuditNote): Promise<WebhookEndpoint> {
     return this.db.transaction(async (tx) => {
       await tx.query(
-        `INSERT INTO webhook_endpoints (id, url, description, event_types, enabled, created_by, created_at, updated_at)
-         VALUES ($1::uuid, $2, $3, $4::text[], $5, $6, $7, $7)`,
-        [e.id, e.url, e.description, e.eventTypes, e.enabled, audit.actor.id, e.at],
+        `INSERT INTO webhook_endpoints (id, url, description, event_types, enabled, disabled_reason, disabled_at,
+                                        created_by, created_at, updated_at)
+         VALUES ($1::uuid, $2, $3, $4::text[], $5, $6, CASE WHEN $5 THEN NULL ELSE now() END, $7, $8, $8)`,
+        [e.id, e.url, e.description, e.eventTypes, e.enabled, e.disabledReason, audit.actor.id, e.at],
       );
       await tx.query(
         `INSERT INTO webhook_endpoint_secrets (id, endpoint_id, secret, created_at) VALUES ($1::uuid, $2::uuid, $3, $4)`,
@@ -70,6 +71,9 @@ export class SqlWebhookEndpointStore implements WebhookEndpointStore {
   update(id: string, p: EndpointPatch, audit: AuditNote): Promise<WebhookEndpoint | null> {
     return this.db.transaction(async (tx) => {
       const enabling = p.enabled === true;
+      // enabling queues what it missed while disabled (the fan-out skipped it), before anything newer can go out:
+      // the claim's per-escrow order then holds across the gap
+      if (enabling) await queueMissed(tx, id);
       const { rowCount } = await tx.query(
         `UPDATE webhook_endpoints
             SET url = coalesce($2, url), description = coalesce($3, description),
@@ -117,11 +121,12 @@ export class SqlWebhookEndpointStore implements WebhookEndpointStore {
     return this.db.transaction(async (tx) => {
       const { rows } = await tx.query('SELECT 1 FROM webhook_endpoints WHERE id = $1::uuid FOR UPDATE', [id]);
       if (rows.length === 0) return null;
-      // every secret still signing stops at the overlap's end at the latest (by the database's clock, which the
-      // signing side reads too); two rotations in a row keep the newest two signing
+      // the current secret signs on for the overlap (by the database's clock, which the signing side reads too); an
+      // older one still in its overlap stops now: never more than two sign
       await tx.query(
         `UPDATE webhook_endpoint_secrets
-            SET expires_at = least(coalesce(expires_at, 'infinity'), now() + make_interval(secs => $2::double precision / 1000))
+            SET expires_at = CASE WHEN expires_at IS NULL THEN now() + make_interval(secs => $2::double precision / 1000)
+                                  ELSE least(expires_at, now()) END
           WHERE endpoint_id = $1::uuid AND (expires_at IS NULL OR expires_at > now())`,
         [id, overlapMs],
       );
@@ -161,18 +166,40 @@ export class SqlWebhookEndpointStore implements WebhookEndpointStore {
       const wanted =
         'eventIds' in what ? await byIds(tx, endpointId, what.eventIds) : await inWindow(tx, endpointId, what);
       if (options.dryRun || wanted.length === 0) return listed(tx, endpointId, wanted, options.dryRun);
-      await tx.query(
+      const { rows } = await tx.query<{ id: string }>(
         `INSERT INTO webhook_messages (endpoint_id, event_id, escrow_id, sequence, event_type, occurred_at)
          SELECT $1::uuid, e.event_id, e.escrow_id, e.sequence, e.type, e.occurred_at
            FROM escrow_events e WHERE e.event_id = ANY ($2::uuid[])
           ORDER BY e.occurred_at, e.escrow_id, e.sequence
-         ON CONFLICT (endpoint_id, event_id) DO UPDATE SET ${FRESH}`,
+         ON CONFLICT (endpoint_id, event_id) DO UPDATE SET ${FRESH} WHERE webhook_messages.status <> 'PENDING'
+         RETURNING event_id::text AS id`,
         [endpointId, wanted],
       );
-      await writeAudit(tx, { ...options.audit, details: { ...options.audit.details, queued: wanted.length } });
-      return listed(tx, endpointId, wanted, false);
+      // a message that turned pending meanwhile (fanned out, resent by someone else) is not taken over
+      const queued = rows.map((r) => r.id);
+      await writeAudit(tx, { ...options.audit, details: { ...options.audit.details, queued: queued.length } });
+      return listed(tx, endpointId, queued, false);
     });
   }
+}
+
+/**
+ * Messages for the events the fan-out passed while the endpoint was disabled (from where the cursor stood when it was
+ * disabled to where it stands now; what lies beyond is fanned out to it as usual), of the types it subscribes to.
+ */
+function queueMissed(q: Queryable, id: string): Promise<unknown> {
+  return q.query(
+    `INSERT INTO webhook_messages (endpoint_id, event_id, escrow_id, sequence, event_type, occurred_at)
+     SELECT w.id, e.event_id, e.escrow_id, e.sequence, e.type, e.occurred_at
+       FROM webhook_endpoints w, webhook_cursor c, outbox o JOIN escrow_events e ON e.event_id = o.event_id
+      WHERE w.id = $1::uuid AND NOT w.enabled AND w.missed_from_tx IS NOT NULL AND c.name = 'webhooks'
+        AND o.tx IS NOT NULL AND (o.tx, o.id) > (w.missed_from_tx, w.missed_from_id)
+        AND (o.tx, o.id) <= (c.tx, c.outbox_id)
+        AND (w.event_types IS NULL OR e.type = ANY (w.event_types))
+      ORDER BY o.tx, o.id
+     ON CONFLICT (endpoint_id, event_id) DO NOTHING`,
+    [id],
+  );
 }
 
 async function one(q: Queryable, id: string): Promise<WebhookEndpoint | null> {

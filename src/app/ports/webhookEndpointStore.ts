@@ -91,6 +91,8 @@ export interface NewEndpoint {
   description: string;
   eventTypes: string[] | null;
   enabled: boolean;
+  /** Why, when created disabled. */
+  disabledReason: string | null;
   secret: { id: string; value: string };
   at: string;
 }
@@ -99,7 +101,10 @@ export interface EndpointPatch {
   url?: string;
   description?: string;
   eventTypes?: string[] | null;
-  /** false: disabled with `disabledReason`; true: enabled (reason and failing streak cleared). */
+  /**
+   * false: disabled with `disabledReason`; true: enabled (reason and failing streak cleared), and the events committed
+   * while it was disabled are queued for it.
+   */
   enabled?: boolean;
   disabledReason?: string;
 }
