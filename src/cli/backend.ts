@@ -12,6 +12,7 @@ import type { OperatorBackend } from './commands/operatorBackend.js';
 import type { ApprovalsBackend } from './commands/approvals.js';
 import type { ReportBackend } from './commands/report.js';
 import type { TokenBackend } from './commands/tokens.js';
+import type { WebhookEndpointBackend } from './commands/webhookEndpoints.js';
 
 export interface PayOptions {
   outcome: 'succeed' | 'fail';
@@ -42,7 +43,8 @@ export interface Backend
     TokenBackend,
     ReportBackend,
     ApprovalsBackend,
-    OperatorBackend {
+    OperatorBackend,
+    WebhookEndpointBackend {
   readonly via: 'local' | 'server';
   migrate(): Promise<MigrationStatus>;
   sandboxPay(target: string, opts: PayOptions): Promise<WebhookOutcome>;

@@ -17,6 +17,7 @@ import { operatorOf } from '../composition/operator.js';
 import { localApprovalsBackend } from './commands/approvals.js';
 import { localReportBackend } from './commands/report.js';
 import { localTokenBackend } from './commands/tokens.js';
+import { localWebhookEndpointBackend } from './commands/webhookEndpoints.js';
 import { CliFailure } from './exitCodes.js';
 import { toJson } from './output.js';
 import { serverBackend } from './server.js';
@@ -125,6 +126,7 @@ function localBackend(config: Config): Backend {
     ...localApprovalsBackend((run) => withEngine(config, (e) => run(e)), cliActor()),
     ...localReportBackend((run) => withEngine(config, run)),
     ...localTokenBackend((run) => withEngine(config, (e) => run(e.tokens)), cliActor()),
+    ...localWebhookEndpointBackend((run) => withEngine(config, (e) => run(e.webhookEndpoints)), cliActor()),
     ...localHealthBackend((run) => withEngine(config, run)),
     ...localOperatorBackend((run) => withEngine(config, (e) => run(operatorOf(e))), cliActor()),
   };

@@ -26,6 +26,7 @@ import { registerTokens } from './commands/tokens.js';
 import { registerVaultRotate } from './commands/vault.js';
 import { registerVerify } from './commands/verify.js';
 import { registerWebhooks } from './commands/webhooks.js';
+import { registerWebhookEndpoints } from './commands/webhookEndpoints.js';
 import { createContext, type CliContext } from './context.js';
 import { withBackend } from './engine.js';
 import { exitCodeFor, usageError, type ExitCode } from './exitCodes.js';
@@ -124,8 +125,9 @@ function registerOperatorCommands(program: Command, ctx: CliContext): Command[] 
     examples: ['escrow tokens revoke --subject ops-mallory --reason "laptop stolen" --dry-run', 'escrow tokens list'],
   });
   registerTokens(tokens, ctx, withBackend);
+  const webhookEndpoints = registerWebhookEndpoints(program, ctx, withBackend);
   const blacklist = program.commands.find((c) => c.name() === 'blacklist')!;
-  return [blacklist, vault, tokens, report, approvals];
+  return [blacklist, vault, tokens, report, approvals, webhookEndpoints];
 }
 
 const group = (program: Command, name: string, description: string, help: CommandHelp): Command =>

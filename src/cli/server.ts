@@ -12,6 +12,7 @@ import { serverOperatorBackend } from './commands/operatorBackend.js';
 import { serverApprovalsBackend } from './commands/approvals.js';
 import { serverReportBackend } from './commands/report.js';
 import { serverTokenBackend } from './commands/tokens.js';
+import { serverWebhookEndpointBackend } from './commands/webhookEndpoints.js';
 import { CliFailure } from './exitCodes.js';
 
 /** The HS256 secret tokens are signed with: JWT_SECRET, or the embedded data directory's own secret. */
@@ -80,6 +81,7 @@ export async function serverBackend(config: Config, holder: DataDirHolder, sub: 
     ...serverApprovalsBackend(call),
     ...serverReportBackend(call),
     ...serverTokenBackend(call),
+    ...serverWebhookEndpointBackend(call),
     ...serverHealthBackend(call, holder.url),
   };
 }

@@ -29,6 +29,7 @@ import { tokenRoutes } from './routes/tokens.js';
 import { checkRoutes } from './routes/check.js';
 import { sandboxRoutes } from './routes/sandbox.js';
 import { webhookAdminRoutes } from './routes/webhookAdmin.js';
+import { webhookEndpointRoutes } from './routes/webhookEndpoints.js';
 import { webhookRoutes } from './routes/webhooks.js';
 
 declare module 'fastify' {
@@ -253,6 +254,7 @@ async function registerRoutes(
       fileRoutes(api, ctx);
       sandboxRoutes(api, ctx);
       webhookAdminRoutes(api, ctx);
+      webhookEndpointRoutes(api, ctx);
       pauseRoutes(api, ctx);
       approvalRoutes(api, ctx);
       operatorRoutes(api, ctx);

@@ -12,6 +12,7 @@ import type { TokenService } from '../app/tokens.js';
 import type { Reconciler } from '../app/reconciler.js';
 import type { ReportService } from '../app/reports.js';
 import type { WebhookProcessor } from '../app/webhookProcessor.js';
+import type { WebhookEndpointApi } from '../app/webhookEndpointTypes.js';
 import type {
   Clock,
   DisputeQueries,
@@ -47,6 +48,8 @@ export interface HttpDeps {
   payoutAccounts: PayoutAccountService;
   /** Blacklisted user ids and wallets (admin). */
   blacklist: BlacklistService;
+  /** The marketplace's outgoing webhook endpoints and their delivery log (service, admin); absent: no such routes. */
+  webhookEndpoints?: WebhookEndpointApi;
   /** Evidence and contract files: uploads, downloads, and the ids deliveries, disputes and the vault cite. */
   files: FileService;
   /** The credential vault: the seller seals, the buyer reveals. */

@@ -16265,6 +16265,1926 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/webhook-endpoints': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Webhook endpoints, oldest first (escrow webhook-endpoints list)
+     * @description Each with its state and its secrets' ids and times; never a secret's value.
+     */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "data": [
+             *         {
+             *           "id": "0190f0c8-0000-7000-8000-0000000000f1",
+             *           "url": "https://hooks.marketplace.example/escrow",
+             *           "description": "order service",
+             *           "eventTypes": [
+             *             "EscrowFundsHeld",
+             *             "EscrowReleased"
+             *           ],
+             *           "enabled": true,
+             *           "disabledReason": null,
+             *           "disabledAt": null,
+             *           "failingSince": null,
+             *           "createdBy": "marketplace-api",
+             *           "createdAt": "2026-12-03T10:00:00.000Z",
+             *           "updatedAt": "2026-12-03T10:00:00.000Z",
+             *           "secrets": [
+             *             {
+             *               "id": "0190f0c8-0000-7000-8000-0000000000f2",
+             *               "createdAt": "2026-12-03T10:00:00.000Z",
+             *               "expiresAt": null
+             *             }
+             *           ]
+             *         },
+             *         {
+             *           "id": "0190f0c8-0000-7000-8000-0000000000f3",
+             *           "url": "https://erp.marketplace.example/escrow-events",
+             *           "description": "ERP export",
+             *           "eventTypes": null,
+             *           "enabled": false,
+             *           "disabledReason": "410 Gone from the receiver",
+             *           "disabledAt": "2026-12-03T11:00:00.000Z",
+             *           "failingSince": null,
+             *           "createdBy": "marketplace-api",
+             *           "createdAt": "2026-12-03T10:00:00.000Z",
+             *           "updatedAt": "2026-12-03T10:00:00.000Z",
+             *           "secrets": [
+             *             {
+             *               "id": "0190f0c8-0000-7000-8000-0000000000f4",
+             *               "createdAt": "2026-12-03T10:00:00.000Z",
+             *               "expiresAt": null
+             *             }
+             *           ]
+             *         }
+             *       ]
+             *     }
+             */
+            'application/json': {
+              data: {
+                /** @example 0190f0c8-0000-7000-8000-000000000001 */
+                id: string;
+                url: string;
+                description: string;
+                eventTypes: string[] | null;
+                enabled: boolean;
+                /** @description "disabled by <actor>: <reason>", "410 Gone from the receiver", "failing for 5 days" */
+                disabledReason: string | null;
+                disabledAt: string | null;
+                /** @description since when every attempt has failed */
+                failingSince: string | null;
+                createdBy: string;
+                createdAt: string;
+                updatedAt: string;
+                /** @description the signing secrets: ids and times, never their values */
+                secrets: {
+                  /** @example 0190f0c8-0000-7000-8000-000000000001 */
+                  id: string;
+                  createdAt: string;
+                  /** @description when a rotated-out secret stops signing; null: the current one */
+                  expiresAt: string | null;
+                }[];
+              }[];
+            };
+          };
+        };
+        /** @description problem+json (401) */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              instance: string;
+              code: string;
+              errors?: {
+                field: string;
+                message: string;
+              }[];
+              currentStatus?: string;
+            };
+          };
+        };
+        /** @description problem+json (403) */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              instance: string;
+              code: string;
+              errors?: {
+                field: string;
+                message: string;
+              }[];
+              currentStatus?: string;
+            };
+          };
+        };
+        /** @description problem+json (429) */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              instance: string;
+              code: string;
+              errors?: {
+                field: string;
+                message: string;
+              }[];
+              currentStatus?: string;
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    /**
+     * Register a webhook endpoint; the answer carries its signing secret, once
+     * @description The URL must be https on a public address (422 WEBHOOK_URL_REFUSED names what is wrong with it). `eventTypes` null or absent: every type. 201 with the endpoint and `secret` (whsec_…), which is never shown again: keep it where the receiver reads it. A dry run answers 200 with the endpoint as it would be and no secret, storing nothing. Audited with the caller and `reason`.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description where the events are POSTed: https on a public address (plain http and private, loopback or link-local addresses only with WEBHOOKS_ALLOW_PRIVATE=true); checked on what the host resolves to now, and again at every delivery (422 WEBHOOK_URL_REFUSED says why not) */
+            url: string;
+            /** @description for people: what receives these events */
+            description?: string;
+            /** @description the event types to receive; null or absent: every type (new ones included) */
+            eventTypes?:
+              | (
+                  | 'EscrowCreated'
+                  | 'EscrowFundsHeld'
+                  | 'PaymentMismatchRecorded'
+                  | 'PaymentFailed'
+                  | 'EscrowCancelled'
+                  | 'EscrowDelivered'
+                  | 'DeliveryConfirmed'
+                  | 'EscrowReleased'
+                  | 'EscrowRefunded'
+                  | 'DisputeOpened'
+                  | 'DisputeEvidenceAdded'
+                  | 'DisputeReviewStarted'
+                  | 'DisputeResolved'
+                  | 'SettlementSucceeded'
+                  | 'SettlementFailed'
+                  | 'SettlementRetried'
+                  | 'EscrowFlaggedForReview'
+                  | 'SuspenseBooked'
+                  | 'SuspenseRefunded'
+                  | 'SuspenseApplied'
+                  | 'ReviewFlagCleared'
+                  | 'MilestonesDefined'
+                  | 'MilestoneDelivered'
+                  | 'MilestoneReleased'
+                  | 'MilestoneRefunded'
+                  | 'VaultSet'
+                  | 'VaultRevealed'
+                )[]
+              | (never | null);
+            /** @description false: no new messages (pending ones wait); true again: the failing streak is cleared */
+            enabled?: boolean;
+            /** @description why (kept in the audit log) */
+            reason?: string;
+            /** @description validate (the URL against the address policy too), store nothing, make no secret */
+            dryRun?: boolean;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              endpoint: {
+                /** @example 0190f0c8-0000-7000-8000-000000000001 */
+                id: string;
+                url: string;
+                description: string;
+                eventTypes: string[] | null;
+                enabled: boolean;
+                /** @description "disabled by <actor>: <reason>", "410 Gone from the receiver", "failing for 5 days" */
+                disabledReason: string | null;
+                disabledAt: string | null;
+                /** @description since when every attempt has failed */
+                failingSince: string | null;
+                createdBy: string;
+                createdAt: string;
+                updatedAt: string;
+                /** @description the signing secrets: ids and times, never their values */
+                secrets: {
+                  /** @example 0190f0c8-0000-7000-8000-000000000001 */
+                  id: string;
+                  createdAt: string;
+                  /** @description when a rotated-out secret stops signing; null: the current one */
+                  expiresAt: string | null;
+                }[];
+              };
+              /** @description true: what the change would be; nothing was stored or audited */
+              dryRun: boolean;
+              /** @description the new signing secret (whsec_ and base64): shown this once, never listed or shown again; absent on a dry run */
+              secret?: string;
+            };
+          };
+        };
+        /** @description Default Response */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              endpoint: {
+                /** @example 0190f0c8-0000-7000-8000-000000000001 */
+                id: string;
+                url: string;
+                description: string;
+                eventTypes: string[] | null;
+                enabled: boolean;
+                /** @description "disabled by <actor>: <reason>", "410 Gone from the receiver", "failing for 5 days" */
+                disabledReason: string | null;
+                disabledAt: string | null;
+                /** @description since when every attempt has failed */
+                failingSince: string | null;
+                createdBy: string;
+                createdAt: string;
+                updatedAt: string;
+                /** @description the signing secrets: ids and times, never their values */
+                secrets: {
+                  /** @example 0190f0c8-0000-7000-8000-000000000001 */
+                  id: string;
+                  createdAt: string;
+                  /** @description when a rotated-out secret stops signing; null: the current one */
+                  expiresAt: string | null;
+                }[];
+              };
+              /** @description true: what the change would be; nothing was stored or audited */
+              dryRun: boolean;
+              /** @description the new signing secret (whsec_ and base64): shown this once, never listed or shown again; absent on a dry run */
+              secret?: string;
+            };
+          };
+        };
+        /** @description problem+json (400) */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              instance: string;
+              code: string;
+              errors?: {
+                field: string;
+                message: string;
+              }[];
+              currentStatus?: string;
+            };
+          };
+        };
+        /** @description problem+json (401) */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              instance: string;
+              code: string;
+              errors?: {
+                field: string;
+                message: string;
+              }[];
+              currentStatus?: string;
+            };
+          };
+        };
+        /** @description problem+json (403) */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              instance: string;
+              code: string;
+              errors?: {
+                field: string;
+                message: string;
+              }[];
+              currentStatus?: string;
+            };
+          };
+        };
+        /** @description problem+json (422) */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              instance: string;
+              code: string;
+              errors?: {
+                field: string;
+                message: string;
+              }[];
+              currentStatus?: string;
+            };
+          };
+        };
+        /** @description problem+json (429) */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              instance: string;
+              code: string;
+              errors?: {
+                field: string;
+                message: string;
+              }[];
+              currentStatus?: string;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/webhook-endpoints/{endpointId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * One webhook endpoint (escrow webhook-endpoints show)
+     * @description An unknown id is 404 WEBHOOK_ENDPOINT_NOT_FOUND.
+     */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /** @example 0190f0c8-0000-7000-8000-000000000001 */
+          endpointId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "id": "0190f0c8-0000-7000-8000-0000000000f1",
+             *       "url": "https://hooks.marketplace.example/escrow",
+             *       "description": "order service",
+             *       "eventTypes": [
+             *         "EscrowFundsHeld",
+             *         "EscrowReleased"
+             *       ],
+             *       "enabled": true,
+             *       "disabledReason": null,
+             *       "disabledAt": null,
+             *       "failingSince": null,
+             *       "createdBy": "marketplace-api",
+             *       "createdAt": "2026-12-03T10:00:00.000Z",
+             *       "updatedAt": "2026-12-03T10:00:00.000Z",
+             *       "secrets": [
+             *         {
+             *           "id": "0190f0c8-0000-7000-8000-0000000000f2",
+             *           "createdAt": "2026-12-03T10:00:00.000Z",
+             *           "expiresAt": null
+             *         }
+             *       ]
+             *     }
+             */
+            'application/json': {
+              /** @example 0190f0c8-0000-7000-8000-000000000001 */
+              id: string;
+              url: string;
+              description: string;
+              eventTypes: string[] | null;
+              enabled: boolean;
+              /** @description "disabled by <actor>: <reason>", "410 Gone from the receiver", "failing for 5 days" */
+              disabledReason: string | null;
+              disabledAt: string | null;
+              /** @description since when every attempt has failed */
+              failingSince: string | null;
+              createdBy: string;
+              createdAt: string;
+              updatedAt: string;
+              /** @description the signing secrets: ids and times, never their values */
+              secrets: {
+                /** @example 0190f0c8-0000-7000-8000-000000000001 */
+                id: string;
+                createdAt: string;
+                /** @description when a rotated-out secret stops signing; null: the current one */
+                expiresAt: string | null;
+              }[];
+            };
+          };
+        };
+        /** @description problem+json (400) */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              instance: string;
+              code: string;
+              errors?: {
+                field: string;
+                message: string;
+              }[];
+              currentStatus?: string;
+            };
+          };
+        };
+        /** @description problem+json (401) */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              instance: string;
+              code: string;
+              errors?: {
+                field: string;
+                message: string;
+              }[];
+              currentStatus?: string;
+            };
+          };
+        };
+        /** @description problem+json (403) */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              instance: string;
+              code: string;
+              errors?: {
+                field: string;
+                message: string;
+              }[];
+              currentStatus?: string;
+            };
+          };
+        };
+        /** @description problem+json (404) */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              instance: string;
+              code: string;
+              errors?: {
+                field: string;
+                message: string;
+              }[];
+              currentStatus?: string;
+            };
+          };
+        };
+        /** @description problem+json (429) */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              instance: string;
+              code: string;
+              errors?: {
+                field: string;
+                message: string;
+              }[];
+              currentStatus?: string;
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/webhook-endpoints/{endpointId}/update': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Change an endpoint: URL, description, event types, enabled (audited; {"dryRun": true} changes nothing)
+     * @description Only the fields given change. `enabled: false` stops new messages (pending ones wait) and records who disabled it and why; `enabled: true` clears the failing streak and lets pending messages go (recover sends what it missed). A new URL is checked as on create (422 WEBHOOK_URL_REFUSED).
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /** @example 0190f0c8-0000-7000-8000-000000000001 */
+          endpointId: string;
+        };
+        cookie?: never;
+      };
+      /** @description at least one of url, description, eventTypes and enabled */
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description where the events are POSTed: https on a public address (plain http and private, loopback or link-local addresses only with WEBHOOKS_ALLOW_PRIVATE=true); checked on what the host resolves to now, and again at every delivery (422 WEBHOOK_URL_REFUSED says why not) */
+            url?: string;
+            /** @description for people: what receives these events */
+            description?: string;
+            /** @description the event types to receive; null or absent: every type (new ones included) */
+            eventTypes?:
+              | (
+                  | 'EscrowCreated'
+                  | 'EscrowFundsHeld'
+                  | 'PaymentMismatchRecorded'
+                  | 'PaymentFailed'
+                  | 'EscrowCancelled'
+                  | 'EscrowDelivered'
+                  | 'DeliveryConfirmed'
+                  | 'EscrowReleased'
+                  | 'EscrowRefunded'
+                  | 'DisputeOpened'
+                  | 'DisputeEvidenceAdded'
+                  | 'DisputeReviewStarted'
+                  | 'DisputeResolved'
+                  | 'SettlementSucceeded'
+                  | 'SettlementFailed'
+                  | 'SettlementRetried'
+                  | 'EscrowFlaggedForReview'
+                  | 'SuspenseBooked'
+                  | 'SuspenseRefunded'
+                  | 'SuspenseApplied'
+                  | 'ReviewFlagCleared'
+                  | 'MilestonesDefined'
+                  | 'MilestoneDelivered'
+                  | 'MilestoneReleased'
+                  | 'MilestoneRefunded'
+                  | 'VaultSet'
+                  | 'VaultRevealed'
+                )[]
+              | (never | null);
+            /** @description false: no new messages (pending ones wait); true again: the failing streak is cleared */
+            enabled?: boolean;
+            /** @description why (kept in the audit log) */
+            reason?: string;
+            /** @description show the endpoint as it would be, change nothing */
+            dryRun?: boolean;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              endpoint: {
+                /** @example 0190f0c8-0000-7000-8000-000000000001 */
+                id: string;
+                url: string;
+                description: string;
+                eventTypes: string[] | null;
+                enabled: boolean;
+                /** @description "disabled by <actor>: <reason>", "410 Gone from the receiver", "failing for 5 days" */
+                disabledReason: string | null;
+                disabledAt: string | null;
+                /** @description since when every attempt has failed */
+                failingSince: string | null;
+                createdBy: string;
+                createdAt: string;
+                updatedAt: string;
+                /** @description the signing secrets: ids and times, never their values */
+                secrets: {
+                  /** @example 0190f0c8-0000-7000-8000-000000000001 */
+                  id: string;
+                  createdAt: string;
+                  /** @description when a rotated-out secret stops signing; null: the current one */
+                  expiresAt: string | null;
+                }[];
+              };
+              /** @description true: what the change would be; nothing was stored or audited */
+              dryRun: boolean;
+            };
+          };
+        };
+        /** @description problem+json (400) */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              instance: string;
+              code: string;
+              errors?: {
+                field: string;
+                message: string;
+              }[];
+              currentStatus?: string;
+            };
+          };
+        };
+        /** @description problem+json (401) */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              instance: string;
+              code: string;
+              errors?: {
+                field: string;
+                message: string;
+              }[];
+              currentStatus?: string;
+            };
+          };
+        };
+        /** @description problem+json (403) */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              instance: string;
+              code: string;
+              errors?: {
+                field: string;
+                message: string;
+              }[];
+              currentStatus?: string;
+            };
+          };
+        };
+        /** @description problem+json (404) */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              instance: string;
+              code: string;
+              errors?: {
+                field: string;
+                message: string;
+              }[];
+              currentStatus?: string;
+            };
+          };
+        };
+        /** @description problem+json (422) */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              instance: string;
+              code: string;
+              errors?: {
+                field: string;
+                message: string;
+              }[];
+              currentStatus?: string;
+            };
+          };
+        };
+        /** @description problem+json (429) */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              instance: string;
+              code: string;
+              errors?: {
+                field: string;
+                message: string;
+              }[];
+              currentStatus?: string;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/webhook-endpoints/{endpointId}/delete': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Delete an endpoint with its messages and attempt log (audited; {"dryRun": true} changes nothing)
+     * @description The audit log keeps who deleted it, its URL and why. Answers the endpoint as it was.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /** @example 0190f0c8-0000-7000-8000-000000000001 */
+          endpointId: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          /**
+           * @example {
+           *       "reason": "marketplace moved to the events topic"
+           *     }
+           */
+          'application/json': {
+            /** @description why (kept in the audit log) */
+            reason?: string;
+            /** @description show the endpoint that would be deleted, change nothing */
+            dryRun?: boolean;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              endpoint: {
+                /** @example 0190f0c8-0000-7000-8000-000000000001 */
+                id: string;
+                url: string;
+                description: string;
+                eventTypes: string[] | null;
+                enabled: boolean;
+                /** @description "disabled by <actor>: <reason>", "410 Gone from the receiver", "failing for 5 days" */
+                disabledReason: string | null;
+                disabledAt: string | null;
+                /** @description since when every attempt has failed */
+                failingSince: string | null;
+                createdBy: string;
+                createdAt: string;
+                updatedAt: string;
+                /** @description the signing secrets: ids and times, never their values */
+                secrets: {
+                  /** @example 0190f0c8-0000-7000-8000-000000000001 */
+                  id: string;
+                  createdAt: string;
+                  /** @description when a rotated-out secret stops signing; null: the current one */
+                  expiresAt: string | null;
+                }[];
+              };
+              /** @description true: what the change would be; nothing was stored or audited */
+              dryRun: boolean;
+            };
+          };
+        };
+        /** @description problem+json (400) */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              instance: string;
+              code: string;
+              errors?: {
+                field: string;
+                message: string;
+              }[];
+              currentStatus?: string;
+            };
+          };
+        };
+        /** @description problem+json (401) */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              instance: string;
+              code: string;
+              errors?: {
+                field: string;
+                message: string;
+              }[];
+              currentStatus?: string;
+            };
+          };
+        };
+        /** @description problem+json (403) */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              instance: string;
+              code: string;
+              errors?: {
+                field: string;
+                message: string;
+              }[];
+              currentStatus?: string;
+            };
+          };
+        };
+        /** @description problem+json (404) */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              instance: string;
+              code: string;
+              errors?: {
+                field: string;
+                message: string;
+              }[];
+              currentStatus?: string;
+            };
+          };
+        };
+        /** @description problem+json (429) */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              instance: string;
+              code: string;
+              errors?: {
+                field: string;
+                message: string;
+              }[];
+              currentStatus?: string;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/webhook-endpoints/{endpointId}/rotate-secret': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * A new signing secret, shown once; the previous one keeps signing for the overlap (audited)
+     * @description During the overlap (`overlapHours`, default 24, 0 = stop at once, at most 168) each message carries both signatures in webhook-signature: switch the receiver to the new secret within it. A dry run shows until when the current secret would sign, and makes no secret.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /** @example 0190f0c8-0000-7000-8000-000000000001 */
+          endpointId: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description how long the previous secret keeps signing alongside the new one: 0-168 hours (default 24) */
+            overlapHours?: number;
+            /** @description why (kept in the audit log) */
+            reason?: string;
+            /** @description show until when the current secret would sign, make no secret */
+            dryRun?: boolean;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              endpoint: {
+                /** @example 0190f0c8-0000-7000-8000-000000000001 */
+                id: string;
+                url: string;
+                description: string;
+                eventTypes: string[] | null;
+                enabled: boolean;
+                /** @description "disabled by <actor>: <reason>", "410 Gone from the receiver", "failing for 5 days" */
+                disabledReason: string | null;
+                disabledAt: string | null;
+                /** @description since when every attempt has failed */
+                failingSince: string | null;
+                createdBy: string;
+                createdAt: string;
+                updatedAt: string;
+                /** @description the signing secrets: ids and times, never their values */
+                secrets: {
+                  /** @example 0190f0c8-0000-7000-8000-000000000001 */
+                  id: string;
+                  createdAt: string;
+                  /** @description when a rotated-out secret stops signing; null: the current one */
+                  expiresAt: string | null;
+                }[];
+              };
+              /** @description true: what the change would be; nothing was stored or audited */
+              dryRun: boolean;
+              /** @description the new signing secret (whsec_ and base64): shown this once, never listed or shown again; absent on a dry run */
+              secret?: string;
+            };
+          };
+        };
+        /** @description problem+json (400) */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              instance: string;
+              code: string;
+              errors?: {
+                field: string;
+                message: string;
+              }[];
+              currentStatus?: string;
+            };
+          };
+        };
+        /** @description problem+json (401) */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              instance: string;
+              code: string;
+              errors?: {
+                field: string;
+                message: string;
+              }[];
+              currentStatus?: string;
+            };
+          };
+        };
+        /** @description problem+json (403) */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              instance: string;
+              code: string;
+              errors?: {
+                field: string;
+                message: string;
+              }[];
+              currentStatus?: string;
+            };
+          };
+        };
+        /** @description problem+json (404) */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              instance: string;
+              code: string;
+              errors?: {
+                field: string;
+                message: string;
+              }[];
+              currentStatus?: string;
+            };
+          };
+        };
+        /** @description problem+json (429) */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              instance: string;
+              code: string;
+              errors?: {
+                field: string;
+                message: string;
+              }[];
+              currentStatus?: string;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/webhook-endpoints/{endpointId}/deliveries': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * An endpoint's messages, newest first, each with its attempt log (escrow webhook-endpoints deliveries)
+     * @description Filter by `eventId` (the webhook-id header) or `status`; `limit` 1-200 (default 50); `cursor`: the previous page's nextCursor. Each attempt has its HTTP status, latency, response excerpt and error.
+     */
+    get: {
+      parameters: {
+        query?: {
+          /** @example 0190f0c8-0000-7000-8000-000000000001 */
+          eventId?: string;
+          /** @description PENDING: being delivered (or waiting for a retry); DELIVERED: a 2xx came; FAILED: given up */
+          status?: 'PENDING' | 'DELIVERED' | 'FAILED';
+          /** @example 50 */
+          limit?: string;
+          /** @description nextCursor of the previous page */
+          cursor?: string;
+        };
+        header?: never;
+        path: {
+          /** @example 0190f0c8-0000-7000-8000-000000000001 */
+          endpointId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "data": [
+             *         {
+             *           "id": "4211",
+             *           "endpointId": "0190f0c8-0000-7000-8000-0000000000f1",
+             *           "eventId": "0190f0c8-0000-7000-8000-0000000000e1",
+             *           "eventType": "EscrowFundsHeld",
+             *           "escrowId": "0190f0c8-0000-7000-8000-00000000000a",
+             *           "sequence": 2,
+             *           "status": "DELIVERED",
+             *           "attempts": 2,
+             *           "nextAttemptAt": null,
+             *           "createdAt": "2026-12-03T10:00:00.000Z",
+             *           "deliveredAt": "2026-12-03T10:00:05.130Z",
+             *           "lastError": null,
+             *           "attemptLog": [
+             *             {
+             *               "id": "9034",
+             *               "messageId": "4211",
+             *               "eventId": "0190f0c8-0000-7000-8000-0000000000e1",
+             *               "attempt": 2,
+             *               "at": "2026-12-03T10:00:05.100Z",
+             *               "status": 200,
+             *               "latencyMs": 30,
+             *               "responseExcerpt": "ok",
+             *               "error": null,
+             *               "outcome": "DELIVERED"
+             *             },
+             *             {
+             *               "id": "9001",
+             *               "messageId": "4211",
+             *               "eventId": "0190f0c8-0000-7000-8000-0000000000e1",
+             *               "attempt": 1,
+             *               "at": "2026-12-03T10:00:00.080Z",
+             *               "status": 503,
+             *               "latencyMs": 12,
+             *               "responseExcerpt": "upstream unavailable",
+             *               "error": null,
+             *               "outcome": "RETRYING"
+             *             }
+             *           ]
+             *         }
+             *       ],
+             *       "nextCursor": null
+             *     }
+             */
+            'application/json': {
+              data: {
+                /** @description the message's id (the cursor pages by it) */
+                id: string;
+                /** @example 0190f0c8-0000-7000-8000-000000000001 */
+                endpointId: string;
+                /** @description the event id: the webhook-id header, the same on every attempt and resend */
+                eventId: string;
+                eventType: string;
+                escrowId: string;
+                /** @description the event's place in its escrow's history */
+                sequence: number;
+                /** @description PENDING: being delivered (or waiting for a retry); DELIVERED: a 2xx came; FAILED: given up */
+                status: 'PENDING' | 'DELIVERED' | 'FAILED';
+                attempts: number;
+                nextAttemptAt: string | null;
+                createdAt: string;
+                deliveredAt: string | null;
+                lastError: string | null;
+                /** @description every attempt, newest first */
+                attemptLog: {
+                  id: string;
+                  messageId: string;
+                  eventId: string;
+                  /** @description 1 for the first; a resend continues the count */
+                  attempt: number;
+                  at: string;
+                  /** @description the HTTP status; null when no answer came */
+                  status: number | null;
+                  latencyMs: number;
+                  /** @description the start of the answer (at most 1 KiB) */
+                  responseExcerpt: string | null;
+                  error: string | null;
+                  outcome: 'DELIVERED' | 'RETRYING' | 'FAILED';
+                }[];
+              }[];
+              nextCursor: string | null;
+            };
+          };
+        };
+        /** @description problem+json (400) */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              instance: string;
+              code: string;
+              errors?: {
+                field: string;
+                message: string;
+              }[];
+              currentStatus?: string;
+            };
+          };
+        };
+        /** @description problem+json (401) */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              instance: string;
+              code: string;
+              errors?: {
+                field: string;
+                message: string;
+              }[];
+              currentStatus?: string;
+            };
+          };
+        };
+        /** @description problem+json (403) */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              instance: string;
+              code: string;
+              errors?: {
+                field: string;
+                message: string;
+              }[];
+              currentStatus?: string;
+            };
+          };
+        };
+        /** @description problem+json (404) */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              instance: string;
+              code: string;
+              errors?: {
+                field: string;
+                message: string;
+              }[];
+              currentStatus?: string;
+            };
+          };
+        };
+        /** @description problem+json (429) */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              instance: string;
+              code: string;
+              errors?: {
+                field: string;
+                message: string;
+              }[];
+              currentStatus?: string;
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/webhook-endpoints/{endpointId}/deliveries/{eventId}/resend': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Send one event's message again, as a fresh delivery with the same webhook-id (audited)
+     * @description A delivered or failed message starts the retry schedule over; the attempt log keeps the earlier attempts. No message for that event is 404 WEBHOOK_MESSAGE_NOT_FOUND (recover sends events the endpoint never got); one still pending is 409 WEBHOOK_MESSAGE_PENDING.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /** @example 0190f0c8-0000-7000-8000-000000000001 */
+          endpointId: string;
+          /** @example 0190f0c8-0000-7000-8000-000000000001 */
+          eventId: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description why (kept in the audit log) */
+            reason?: string;
+            /** @description show the message it would queue, change nothing */
+            dryRun?: boolean;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "endpointId": "0190f0c8-0000-7000-8000-0000000000f1",
+             *       "queued": 1,
+             *       "dryRun": false,
+             *       "messages": [
+             *         {
+             *           "id": "4211",
+             *           "endpointId": "0190f0c8-0000-7000-8000-0000000000f1",
+             *           "eventId": "0190f0c8-0000-7000-8000-0000000000e1",
+             *           "eventType": "EscrowFundsHeld",
+             *           "escrowId": "0190f0c8-0000-7000-8000-00000000000a",
+             *           "sequence": 2,
+             *           "status": "PENDING",
+             *           "attempts": 2,
+             *           "nextAttemptAt": "2026-12-04T09:00:00.000Z",
+             *           "createdAt": "2026-12-03T10:00:00.000Z",
+             *           "deliveredAt": null,
+             *           "lastError": null
+             *         }
+             *       ]
+             *     }
+             */
+            'application/json': {
+              /** @example 0190f0c8-0000-7000-8000-000000000001 */
+              endpointId: string;
+              /** @description how many messages were (or, on a dry run, would be) queued */
+              queued: number;
+              /** @description true: what the change would be; nothing was stored or audited */
+              dryRun: boolean;
+              /** @description the messages queued (at most the first 100 of a recover) */
+              messages: {
+                /** @description the message's id (the cursor pages by it) */
+                id: string;
+                /** @example 0190f0c8-0000-7000-8000-000000000001 */
+                endpointId: string;
+                /** @description the event id: the webhook-id header, the same on every attempt and resend */
+                eventId: string;
+                eventType: string;
+                escrowId: string;
+                /** @description the event's place in its escrow's history */
+                sequence: number;
+                /** @description PENDING: being delivered (or waiting for a retry); DELIVERED: a 2xx came; FAILED: given up */
+                status: 'PENDING' | 'DELIVERED' | 'FAILED';
+                attempts: number;
+                nextAttemptAt: string | null;
+                createdAt: string;
+                deliveredAt: string | null;
+                lastError: string | null;
+              }[];
+            };
+          };
+        };
+        /** @description problem+json (400) */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              instance: string;
+              code: string;
+              errors?: {
+                field: string;
+                message: string;
+              }[];
+              currentStatus?: string;
+            };
+          };
+        };
+        /** @description problem+json (401) */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              instance: string;
+              code: string;
+              errors?: {
+                field: string;
+                message: string;
+              }[];
+              currentStatus?: string;
+            };
+          };
+        };
+        /** @description problem+json (403) */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              instance: string;
+              code: string;
+              errors?: {
+                field: string;
+                message: string;
+              }[];
+              currentStatus?: string;
+            };
+          };
+        };
+        /** @description problem+json (404) */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              instance: string;
+              code: string;
+              errors?: {
+                field: string;
+                message: string;
+              }[];
+              currentStatus?: string;
+            };
+          };
+        };
+        /** @description problem+json (409) */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              instance: string;
+              code: string;
+              errors?: {
+                field: string;
+                message: string;
+              }[];
+              currentStatus?: string;
+            };
+          };
+        };
+        /** @description problem+json (429) */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              instance: string;
+              code: string;
+              errors?: {
+                field: string;
+                message: string;
+              }[];
+              currentStatus?: string;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/webhook-endpoints/{endpointId}/recover': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Send again what an endpoint missed in a time window (audited; {"dryRun": true} only counts)
+     * @description Every event that occurred from `since` to `until` (default now; at most 31 days) of the types the endpoint receives and that failed or never reached it is queued, in each escrow’s order; with `includeDelivered` the delivered ones too. Answers how many, and the first 100.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /** @example 0190f0c8-0000-7000-8000-000000000001 */
+          endpointId: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /**
+             * Format: date-time
+             * @description events that occurred at or after this time
+             * @example 2026-12-02T08:00:00.000Z
+             */
+            since: string;
+            /**
+             * Format: date-time
+             * @description events that occurred before this time (default now; at most 31 days after since)
+             * @example 2026-12-02T08:00:00.000Z
+             */
+            until?: string;
+            /** @description delivered messages too (default: failed ones and events the endpoint never got) */
+            includeDelivered?: boolean;
+            /** @description why (kept in the audit log) */
+            reason?: string;
+            /** @description count and list what it would queue, change nothing */
+            dryRun?: boolean;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            /**
+             * @example {
+             *       "endpointId": "0190f0c8-0000-7000-8000-0000000000f1",
+             *       "queued": 1,
+             *       "dryRun": false,
+             *       "messages": [
+             *         {
+             *           "id": "4211",
+             *           "endpointId": "0190f0c8-0000-7000-8000-0000000000f1",
+             *           "eventId": "0190f0c8-0000-7000-8000-0000000000e1",
+             *           "eventType": "EscrowFundsHeld",
+             *           "escrowId": "0190f0c8-0000-7000-8000-00000000000a",
+             *           "sequence": 2,
+             *           "status": "PENDING",
+             *           "attempts": 2,
+             *           "nextAttemptAt": "2026-12-04T09:00:00.000Z",
+             *           "createdAt": "2026-12-03T10:00:00.000Z",
+             *           "deliveredAt": null,
+             *           "lastError": null
+             *         }
+             *       ]
+             *     }
+             */
+            'application/json': {
+              /** @example 0190f0c8-0000-7000-8000-000000000001 */
+              endpointId: string;
+              /** @description how many messages were (or, on a dry run, would be) queued */
+              queued: number;
+              /** @description true: what the change would be; nothing was stored or audited */
+              dryRun: boolean;
+              /** @description the messages queued (at most the first 100 of a recover) */
+              messages: {
+                /** @description the message's id (the cursor pages by it) */
+                id: string;
+                /** @example 0190f0c8-0000-7000-8000-000000000001 */
+                endpointId: string;
+                /** @description the event id: the webhook-id header, the same on every attempt and resend */
+                eventId: string;
+                eventType: string;
+                escrowId: string;
+                /** @description the event's place in its escrow's history */
+                sequence: number;
+                /** @description PENDING: being delivered (or waiting for a retry); DELIVERED: a 2xx came; FAILED: given up */
+                status: 'PENDING' | 'DELIVERED' | 'FAILED';
+                attempts: number;
+                nextAttemptAt: string | null;
+                createdAt: string;
+                deliveredAt: string | null;
+                lastError: string | null;
+              }[];
+            };
+          };
+        };
+        /** @description problem+json (400) */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              instance: string;
+              code: string;
+              errors?: {
+                field: string;
+                message: string;
+              }[];
+              currentStatus?: string;
+            };
+          };
+        };
+        /** @description problem+json (401) */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              instance: string;
+              code: string;
+              errors?: {
+                field: string;
+                message: string;
+              }[];
+              currentStatus?: string;
+            };
+          };
+        };
+        /** @description problem+json (403) */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              instance: string;
+              code: string;
+              errors?: {
+                field: string;
+                message: string;
+              }[];
+              currentStatus?: string;
+            };
+          };
+        };
+        /** @description problem+json (404) */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              instance: string;
+              code: string;
+              errors?: {
+                field: string;
+                message: string;
+              }[];
+              currentStatus?: string;
+            };
+          };
+        };
+        /** @description problem+json (429) */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/problem+json': {
+              type: string;
+              title: string;
+              status: number;
+              detail: string;
+              instance: string;
+              code: string;
+              errors?: {
+                field: string;
+                message: string;
+              }[];
+              currentStatus?: string;
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/admin/pause': {
     parameters: {
       query?: never;
