@@ -101,19 +101,10 @@ function runScenario(scenario: { first: { actor: ActorName; spec: Spec } | undef
 
 void describe('escrow decider properties', () => {
   void it('random command sequences from random callers keep the money and the state machine sound', () => {
-    fc.assert(fc.property(scenarioArb, runScenario), { numRuns: 300 });
-
-    // the generator must actually reach every status and every way money moves
-    assert.deepEqual([...seen.statuses].sort(), [
-      'AWAIT_FUNDS',
-      'CANCELLED',
-      'DELIVERED',
-      'DISPUTED',
-      'FUNDS_HELD',
-      'REFUNDED',
-      'RELEASED',
-    ]);
-    for (const t of [
+    // the generator must actually reach every status and every way money moves: another batch of random runs while
+    // some rare path (a top-up applied from suspense) has not come up yet, at most five batches (each batch misses
+    // one now and then; five in a row practically never)
+    const wanted = [
       'EscrowReleased',
       'EscrowRefunded',
       'EscrowRefunded:PARTIAL',
@@ -126,9 +117,20 @@ void describe('escrow decider properties', () => {
       'SuspenseRefunded',
       'SuspenseApplied',
       'ReviewFlagCleared',
-    ] as const) {
-      assert.ok(seen.events.has(t), `no ${t} in any run`);
+    ] as const;
+    for (let batch = 0; batch < 5 && (batch === 0 || wanted.some((t) => !seen.events.has(t))); batch++) {
+      fc.assert(fc.property(scenarioArb, runScenario), { numRuns: 300 });
     }
+    assert.deepEqual([...seen.statuses].sort(), [
+      'AWAIT_FUNDS',
+      'CANCELLED',
+      'DELIVERED',
+      'DISPUTED',
+      'FUNDS_HELD',
+      'REFUNDED',
+      'RELEASED',
+    ]);
+    for (const t of wanted) assert.ok(seen.events.has(t), `no ${t} in any run`);
     assert.ok(seen.errors > 0);
   });
 });
