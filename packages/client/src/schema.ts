@@ -16484,7 +16484,7 @@ export interface paths {
                   | 'VaultRevealed'
                 )[]
               | (never | null);
-            /** @description false: no new messages (pending ones wait); true again: the failing streak is cleared */
+            /** @description false: no new messages (pending ones wait); true again: the failing streak is cleared and what it missed is queued */
             enabled?: boolean;
             /** @description why (kept in the audit log) */
             reason?: string;
@@ -16889,7 +16889,7 @@ export interface paths {
     put?: never;
     /**
      * Change an endpoint: URL, description, event types, enabled (audited; {"dryRun": true} changes nothing)
-     * @description Only the fields given change. `enabled: false` stops new messages (pending ones wait) and records who disabled it and why; `enabled: true` clears the failing streak and lets pending messages go (recover sends what it missed). A new URL is checked as on create (422 WEBHOOK_URL_REFUSED).
+     * @description Only the fields given change. `enabled: false` stops new messages (pending ones wait) and records who disabled it and why; `enabled: true` clears the failing streak and queues the events committed while it was disabled, which go with the pending ones in each escrow's order (recover resends what failed). A new URL is checked as on create (422 WEBHOOK_URL_REFUSED).
      */
     post: {
       parameters: {
@@ -16941,7 +16941,7 @@ export interface paths {
                   | 'VaultRevealed'
                 )[]
               | (never | null);
-            /** @description false: no new messages (pending ones wait); true again: the failing streak is cleared */
+            /** @description false: no new messages (pending ones wait); true again: the failing streak is cleared and what it missed is queued */
             enabled?: boolean;
             /** @description why (kept in the audit log) */
             reason?: string;

@@ -119,8 +119,9 @@ function endpointChangeRoutes(app: Api, endpoints: WebhookEndpointApi, onRequest
           'Change an endpoint: URL, description, event types, enabled (audited; {"dryRun": true} changes nothing)',
         description:
           'Only the fields given change. `enabled: false` stops new messages (pending ones wait) and records who ' +
-          'disabled it and why; `enabled: true` clears the failing streak and lets pending messages go (recover ' +
-          'sends what it missed). A new URL is checked as on create (422 WEBHOOK_URL_REFUSED).',
+          'disabled it and why; `enabled: true` clears the failing streak and queues the events committed while it ' +
+          "was disabled, which go with the pending ones in each escrow's order (recover resends what failed). A " +
+          'new URL is checked as on create (422 WEBHOOK_URL_REFUSED).',
         params: EndpointParams,
         body: EndpointUpdateBody,
         response: { 200: EndpointChangeView, ...S.problems(400, 401, 403, 404, 422, 429) },

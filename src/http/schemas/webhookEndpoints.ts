@@ -46,7 +46,8 @@ const EventTypes = Type.Union(
   { description: 'the event types to receive; null or absent: every type (new ones included)', ...EVENT_TYPES_RULE },
 );
 const Enabled = Type.Boolean({
-  description: 'false: no new messages (pending ones wait); true again: the failing streak is cleared',
+  description:
+    'false: no new messages (pending ones wait); true again: the failing streak is cleared and what it missed is queued',
 });
 
 export const EndpointParams = Type.Object({ endpointId: Uuid }, { additionalProperties: false });
