@@ -1,5 +1,11 @@
 import { DomainError, invalid, isStorableText, type Actor } from '../domain/index.js';
-import { IDENTIFIER_PATTERN, IDENTIFIER_RULE, TEXT_MAX_LENGTH, UNSTORABLE_TEXT_RULE } from '../domain/limits.js';
+import {
+  IDENTIFIER_PATTERN,
+  IDENTIFIER_RULE,
+  ISO_DATE_TIME as ISO,
+  TEXT_MAX_LENGTH,
+  UNSTORABLE_TEXT_RULE,
+} from '../domain/limits.js';
 import { isUuid, newId } from './ids.js';
 import {
   BLACKLIST_KINDS,
@@ -18,7 +24,6 @@ const WALLET_RULE =
   'must be 1-128 of A-Z a-z 0-9 : _ . - (a wallet address, e.g. 0x8ba1f109551bd432803012645ac136ddd64dba72)';
 const SOURCE = /^[A-Za-z0-9:_.-]{1,64}$/;
 const SOURCE_RULE = 'must be 1-64 of A-Z a-z 0-9 : _ . - (e.g. MANUAL, OFAC, CHAINALYSIS, SUPPORT_TICKET-123)';
-const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$/;
 
 /** Entries per page of the admin list: the default and the most a caller may ask for. */
 export const BLACKLIST_PAGE_SIZE = { default: 50, max: 100 } as const;

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { DomainError, EVENT_TYPES, invalid, isStorableText, type Actor } from '../domain/index.js';
-import { TEXT_MAX_LENGTH, UNSTORABLE_TEXT_RULE } from '../domain/limits.js';
+import { ISO_DATE_TIME as ISO, TEXT_MAX_LENGTH, UNSTORABLE_TEXT_RULE } from '../domain/limits.js';
 import { isUuid, newId } from './ids.js';
 import type { Clock } from './ports/clock.js';
 import type {
@@ -34,7 +34,6 @@ const OVERLAP_HOURS = { default: 24, max: 168 } as const;
 /** The widest recover window: a longer one is several recovers (each audited), not one accidental flood. */
 const RECOVER_MAX_DAYS = 31;
 const STATUSES: readonly DeliveryStatus[] = ['PENDING', 'DELIVERED', 'FAILED'];
-const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$/;
 
 /**
  * The marketplace's webhook endpoints (issue 14): registered by `service` or `admin` callers, each with its own

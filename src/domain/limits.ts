@@ -14,6 +14,9 @@ export const MINOR_UNITS_PATTERN = '^(0|[1-9][0-9]{0,17})$';
 /** Largest amount the engine accepts: 10^15 minor units keeps every sum far inside int8. */
 export const MAX_MINOR = 10n ** 15n;
 
+/** An ISO 8601 date-time with its zone, as callers give times (expiries, report and recover windows). */
+export const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$/;
+
 /** Longest accepted text per field, in characters after trimming. */
 export const TEXT_MAX_LENGTH = {
   /** Why an escrow is cancelled, released or refunded, a dispute resolved or a payment failed. */
