@@ -12,7 +12,7 @@ import {
 import { createContext } from '../src/cli/context.js';
 import { CliFailure, exitCodeFor } from '../src/cli/exitCodes.js';
 import type { Io } from '../src/cli/output.js';
-import { engineKinds, fundedEscrow } from './harness.js';
+import { assertDatabaseVerifies, engineKinds, fundedEscrow } from './harness.js';
 import { testServer, type TestServer } from './httpHarness.js';
 import { WebhookReceiver, eventually } from './webhookReceiver.js';
 
@@ -92,7 +92,11 @@ for (const kind of engineKinds()) {
       after(async () => {
         await s.engine.webhookDispatcher.drain();
         await receiver.stop();
-        await s.close();
+        try {
+          await assertDatabaseVerifies(s.engine);
+        } finally {
+          await s.close();
+        }
       });
 
       const count = async (table: string) =>

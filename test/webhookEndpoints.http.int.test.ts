@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { DeliveryPage, EndpointChange, ResendResult } from '../src/app/webhookEndpointTypes.js';
 import type { WebhookEndpoint } from '../src/app/ports/webhookEndpointStore.js';
-import { engineKinds, fundedEscrow } from './harness.js';
+import { assertDatabaseVerifies, engineKinds, fundedEscrow } from './harness.js';
 import { testServer, type TestServer } from './httpHarness.js';
 
 // /api/webhook-endpoints and its actions (issue 14 §1, §3) on the full API app: `service` and `admin` callers only,
@@ -25,7 +25,13 @@ for (const kind of engineKinds()) {
       admin = await s.token('ops-alice', 'admin');
       service = await s.token('marketplace-api', 'service');
     });
-    after(() => s.close());
+    after(async () => {
+      try {
+        await assertDatabaseVerifies(s.engine);
+      } finally {
+        await s.close();
+      }
+    });
 
     const counts = async () => {
       const out: Record<string, number> = {};

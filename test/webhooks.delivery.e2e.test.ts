@@ -248,6 +248,7 @@ for (const kind of ENGINE_KINDS) {
       receiver.verifyAll(old);
       receiver.verifyAll(rotated.secret!);
       await done(endpointId);
+      await assertDatabaseVerifies(t.engine);
     });
   });
 }
