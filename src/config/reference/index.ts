@@ -1,0 +1,45 @@
+import { applicationDocs, authDocs, databaseDocs, idempotencyDocs, processesDocs } from './core.js';
+import { escrowDocs, kafkaDocs, webhooksDocs } from './engine.js';
+import { filesDocs, railsDocs, riskDocs, vaultDocs } from './providers.js';
+import type { Env } from '../schema.js';
+import type { VariableDoc } from './types.js';
+
+export type { VariableDoc } from './types.js';
+
+/** A part of the configuration, as docs/deployment.md lists it (the deployment guide's sections, for this product). */
+export interface VariableSection {
+  title: string;
+  variables: Readonly<Record<string, VariableDoc>>;
+}
+
+/** Every variable the configuration schema reads, once, in the order the documentation lists them. */
+export const SECTIONS: readonly VariableSection[] = [
+  { title: 'Application and HTTP', variables: applicationDocs },
+  { title: 'Authentication', variables: authDocs },
+  { title: 'Database', variables: databaseDocs },
+  { title: 'Escrow rules, disputes and approvals', variables: escrowDocs },
+  { title: 'Payment rails', variables: railsDocs },
+  { title: 'Risk screening', variables: riskDocs },
+  { title: 'Credential vault', variables: vaultDocs },
+  { title: 'Files (evidence, contracts, deliverables)', variables: filesDocs },
+  { title: 'Idempotency and Redis', variables: idempotencyDocs },
+  { title: 'Processes, heartbeats and the outbox', variables: processesDocs },
+  { title: 'Kafka', variables: kafkaDocs },
+  { title: 'Outgoing webhooks', variables: webhooksDocs },
+];
+
+// Every variable of the schema has its documentation (the compiler says which one is missing).
+({
+  ...applicationDocs,
+  ...authDocs,
+  ...databaseDocs,
+  ...escrowDocs,
+  ...railsDocs,
+  ...riskDocs,
+  ...vaultDocs,
+  ...filesDocs,
+  ...idempotencyDocs,
+  ...processesDocs,
+  ...kafkaDocs,
+  ...webhooksDocs,
+}) satisfies Record<keyof Env, VariableDoc>;
