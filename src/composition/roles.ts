@@ -146,6 +146,7 @@ export class Roles {
       const server = await startMetricsServer(this.d.metrics, config.metricsPort, config.host, {
         snapshot: () => this.d.operations().snapshot(),
         warn: (err, msg) => this.d.logger.warn({ err }, msg),
+        ready: () => this.d.operations().database(),
       });
       this.cleanups.push(server.close);
       return { metricsPort: server.port };

@@ -6,7 +6,7 @@ import { SECTIONS, type VariableDoc, type VariableSection } from './index.js';
 export interface SchemaFacts {
   type?: string;
   enum?: unknown[];
-  default?: unknown;
+  default?: string | number | boolean;
   minimum?: number;
   maximum?: number;
   minLength?: number;
