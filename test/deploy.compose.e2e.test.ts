@@ -29,7 +29,7 @@ type Proc = { name: string; child: ChildProcess; output: string[]; exited: Promi
 /** What a service's environment becomes here: the compose file's, with this machine's addresses. */
 const ADDRESS_KEYS = ['DATABASE_URL', 'REDIS_URL', 'KAFKA_BROKERS', 'PORT', 'METRICS_PORT', 'HOST', 'API_URL'];
 
-suite('docker-compose.yml, each service run as the image runs it', ['postgres', 'redis', 'kafka'], () => {
+suite('docker-compose.yml, each service run as the image runs it', ['postgres', 'redis', 'kafka', 'compose'], () => {
   let compose: ComposeFile;
   let dbName: string;
   let local: Record<string, string>;

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 
 /**
@@ -6,7 +7,16 @@ import { describe, it } from 'node:test';
  * `{ skip }` prints `# SKIP` but counts nothing, so a skipped suite is one skipped test here). `.ci/run` provides
  * every service and fails if anything was skipped.
  */
-export type Service = 'postgres' | 'redis' | 'kafka';
+export type Service = 'postgres' | 'redis' | 'kafka' | 'compose' | 'kubectl';
+
+/** A command line that exits 0 where the tool is installed. */
+const answers = (cmd: string, ...args: string[]) => spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
+
+/** Tools the deployment tests need (found on the PATH, not named by a variable). */
+const TOOLS: Partial<Record<Service, () => boolean>> = {
+  compose: () => answers('docker', 'compose', 'version') || answers('docker-compose', 'version'),
+  kubectl: () => answers('kubectl', 'version', '--client'),
+};
 
 const SERVICES: Record<Service, { variable: string; how: string }> = {
   postgres: {
@@ -18,11 +28,17 @@ const SERVICES: Record<Service, { variable: string; how: string }> = {
     variable: 'TEST_KAFKA_BROKERS',
     how: 'a Kafka broker: run `ci/kafka/broker.sh start` and set TEST_KAFKA_BROKERS to the address it prints',
   },
+  compose: { variable: '', how: 'a compose client: the docker compose plugin, or `apt-get install docker-compose`' },
+  kubectl: { variable: '', how: 'kubectl (its kustomize renders the manifests): `apt-get install kubectl`' },
 };
+const found = new Map<Service, boolean>();
 
-/** Whether the test run has the service (its TEST_* variable is set). */
+/** Whether the test run has the service (its TEST_* variable is set, or the tool answers). */
 export function has(service: Service): boolean {
-  return Boolean(process.env[SERVICES[service].variable]);
+  const tool = TOOLS[service];
+  if (!tool) return Boolean(process.env[SERVICES[service].variable]);
+  if (!found.has(service)) found.set(service, tool());
+  return found.get(service)!;
 }
 
 /** Why a suite needing `needs` cannot run here ("needs …; needs …"), or false when every service is there. */
