@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { DockerfileParser, ModifiableInstruction, type Instruction } from 'dockerfile-ast';
 import { validate } from 'dockerfile-utils';
+import { IMAGE_VALUES } from '../src/config/reference/render.js';
 import { ROOT } from './deployArtifacts.js';
 
 // The Dockerfile, linted without a container engine: dockerfile-utils' validator (the Docker language server's: syntax,
@@ -115,6 +116,13 @@ describe('the Dockerfile', () => {
     }
     assert.match(labels, /image\.version="\$\{VERSION\}"/, 'the version from the build argument');
     assert.deepEqual(jsonForm(kw('CMD')[0]!), ['node', 'dist/cli/index.js', 'serve']);
+    const env = Object.fromEntries(
+      kw('ENV')
+        .flatMap((i) => args(i).split(/\s+\\?\s*/))
+        .filter((kv) => kv.includes('='))
+        .map((kv) => kv.split('=') as [string, string]),
+    );
+    assert.deepEqual(env, IMAGE_VALUES, "the Kubernetes ConfigMap carries the image's own settings (not empty keys)");
   });
 
   it('copies only what exists and .dockerignore lets in; keeps out secrets, local data, git and tests', () => {
