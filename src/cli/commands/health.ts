@@ -9,6 +9,9 @@ import { CliFailure, EXIT } from '../exitCodes.js';
 import { documented } from '../help.js';
 import { toJson } from '../output.js';
 import { table } from '../table.js';
+// escrow check --deploy (issue 15): begin
+import { DEPLOY_CHECK_TIMEOUT_SECONDS, runDeployCheckCommand } from './deployCheck.js';
+// escrow check --deploy: end
 
 /** What /health answers (and `escrow health` prints). */
 export interface HealthReport {
@@ -111,9 +114,27 @@ export function registerCheck(program: Command, ctx: CliContext, withBackend: Op
   const cmd = program
     .command('check')
     .description('the daily review checklist (seeds 000 and 003): each item pass, warn or fail, and what to run next')
-    .addOption(new Option('--json', 'print {"ok", "counts", "items": [...], "last24h"} as JSON instead of a table'));
+    .addOption(new Option('--json', 'print {"ok", "counts", "items": [...], "last24h"} as JSON instead of a table'))
+    // escrow check --deploy (issue 15): begin
+    .addOption(
+      new Option(
+        '--deploy',
+        "the deployment guide's checklist instead: database, migrations, Kafka topics, each rail's key and " +
+          'webhooks, Redis, S3 (with --json: {"ok", "counts", "items": [...]})',
+      ),
+    )
+    .addOption(
+      new Option('--timeout <seconds>', 'with --deploy: how long each item waits for its service').default(
+        DEPLOY_CHECK_TIMEOUT_SECONDS,
+      ),
+    );
+  // escrow check --deploy: end
   documented(cmd, {
-    examples: ['escrow check', 'escrow check --json | jq \'.items[] | select(.status == "fail")\''],
+    examples: [
+      'escrow check',
+      'escrow check --json | jq \'.items[] | select(.status == "fail")\'',
+      'escrow check --deploy   # before and after a deployment (docs/deployment.md)',
+    ],
     output:
       'one line per item (STATUS, ITEM, VALUE) with the command to run next under each that is not a pass, the ' +
       'counts, and the last 24 h per currency; with --json the same as GET /api/admin/check',
@@ -121,11 +142,13 @@ export function registerCheck(program: Command, ctx: CliContext, withBackend: Op
     notes: [
       'It runs escrow verify (every escrow): daily, not per minute. docs/operations.md, "Daily checks", says what',
       'each item means; the error rate and latency are Prometheus alerts (docs/monitoring.md).',
+      '--deploy asks the services this configuration names (never a running server) and exits 1 on any failed item.',
     ],
   });
   cmd.action(
     exitWith(ctx, async () => {
-      const o = cmd.opts<{ json?: boolean }>();
+      const o = cmd.opts<{ json?: boolean; deploy?: boolean; timeout?: string }>();
+      if (o.deploy) return runDeployCheckCommand(ctx, cmd, o); // escrow check --deploy (issue 15)
       const report = await withBackend(ctx.config(), (backend) => backend.dailyCheck());
       ctx.io.out(o.json ? toJson(report) : checkTable(report));
       return report.ok ? EXIT.ok : EXIT.failure;
