@@ -89,7 +89,7 @@ export function deploymentTables(rows = variableRows()): string {
   const out: string[] = [];
   for (const section of SECTIONS) {
     out.push(
-      `#### ${section.title}`,
+      `### ${section.title}`,
       '',
       '| variable | kind | default | accepted | meaning |',
       '|---|---|---|---|---|',
