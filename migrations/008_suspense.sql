@@ -1,6 +1,7 @@
 -- Suspense (issue 10 §5): money the provider holds that funds no escrow — a wrong amount or currency, a payment after
 -- the escrow was cancelled or expired, a second payment — is booked to the platform:suspense account (per currency)
 -- and kept as an item of its escrow until an admin refunds it to the buyer or applies it to the escrow, once.
+-- contract: change constraint ledger_accounts.ledger_accounts_check (only adds SUSPENSE, which no earlier row has)
 
 ALTER TABLE ledger_accounts DROP CONSTRAINT ledger_accounts_kind_check;
 ALTER TABLE ledger_accounts DROP CONSTRAINT ledger_accounts_check;

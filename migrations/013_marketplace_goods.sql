@@ -1,5 +1,10 @@
 -- What marketplaces trade with (issue 12): milestones, the credential vault, evidence and contract files, dispute
 -- deadlines. Expand only: every new column has a default or is nullable, so the previous release keeps working.
+-- The exception, the three `n` columns, NOT NULL without a default: a BEFORE INSERT trigger numbers every row, so the
+-- previous release's inserts still work.
+-- contract: add not null column deliveries.n (filled on insert by the deliveries_number trigger)
+-- contract: add not null column disputes.n (filled on insert by the disputes_number trigger)
+-- contract: add not null column settlements.n (filled on insert by the settlements_number trigger)
 
 -- Deliveries and disputes cite stored files ([{fileId, sha256, fileName}]); a delivery may be a milestone's.
 ALTER TABLE deliveries ADD COLUMN milestone_id uuid;

@@ -9,7 +9,14 @@ import { parse } from 'yaml';
 import { openPostgres } from '../src/adapters/db/postgres.js';
 import { mintToken } from '../src/http/auth.js';
 import { ROLES } from '../src/main.js';
-import { ROOT, buildDist, imageNode, renderCompose, type ComposeFile, type ComposeService } from './deployArtifacts.js';
+import {
+  ROOT,
+  assembleRuntime,
+  imageNode,
+  renderCompose,
+  type ComposeFile,
+  type ComposeService,
+} from './deployArtifacts.js';
 import { escrowInput } from './harness.js';
 import { kafkaEnv, until } from './kafkaHarness.js';
 import { freePort } from './processHarness.js';
@@ -18,7 +25,7 @@ import { suite } from './services.js';
 /**
  * docker-compose.yml without a container engine: the compose client parses it, and every service's command line —
  * the image's own (`node dist/cli/index.js …`, on the image's Node.js major) — runs here with that service's
- * environment from the file. Only the addresses change (postgres, kafka and redis are this machine's test services;
+ * environment from the file, in the image's /app as the Dockerfile assembles it (production dependencies only). Only the addresses change (postgres, kafka and redis are this machine's test services;
  * ports are free ones; topics and the consumer group are the test's own on the shared broker). The one-shot steps
  * migrate and create the topics, the seven roles start and pass the file's health checks, and an escrow goes from
  * creation to release through them.
@@ -34,6 +41,7 @@ suite('docker-compose.yml, each service run as the image runs it', ['postgres', 
   let dbName: string;
   let local: Record<string, string>;
   let apiBase: string;
+  let image: { dir: string; remove: () => void };
   const procs: Proc[] = [];
 
   const service = (name: string): ComposeService => {
@@ -57,7 +65,7 @@ suite('docker-compose.yml, each service run as the image runs it', ['postgres', 
   const runToEnd = async (name: string): Promise<{ code: number | null; out: string }> => {
     const { argv, env } = await commandLine(name);
     return new Promise((resolve) => {
-      const child = spawn(imageNode(), argv, { cwd: ROOT, env: childEnv(env) });
+      const child = spawn(imageNode(), argv, { cwd: image.dir, env: childEnv(env) });
       let out = '';
       child.stdout.on('data', (c: Buffer) => (out += c.toString()));
       child.stderr.on('data', (c: Buffer) => (out += c.toString()));
@@ -70,14 +78,14 @@ suite('docker-compose.yml, each service run as the image runs it', ['postgres', 
     const test = s.healthcheck!.test;
     assert.deepEqual(test.slice(0, 2), ['CMD', 'node']);
     return new Promise((resolve) => {
-      const child = spawn(imageNode(), test.slice(2), { cwd: ROOT, env: childEnv(env), stdio: 'ignore' });
+      const child = spawn(imageNode(), test.slice(2), { cwd: image.dir, env: childEnv(env), stdio: 'ignore' });
       child.on('exit', (code) => resolve(code === 0));
     });
   };
 
   before(async () => {
     compose = renderCompose();
-    buildDist();
+    image = assembleRuntime();
     const admin = await openPostgres({ url: process.env.TEST_DATABASE_URL!, poolSize: 1, connectionTimeoutMs: 10_000 });
     dbName = `escrow_compose_${randomBytes(4).toString('hex')}`;
     await admin.exec(`CREATE DATABASE ${dbName}`);
@@ -100,6 +108,7 @@ suite('docker-compose.yml, each service run as the image runs it', ['postgres', 
     const admin = await openPostgres({ url: process.env.TEST_DATABASE_URL!, poolSize: 1, connectionTimeoutMs: 10_000 });
     await admin.exec(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
     await admin.close();
+    image?.remove();
   });
 
   it('parses with the compose client and has PostgreSQL, Kafka in KRaft mode, Redis, the steps and every role', () => {
@@ -166,7 +175,7 @@ suite('docker-compose.yml, each service run as the image runs it', ['postgres', 
     const started: { name: string; env: Record<string, string> }[] = [];
     for (const role of ROLES) {
       const { argv, env } = await commandLine(role);
-      const child = spawn(imageNode(), argv, { cwd: ROOT, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(imageNode(), argv, { cwd: image.dir, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
       const output: string[] = [];
       const keep = (c: Buffer) => output.push(...c.toString().split('\n').slice(-50));
       child.stdout.on('data', keep);
@@ -222,7 +231,7 @@ suite('docker-compose.yml, each service run as the image runs it', ['postgres', 
     assert.match(again.out, /"applied": \[\]/, 'the one-shot step again (a restart of the stack) applies nothing');
     const verified = await new Promise<{ code: number | null; out: string }>((resolve) => {
       const child = spawn(imageNode(), ['dist/cli/index.js', 'verify'], {
-        cwd: ROOT,
+        cwd: image.dir,
         env: childEnv({ ...service('api').environment!, ...local }),
       });
       let out = '';

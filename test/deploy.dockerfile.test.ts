@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { DockerfileParser, ModifiableInstruction, type Instruction } from 'dockerfile-ast';
+import { DockerfileParser, type Instruction } from 'dockerfile-ast';
 import { validate } from 'dockerfile-utils';
 import { IMAGE_VALUES } from '../src/config/reference/render.js';
-import { ROOT } from './deployArtifacts.js';
+import { ROOT, dockerfileStages, instructionText } from './deployArtifacts.js';
 
 // The Dockerfile, linted without a container engine: dockerfile-utils' validator (the Docker language server's: syntax,
 // flags, ports, durations, JSON forms) finds nothing, and the image's rules hold — multi-stage, production dependencies
@@ -14,25 +14,8 @@ import { ROOT } from './deployArtifacts.js';
 const text = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
 const dockerfile = DockerfileParser.parse(text);
 const instructions = dockerfile.getInstructions();
-/** The instruction's text after its keyword, flags (`--from=…`) included. */
-const args = (i: Instruction): string => {
-  const flags = i instanceof ModifiableInstruction ? i.getFlags().map((f) => f.toString()) : [];
-  return [...flags, i.getRawArgumentsContent() ?? ''].join(' ');
-};
-
-/** The instructions of each stage, by its name (FROM … AS name). */
-function stages(): Map<string, Instruction[]> {
-  const out = new Map<string, Instruction[]>();
-  let current: Instruction[] | undefined;
-  for (const i of instructions) {
-    if (i.getKeyword() === 'FROM') {
-      current = [];
-      out.set(/ AS (\S+)$/i.exec(args(i))?.[1] ?? `stage${out.size}`, current);
-    }
-    current?.push(i);
-  }
-  return out;
-}
+const args = instructionText;
+const stages = () => dockerfileStages(text);
 
 /** .dockerignore's verdict on a path: its last matching line wins (`!` includes again), as Docker reads it. */
 function ignored(path: string): boolean {

@@ -10,6 +10,9 @@ import { DailyCheck, type DailyCheckReport } from './dailyCheck.js';
 import { describePause, type PauseService } from './pause.js';
 import type { Clock, DailyFigures, DeadLetter, OperationsQueries, OutboxStore } from './ports/index.js';
 import type { VerifyProgress, VerifyReport } from './verify.js';
+import type { MigrationStatus } from './migrationStatus.js';
+
+export type { MigrationState, MigrationStatus } from './migrationStatus.js';
 
 export type { HeartbeatView, RoleInstanceView, RoleLiveness } from './roleLiveness.js';
 
@@ -76,13 +79,6 @@ export interface OperatorAction {
   reason: string;
   escrowId?: string;
   details?: Record<string, unknown>;
-}
-
-/** The schema's migrations: those this call applied, all those installed, and those still pending. */
-export interface MigrationStatus {
-  applied: string[];
-  installed: string[];
-  pending: string[];
 }
 
 /**

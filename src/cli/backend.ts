@@ -47,6 +47,8 @@ export interface Backend
     WebhookEndpointBackend {
   readonly via: 'local' | 'server';
   migrate(): Promise<MigrationStatus>;
+  /** The migration status, applying nothing and auditing nothing (`escrow migrate --status`, `--dry-run`). */
+  migrationStatus(): Promise<MigrationStatus>;
   sandboxPay(target: string, opts: PayOptions): Promise<WebhookOutcome>;
   timeouts(dryRun: boolean): Promise<TimeoutRunSummary>;
   /** `onProgress` is told as escrows are checked (in this process only: the server's run is one request). */

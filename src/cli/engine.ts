@@ -71,6 +71,7 @@ function localBackend(config: Config): Backend {
     via: 'local',
     // without migrating on open: this command is the one that migrates (and says what it applied)
     migrate: () => withEngine(config, (e) => e.operations.migrations(true, by('escrow migrate')), false),
+    migrationStatus: () => withEngine(config, (e) => e.operations.migrations(false, by('escrow migrate')), false),
     sandboxPay: (target, opts) =>
       withEngine(config, async (e) => {
         const action = {

@@ -48,6 +48,7 @@ export async function serverBackend(config: Config, holder: DataDirHolder, sub: 
   return {
     via: 'server',
     migrate: () => call('POST', '/api/admin/migrations', { reason: 'escrow migrate' }),
+    migrationStatus: () => call('GET', '/api/admin/migrations'),
     sandboxPay: (target, opts) => call('POST', '/api/admin/sandbox/payments', { target, ...opts }),
     timeouts: (dryRun) => call('POST', '/api/admin/process-timeouts', { dryRun }),
     verify: () => call('GET', '/api/admin/verify'),

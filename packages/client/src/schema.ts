@@ -12685,6 +12685,17 @@ export interface paths {
               applied: string[];
               installed: string[];
               pending: string[];
+              /** @description every migration, this release’s and the database’s, by version (`escrow migrate --status`) */
+              migrations?: {
+                version: number;
+                name: string;
+                /** @description unknown: applied, but not a migration of this release (a newer schema, e.g. after a rollback) */
+                state: 'applied' | 'pending' | 'unknown';
+                /** Format: date-time */
+                appliedAt: string | null;
+                /** @description the file's checksum differs from the applied one; null: not applied, or applied before checksums */
+                changed: boolean | null;
+              }[];
             };
           };
         };
@@ -12789,6 +12800,17 @@ export interface paths {
               applied: string[];
               installed: string[];
               pending: string[];
+              /** @description every migration, this release’s and the database’s, by version (`escrow migrate --status`) */
+              migrations?: {
+                version: number;
+                name: string;
+                /** @description unknown: applied, but not a migration of this release (a newer schema, e.g. after a rollback) */
+                state: 'applied' | 'pending' | 'unknown';
+                /** Format: date-time */
+                appliedAt: string | null;
+                /** @description the file's checksum differs from the applied one; null: not applied, or applied before checksums */
+                changed: boolean | null;
+              }[];
             };
           };
         };

@@ -1,5 +1,5 @@
 import type { Database } from './database.js';
-import { loadMigrations, migrate } from './migrate.js';
+import { appliedMigrations, loadMigrations, migrate, migrationStates, type MigrationState } from './migrate.js';
 
 /** An operator action's audit row: who (actor), what (action, details) and why (reason). */
 export interface OperatorAuditRow {
@@ -30,17 +30,18 @@ export class SqlMaintenanceStore {
     );
   }
 
-  /** The migrations installed and pending; with `apply`, the pending ones applied first (the runner's lock). */
-  async migrations(apply: boolean): Promise<{ applied: string[]; installed: string[]; pending: string[] }> {
+  /**
+   * The migrations installed and pending, and each one's state (`migrations`: applied, pending, or applied but unknown
+   * to this release; whether its file changed since); with `apply`, the pending ones applied first (the runner's lock).
+   */
+  async migrations(
+    apply: boolean,
+  ): Promise<{ applied: string[]; installed: string[]; pending: string[]; migrations: MigrationState[] }> {
     const applied = apply ? await migrate(this.db) : [];
-    const { rows } = await this.db
-      .query<{ name: string }>('SELECT name FROM schema_migrations ORDER BY version')
-      .catch(() => ({ rows: [] as { name: string }[] })); // a database never migrated has no table yet
-    const installed = rows.map((r) => r.name);
-    const pending = loadMigrations()
-      .map((m) => m.name)
-      .filter((name) => !installed.includes(name));
-    return { applied, installed, pending };
+    const rows = await appliedMigrations(this.db);
+    const migrations = migrationStates(loadMigrations(), rows);
+    const pending = migrations.filter((m) => m.state === 'pending').map((m) => m.name);
+    return { applied, installed: rows.map((r) => r.name), pending, migrations };
   }
 
   /**

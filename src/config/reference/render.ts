@@ -88,12 +88,7 @@ export function readmeTable(rows = variableRows()): string {
 export function deploymentTables(rows = variableRows()): string {
   const out: string[] = [];
   for (const section of SECTIONS) {
-    out.push(
-      `### ${section.title}`,
-      '',
-      '| variable | kind | default | accepted | meaning |',
-      '|---|---|---|---|---|',
-    );
+    out.push(`### ${section.title}`, '', '| variable | kind | default | accepted | meaning |', '|---|---|---|---|---|');
     for (const r of rows.filter((row) => row.section === section.title)) {
       const kind = r.secret ? 'secret' : 'config';
       out.push(`| ${code(r.name)} | ${kind} | ${cell(r.defaultText)} | ${cell(r.accepted)} | ${cell(r.meaning)} |`);

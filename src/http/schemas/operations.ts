@@ -235,10 +235,42 @@ export const MigrationsView = Type.Object(
     applied: Type.Array(Type.String(), { description: 'applied by this call' }),
     installed: Type.Array(Type.String()),
     pending: Type.Array(Type.String()),
+    migrations: Type.Optional(
+      Type.Array(
+        Type.Object({
+          version: Type.Integer(),
+          name: Type.String(),
+          state: Type.Union([Type.Literal('applied'), Type.Literal('pending'), Type.Literal('unknown')], {
+            description:
+              'unknown: applied, but not a migration of this release (a newer schema, e.g. after a rollback)',
+          }),
+          appliedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+          changed: Type.Union([Type.Boolean(), Type.Null()], {
+            description:
+              "the file's checksum differs from the applied one; null: not applied, or applied before checksums",
+          }),
+        }),
+        { description: 'every migration, this release’s and the database’s, by version (`escrow migrate --status`)' },
+      ),
+    ),
   },
   {
     examples: [
-      { applied: [], installed: ['001_schema', '002_escrow_commit'], pending: [] },
+      {
+        applied: [],
+        installed: ['001_schema', '002_escrow_commit'],
+        pending: [],
+        migrations: [
+          { version: 1, name: '001_schema', state: 'applied', appliedAt: '2026-12-01T10:00:00.000Z', changed: false },
+          {
+            version: 2,
+            name: '002_escrow_commit',
+            state: 'applied',
+            appliedAt: '2026-12-01T10:00:01.000Z',
+            changed: false,
+          },
+        ],
+      },
       { applied: ['002_escrow_commit'], installed: ['001_schema', '002_escrow_commit'], pending: [] },
     ],
   },
