@@ -55,8 +55,9 @@ suite('docker-compose.yml, each service run as the image runs it', ['postgres', 
     const s = service(name);
     assert.equal(s.command?.[0], 'node', `${name}: the image's command runs node`);
     const env = { ...s.environment!, ...local };
+    // every port a free one of this machine's (a role without the API must not find some other server on 3000)
     if (env.METRICS_PORT) env.METRICS_PORT = String(await freePort());
-    if (name === 'api') env.PORT = new URL(apiBase).port;
+    env.PORT = name === 'api' ? new URL(apiBase).port : String(await freePort());
     return { argv: s.command.slice(1), env };
   };
 

@@ -6,7 +6,8 @@
 const path = process.argv.includes('--live') ? '/health/live' : '/health/ready';
 const bound = process.env.HOST;
 const host = !bound || bound === '0.0.0.0' || bound === '::' ? '127.0.0.1' : bound.includes(':') ? `[${bound}]` : bound;
-const ports = [process.env.PORT || '3000', process.env.METRICS_PORT].filter((p): p is string => Boolean(p));
+// a role without the API answers on METRICS_PORT; the api (which opens no METRICS_PORT) on PORT
+const ports = [process.env.METRICS_PORT, process.env.PORT || '3000'].filter((p): p is string => Boolean(p));
 
 async function answers(port: string): Promise<boolean> {
   try {

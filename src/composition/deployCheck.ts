@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import type { CheckItem, ItemStatus } from '../app/dailyCheck.js';
 import type { Database } from '../adapters/db/database.js';
@@ -75,13 +76,22 @@ async function databaseItems(config: Config, ms: number): Promise<CheckItem[]> {
   if (db.mode === 'pglite' && !db.dataDir.startsWith('memory://')) {
     const holder = liveDataDirHolder(db.dataDir);
     if (holder) {
+      // not checked here (the server owns the directory): a warning, so that nothing passes unverified
       const value = `embedded data directory ${db.dataDir} is held by a running server (pid ${holder.pid})`;
+      const next = 'escrow health (the server answers for its database), or stop it and run this again';
       return [
-        { name: 'database', question: DATABASE_Q, status: 'n/a', value: `${value}; it opened it` },
-        { name: 'migrations', question: MIGRATIONS_Q, status: 'n/a', value: `${value}, which migrates it at start` },
+        { name: 'database', question: DATABASE_Q, status: 'warn', value: `${value}; not checked`, next },
+        {
+          name: 'migrations',
+          question: MIGRATIONS_Q,
+          status: 'warn',
+          value: `${value}, which migrates at start`,
+          next,
+        },
       ];
     }
-    if (!existsSync(db.dataDir)) {
+    // only an existing database is opened: PGlite would create one in an empty directory (a volume, jwt-secret alone)
+    if (!existsSync(join(db.dataDir, 'PG_VERSION'))) {
       const next = 'escrow migrate (or set DATABASE_URL to PostgreSQL 14+)';
       return [
         failure('database', DATABASE_Q, `no embedded database at ${db.dataDir}`, next),
@@ -162,14 +172,21 @@ async function databaseItem(db: Database, config: Config): Promise<CheckItem> {
   return { ...base, status: 'pass', value: `PostgreSQL ${version}, ${tables}` };
 }
 
-/** Pending migrations fail; applied ones this release does not know only warn (a rollback under expand/contract). */
+/**
+ * Pending migrations fail, and so does an applied one whose file changed since (what `escrow migrate --status` exits
+ * 1 for); applied ones this release does not know only warn (a rollback under expand/contract).
+ */
 async function migrationsItem(db: Database): Promise<CheckItem> {
-  const { installed, pending } = await new SqlMaintenanceStore(db).migrations(false);
-  const known = new Set(loadMigrations().map((m) => m.name));
-  const unknown = installed.filter((name) => !known.has(name));
+  const { installed, pending, migrations } = await new SqlMaintenanceStore(db).migrations(false);
+  const unknown = migrations.filter((m) => m.state === 'unknown').map((m) => m.name);
+  const changed = migrations.filter((m) => m.changed === true).map((m) => m.name);
   const base = { name: 'migrations', question: MIGRATIONS_Q };
   if (pending.length > 0) {
     return failure(base.name, base.question, `${pending.length} pending: ${pending.join(', ')}`, 'escrow migrate');
+  }
+  if (changed.length > 0) {
+    const value = `${changed.length} changed since applied (checksum): ${changed.join(', ')}`;
+    return failure(base.name, base.question, value, 'escrow migrate --status; a released migration is never edited');
   }
   if (unknown.length > 0) {
     return {

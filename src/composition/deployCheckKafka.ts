@@ -62,12 +62,33 @@ export async function kafkaTopicsItem(config: Config, ms: number): Promise<Check
       next: [...new Set(findings.map((f) => f.next))].join('; '),
     };
   } catch (err) {
-    const next = 'check KAFKA_BROKERS (and KAFKA_SSL_ENABLED / KAFKA_SASL_*): is the cluster up and reachable?';
-    return failure(base.name, base.question, `brokers ${k.brokers.join(',')} unreachable: ${messageOf(err)}`, next);
+    return failure(base.name, base.question, ...kafkaFailure(k.brokers, err));
   } finally {
     await admin.disconnect().catch(() => undefined);
     sockets.closeAll();
   }
+}
+
+/**
+ * What a failed admin call says: refused credentials (SASL) or a missing permission (ACLs) are not an unreachable
+ * cluster, and each has its own fix.
+ */
+function kafkaFailure(brokers: readonly string[], err: unknown): [string, string] {
+  const name = err instanceof Error ? err.name : '';
+  const type = (err as { type?: string } | null)?.type ?? '';
+  if (name === 'KafkaJSSASLAuthenticationError' || type === 'SASL_AUTHENTICATION_FAILED') {
+    return [
+      `the brokers refuse the credentials: ${messageOf(err)}`,
+      'check KAFKA_SASL_MECHANISM / _USERNAME / _PASSWORD',
+    ];
+  }
+  if (/AUTHORIZATION_FAILED$/.test(type)) {
+    const next =
+      'grant the principal Describe and DescribeConfigs on the topics (and Create for escrow kafka create-topics)';
+    return [`not authorized: ${messageOf(err)}`, next];
+  }
+  const next = 'check KAFKA_BROKERS (and KAFKA_SSL_ENABLED / KAFKA_SASL_*): is the cluster up and reachable?';
+  return [`brokers ${brokers.join(',')} unreachable: ${messageOf(err)}`, next];
 }
 
 /** kafkajs' own socket factory, keeping the sockets it opens so that an abandoned check can close them. */

@@ -86,8 +86,13 @@ async function credentialsItem(rail: Exclude<Rail, 'SANDBOX'>, adapter: PaymentR
   } catch (err) {
     const e = rail === 'STRIPE' ? toRailError(p.call, err) : err;
     const status = e instanceof RailError ? e.details.status : 0;
-    if (status === 401 || status === 403) {
+    if (status === 401) {
       return failure(name, question, `the key is refused: ${messageOf(e)}`, `set ${p.key} to a working key`);
+    }
+    if (status === 403) {
+      // authenticated, not allowed to read the balance (a restricted key): the engine does not need that permission
+      const value = `the key authenticates but may not read the balance (${messageOf(e)})`;
+      return { name, question, status: 'warn', value, next: `check ${p.key}'s permissions for what the rail calls` };
     }
     return failure(name, question, `the API does not answer: ${messageOf(e)}`, `check ${p.url} and the network`);
   }

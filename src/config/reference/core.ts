@@ -105,12 +105,16 @@ export const processesDocs = {
   OUTBOX_POLL_INTERVAL_MS: { meaning: 'outbox poll fallback; commits wake it immediately' },
   OUTBOX_BATCH_SIZE: { meaning: 'events per outbox batch' },
   OUTBOX_MAX_ATTEMPTS: { meaning: 'delivery attempts before an outbox row is dead-lettered' },
-  METRICS_PORT: { meaning: 'roles without the API serve `/metrics` here' },
+  METRICS_PORT: {
+    meaning:
+      'roles without the API serve `/metrics`, `/health/live` and `/health/ready` here (the api serves them on `PORT`)',
+  },
 } satisfies Record<string, VariableDoc>;
 
 export const idempotencyDocs = {
   REDIS_URL: {
-    meaning: 'rate-limit counters in Redis, so limits hold across API replicas',
+    meaning:
+      'Redis for the API: rate-limit counters (so limits hold across API replicas) and, with `IDEMPOTENCY_STORAGE=redis`, the `Idempotency-Key` responses; may hold a password',
     secret: true,
   },
   IDEMPOTENCY_STORAGE: {

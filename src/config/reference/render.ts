@@ -8,6 +8,7 @@ export interface SchemaFacts {
   enum?: unknown[];
   default?: string | number | boolean;
   minimum?: number;
+  exclusiveMinimum?: number;
   maximum?: number;
   minLength?: number;
   format?: string;
@@ -36,7 +37,10 @@ function accepted(f: SchemaFacts): string {
   }
   if (f.type === 'integer' || f.type === 'number') {
     const kind = f.type === 'integer' ? 'integer' : 'number';
+    const above = f.exclusiveMinimum !== undefined ? `> ${f.exclusiveMinimum}` : undefined;
     if (f.minimum !== undefined && f.maximum !== undefined) return `${kind} ${f.minimum}–${f.maximum}`;
+    if (above && f.maximum !== undefined) return `${kind} ${above}, ≤ ${f.maximum}`;
+    if (above) return `${kind} ${above}`;
     return f.minimum !== undefined ? `${kind} ≥ ${f.minimum}` : kind;
   }
   if (f.format === 'uri') return 'URL';
@@ -151,8 +155,18 @@ export function secretsEnvExample(rows = variableRows()): string {
       'Every credential of the configuration, for the escrow-secrets Secret: copy to secrets.env (never committed),',
       'fill what this installation uses, then: kubectl create secret generic escrow-secrets --from-env-file=secrets.env',
     ],
-  );
+  ).concat(AWS_SDK_CREDENTIALS);
 }
+
+/** S3's credentials are the AWS SDK's own variables (or a pod identity), read by the SDK rather than the schema. */
+const AWS_SDK_CREDENTIALS = [
+  '',
+  '# --- AWS SDK credentials (S3 with AWS_S3_BUCKET; leave empty with a pod identity such as IRSA) ---',
+  '# read by the AWS SDK itself, not by the configuration schema',
+  'AWS_ACCESS_KEY_ID=',
+  'AWS_SECRET_ACCESS_KEY=',
+  '',
+].join('\n');
 
 /** `text` with the part between `<!-- BEGIN name -->` and `<!-- END name -->` replaced by `content`. */
 export function replaceGenerated(text: string, name: string, content: string): string {
