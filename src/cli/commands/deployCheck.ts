@@ -3,7 +3,7 @@ import { DEPLOY_CHECK_TIMEOUT_MS, runDeployCheck, type DeployCheckReport } from 
 import type { CliContext } from '../context.js';
 import { EXIT, usageError, type ExitCode } from '../exitCodes.js';
 import { toJson } from '../output.js';
-import { table } from '../table.js';
+import { checklistLines } from '../checklist.js';
 
 /** `escrow check --deploy`'s options (registered by `escrow check`). */
 export interface DeployCheckOptions {
@@ -30,19 +30,4 @@ export async function runDeployCheckCommand(ctx: CliContext, cmd: Command, o: De
 }
 
 /** What `escrow check --deploy` prints for a person: the daily check's layout. */
-export function deployCheckTable(report: DeployCheckReport): string {
-  const lines = table(
-    ['STATUS', 'ITEM', 'VALUE'],
-    report.items.map((i) => [i.status.toUpperCase(), i.name, i.value]),
-  );
-  const out: string[] = [lines[0]!];
-  report.items.forEach((item, k) => {
-    out.push(lines[k + 1]!);
-    if (item.next) out.push(`      → ${item.next}`);
-  });
-  const c = report.counts;
-  out.push(
-    `${report.items.length} items: ${c.pass} pass, ${c.warn} warn, ${c.fail} fail, ${c['n/a']} n/a — ${report.ok ? 'OK' : 'FAILED'}`,
-  );
-  return `${out.join('\n')}\n`;
-}
+export const deployCheckTable = (report: DeployCheckReport): string => `${checklistLines(report).join('\n')}\n`;

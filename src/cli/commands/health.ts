@@ -8,6 +8,7 @@ import { exitWith, type CliContext } from '../context.js';
 import { CliFailure, EXIT } from '../exitCodes.js';
 import { documented } from '../help.js';
 import { toJson } from '../output.js';
+import { checklistLines } from '../checklist.js';
 import { table } from '../table.js';
 // escrow check --deploy (issue 15): begin
 import { DEPLOY_CHECK_TIMEOUT_SECONDS, runDeployCheckCommand } from './deployCheck.js';
@@ -158,20 +159,7 @@ export function registerCheck(program: Command, ctx: CliContext, withBackend: Op
 
 /** What `escrow check` prints for a person. */
 export function checkTable(report: DailyCheckReport): string {
-  const lines = table(
-    ['STATUS', 'ITEM', 'VALUE'],
-    report.items.map((i) => [i.status.toUpperCase(), i.name, i.value]),
-  );
-  // the next step under its item's line
-  const out: string[] = [lines[0]!];
-  report.items.forEach((item, k) => {
-    out.push(lines[k + 1]!);
-    if (item.next) out.push(`      → ${item.next}`);
-  });
-  const c = report.counts;
-  out.push(
-    `${report.items.length} items: ${c.pass} pass, ${c.warn} warn, ${c.fail} fail, ${c['n/a']} n/a — ${report.ok ? 'OK' : 'FAILED'}`,
-  );
+  const out = checklistLines(report);
   const day = report.last24h.map(
     (a) =>
       `  ${a.currency}: ${a.created} created, ${a.released} released (${String(a.releasedVolume)} minor), ` +
