@@ -9,15 +9,21 @@ const MESSAGES = {
 
 /**
  * Whether the database answers, told once per outage: the first connection failure starts one, the first success of
- * a query started after it ends it. Numbering the queries keeps a late answer (or a late failure) of a query that
- * began before a change from flipping the state back, and successes within `settleMs` of the start do not end it (a
- * server shutting down answers on the connections it has not closed yet), so one outage is one pair of log lines.
+ * a query started after the latest failure ends it. Numbering the queries keeps a late answer (or a late failure) of
+ * a query that began before a change from flipping the state back, and successes within `settleMs` of the latest
+ * failure do not end it (a server shutting down answers on the connections it has not closed yet, for longer than a
+ * second on a loaded machine, while the others fail), so one outage is one pair of log lines.
  */
 export class Availability {
-  constructor(private readonly settleMs = 1000) {}
+  constructor(
+    private readonly settleMs = 1000,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   private seq = 0;
   private downSince: { at: number; seq: number } | null = null;
+  /** The outage's latest connection failure: the one a success must come after, by settleMs. */
+  private lastFailure = { at: 0, seq: 0 };
   private upSeq = 0;
   private readonly listeners = new Set<(change: AvailabilityChange) => void>();
 
@@ -32,9 +38,10 @@ export class Availability {
   }
 
   succeeded(attempt: number): void {
-    if (!this.downSince || attempt <= this.downSince.seq) return;
-    const outageMs = Date.now() - this.downSince.at;
-    if (outageMs < this.settleMs) return;
+    if (!this.downSince || attempt <= this.lastFailure.seq) return;
+    const at = this.now();
+    if (at - this.lastFailure.at < this.settleMs) return;
+    const outageMs = at - this.downSince.at;
     this.downSince = null;
     this.upSeq = this.seq;
     this.emit({ available: true, outageMs });
@@ -44,9 +51,12 @@ export class Availability {
   failed(attempt: number, err: unknown): unknown {
     const reason = databaseUnavailability(err);
     if (!reason) return err;
-    if (reason === 'unreachable' && !this.downSince && attempt > this.upSeq) {
-      this.downSince = { at: Date.now(), seq: this.seq };
-      this.emit({ available: false, error: err instanceof Error ? err.message : String(err) });
+    if (reason === 'unreachable' && attempt > this.upSeq) {
+      this.lastFailure = { at: this.now(), seq: this.seq };
+      if (!this.downSince) {
+        this.downSince = { ...this.lastFailure };
+        this.emit({ available: false, error: err instanceof Error ? err.message : String(err) });
+      }
     }
     if (err instanceof DatabaseUnavailableError) return err;
     const code = isPgError(err) && err.code ? err.code : undefined;

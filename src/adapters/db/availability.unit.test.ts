@@ -59,4 +59,29 @@ describe('Availability: one outage, one pair of changes', () => {
       [false],
     );
   });
+
+  it('the settling time counts from the latest failure: stale successes among failures do not end it', () => {
+    let t = 0;
+    const a = new Availability(1000, () => t);
+    const changes: AvailabilityChange[] = [];
+    a.subscribe((c) => changes.push(c));
+    a.failed(a.begin(), refused()); // t = 0: the server stops
+    t = 900;
+    a.failed(a.begin(), refused()); // more connections refused while some still answer
+    t = 1100;
+    a.succeeded(a.begin()); // 1.1 s after the first failure, 0.2 s after the latest: a closing server's answer
+    assert.deepEqual(
+      changes.map((c) => c.available),
+      [false],
+    );
+    t = 1300;
+    a.failed(a.begin(), refused());
+    t = 2400;
+    a.succeeded(a.begin()); // 1.1 s without a failure: back
+    assert.deepEqual(
+      changes.map((c) => c.available),
+      [false, true],
+    );
+    assert.equal((changes[1] as { outageMs: number }).outageMs, 2400);
+  });
 });
