@@ -6,6 +6,7 @@ import { storageVariables } from '../adapters/storage/config.js';
 import { webhookVariables } from './webhooks.js';
 import { vaultVariables } from '../adapters/vault/config.js';
 import { approvalVariables } from './approvals.js';
+import { perCurrencyAmounts } from './perCurrency.js';
 import {
   DEFAULT_RAIL_CURRENCIES,
   MAX_MINOR,
@@ -265,13 +266,7 @@ export const coreVariables = {
   FEATURE_MILESTONE_ESCROWS: bool(true),
   FEATURE_KYC_GATING: bool(true),
   /** Per currency, minor units: escrows with a larger amount need both parties at KYC tier ≥ 1. */
-  KYC_THRESHOLD_AMOUNT: z
-    .string()
-    .regex(
-      /^[A-Z]{3,5}:(0|[1-9]\d{0,17})(,[A-Z]{3,5}:(0|[1-9]\d{0,17}))*$/,
-      'must look like USD:100000,NGN:50000000 (minor units per currency)',
-    )
-    .optional(),
+  KYC_THRESHOLD_AMOUNT: perCurrencyAmounts('USD:100000,NGN:50000000'),
   DISPUTE_SLA_DAYS: int(7, 1, 365),
   DISPUTE_RESPOND_DAYS: int(3, 1, 365),
   VAULT_REVEAL_STARTS_CONFIRMATION: bool(false),

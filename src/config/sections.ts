@@ -1,3 +1,4 @@
+import { amountsOf, perCurrencyProblems } from './perCurrency.js';
 import type { KafkaConfig } from '../adapters/kafka/settings.js';
 import {
   DEFAULT_CURRENCY_EXPONENTS,
@@ -31,17 +32,7 @@ export function crossVariableProblems(raw: Readonly<Record<string, string>>): st
   if (beat > 0 && stale > 0 && stale < 2 * beat) {
     problems.push('HEARTBEAT_STALE_SECONDS: must be at least twice HEARTBEAT_INTERVAL_SECONDS');
   }
-  const currencies = new Set(
-    (raw.ESCROW_CURRENCIES ?? 'USD:2,EUR:2,GBP:2,NGN:2,USDC:6').split(',').map((c) => c.split(':')[0]),
-  );
-  for (const c of Object.keys(
-    kycThresholds(/^[A-Z:0-9,]+$/.test(raw.KYC_THRESHOLD_AMOUNT ?? '') ? raw.KYC_THRESHOLD_AMOUNT : undefined),
-  )) {
-    if (!currencies.has(c))
-      problems.push(
-        `KYC_THRESHOLD_AMOUNT: ${c} is not a currency of ESCROW_CURRENCIES (${[...currencies].join(', ')})`,
-      );
-  }
+  problems.push(...perCurrencyProblems('KYC_THRESHOLD_AMOUNT', raw));
   if (raw.IDEMPOTENCY_STORAGE === 'redis' && !raw.REDIS_URL) {
     problems.push('IDEMPOTENCY_STORAGE: redis needs REDIS_URL (redis:// or rediss://)');
   }
@@ -137,21 +128,11 @@ export function policySection(env: Env): EscrowPolicy {
     currencyExponents,
     railLimits,
     milestones: env.FEATURE_MILESTONE_ESCROWS,
-    kyc: { enabled: env.FEATURE_KYC_GATING, thresholds: kycThresholds(env.KYC_THRESHOLD_AMOUNT), minimumTier: 1 },
+    kyc: { enabled: env.FEATURE_KYC_GATING, thresholds: amountsOf(env.KYC_THRESHOLD_AMOUNT), minimumTier: 1 },
     disputeRespondDays: env.DISPUTE_RESPOND_DAYS,
     disputeSlaDays: env.DISPUTE_SLA_DAYS,
     vaultRevealStartsConfirmation: env.VAULT_REVEAL_STARTS_CONFIRMATION,
   };
-}
-
-/** KYC_THRESHOLD_AMOUNT (`USD:100000,NGN:50000000`) as minor units per currency. */
-export function kycThresholds(v: string | undefined): Record<string, bigint> {
-  const out: Record<string, bigint> = {};
-  for (const pair of v ? v.split(',') : []) {
-    const [currency, minor] = pair.split(':') as [string, string];
-    out[currency] = BigInt(minor);
-  }
-  return out;
 }
 
 /** What the roles run with; MAINTENANCE_MODE is the start-up default of the emergency pause (every role obeys it). */
