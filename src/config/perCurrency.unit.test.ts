@@ -1,17 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, loadConfig } from './index.js';
+import { loadConfig } from './index.js';
+import { problemsOf } from './problems.kit.js';
 
 // KYC_THRESHOLD_AMOUNT and ADMIN_APPROVAL_THRESHOLD share one format and one set of start-up checks.
-
-const problemsOf = (env: Record<string, string>): string[] => {
-  try {
-    loadConfig(env);
-    return [];
-  } catch (err) {
-    return err instanceof ConfigError ? err.problems : [String(err)];
-  }
-};
 
 describe('amounts per currency (KYC_THRESHOLD_AMOUNT, ADMIN_APPROVAL_THRESHOLD)', () => {
   for (const variable of ['KYC_THRESHOLD_AMOUNT', 'ADMIN_APPROVAL_THRESHOLD']) {
