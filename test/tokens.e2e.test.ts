@@ -5,6 +5,7 @@ import { SignJWT, decodeJwt } from 'jose';
 import type { Database } from '../src/adapters/db/database.js';
 import { TOKEN_REVOCATION_MAX_AGE_MS, type RevokeOutcome } from '../src/app/tokens.js';
 import { assertDatabaseVerifies, tableCounts } from './harness.js';
+import { keyId } from '../src/http/auth.js';
 import { TEST_JWT_SECRET, testServer, type TestServer } from './httpHarness.js';
 
 // Token revocation across replicas (issue 13 item 4, seed 004): two API servers (A and B: each its own engine, pool
@@ -153,5 +154,24 @@ describe('token revocation on two API replicas on one PostgreSQL database', () =
         WHERE action = 'token.revoke' AND details->'revocation'->>'kind' = 'subject'`,
     );
     assert.deepEqual(audit.rows, [{ actor_id: 'ops-alice', reason: 'seed 004: admin laptop stolen' }]);
+  });
+
+  it("an identity provider's jti with base64's + / = is revoked by id like any other", async () => {
+    const jti = 'kx9+Qm/Tz0w=';
+    const key = new TextEncoder().encode(TEST_JWT_SECRET);
+    const token = await new SignJWT({ role: 'admin' })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT', kid: keyId(TEST_JWT_SECRET) })
+      .setSubject('ops-idp-user')
+      .setJti(jti)
+      .setIssuedAt()
+      .setExpirationTime('1h')
+      .sign(key);
+    assert.equal(await onB(token), 'ok');
+    const done = await revoke({ jti, reason: 'an IdP token in a chat log, INC-2402' });
+    assert.equal(done.status, 200, JSON.stringify(done.body));
+    assert.equal(done.body.revocation.value, jti);
+    await within('B refuses it', TOKEN_REVOCATION_MAX_AGE_MS, async () => (await onB(token)) === '401 TOKEN_REVOKED');
+    const refused = await revoke({ jti: 'has space', reason: 'x' });
+    assert.equal(refused.status, 400);
   });
 });

@@ -6,7 +6,7 @@ import {
   isStorableText,
   type Actor,
 } from '../domain/index.js';
-import { TEXT_MAX_LENGTH, UNSTORABLE_TEXT_RULE } from '../domain/limits.js';
+import { TEXT_MAX_LENGTH, TOKEN_ID_PATTERN, TOKEN_ID_RULE, UNSTORABLE_TEXT_RULE } from '../domain/limits.js';
 import { newId } from './ids.js';
 import { NotifiedState } from './notifiedState.js';
 import type { Clock } from './ports/clock.js';
@@ -170,7 +170,7 @@ export function describeRevocation(r: TokenRevocation): string {
   return `${what} revoked at ${r.revokedAt} by ${r.revokedBy} (${r.revokedRole}): ${r.reason}`;
 }
 
-const TOKEN_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
+const TOKEN_ID = new RegExp(TOKEN_ID_PATTERN);
 const SUBJECT = new RegExp(IDENTIFIER_PATTERN);
 
 function targetOf(input: RevokeInput): { kind: RevocationKind; value: string } {
@@ -179,7 +179,7 @@ function targetOf(input: RevokeInput): { kind: RevocationKind; value: string } {
     throw invalid('jti', 'give exactly one of jti (one token) or subject (every token of that subject)');
   }
   if (jti !== undefined) {
-    if (typeof jti !== 'string' || !TOKEN_ID.test(jti)) throw invalid('jti', IDENTIFIER_RULE);
+    if (typeof jti !== 'string' || !TOKEN_ID.test(jti)) throw invalid('jti', TOKEN_ID_RULE);
     return { kind: 'jti', value: jti };
   }
   if (typeof subject !== 'string' || !SUBJECT.test(subject)) throw invalid('subject', IDENTIFIER_RULE);

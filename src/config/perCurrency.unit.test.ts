@@ -9,7 +9,7 @@ describe('amounts per currency (KYC_THRESHOLD_AMOUNT, ADMIN_APPROVAL_THRESHOLD)'
   for (const variable of ['KYC_THRESHOLD_AMOUNT', 'ADMIN_APPROVAL_THRESHOLD']) {
     it(`${variable}: parsed to minor units; a malformed value, an unknown currency or one named twice is refused`, () => {
       const config = loadConfig({ [variable]: 'USD:100000,NGN:0' });
-      const parsed = variable === 'KYC_THRESHOLD_AMOUNT' ? config.policy.kyc.thresholds : config.approvals.thresholds;
+      const parsed = variable === 'KYC_THRESHOLD_AMOUNT' ? config.policy.kyc.thresholds : config.approvals?.thresholds;
       assert.deepEqual(parsed, { USD: 100000n, NGN: 0n });
       assert.match(problemsOf({ [variable]: 'USD=1' })[0] ?? '', new RegExp(`^${variable}: must look like USD:`));
       assert.deepEqual(problemsOf({ [variable]: 'USD:1,JPY:5,USD:2' }), [

@@ -8,6 +8,10 @@
 export const IDENTIFIER_PATTERN = '^[A-Za-z0-9._:@-]{1,128}$';
 export const IDENTIFIER_RULE = 'must be 1-128 of A-Z a-z 0-9 . _ : @ -';
 
+/** A token's id (its `jti`), as identity providers make them: also base64's + / = (revocation by id). */
+export const TOKEN_ID_PATTERN = '^[A-Za-z0-9._:@+/=-]{1,256}$';
+export const TOKEN_ID_RULE = 'must be 1-256 of A-Z a-z 0-9 . _ : @ + / = -';
+
 /** Amounts on the wire: a digit string in minor units, no sign, decimals, exponent or leading zeros. */
 export const MINOR_UNITS_PATTERN = '^(0|[1-9][0-9]{0,17})$';
 

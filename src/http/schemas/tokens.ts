@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { IDENTIFIER_PATTERN, TEXT_MAX_LENGTH } from '../../domain/index.js';
+import { IDENTIFIER_PATTERN, TEXT_MAX_LENGTH, TOKEN_ID_PATTERN, TOKEN_ID_RULE } from '../../domain/index.js';
 import { Uuid, saying } from './common.js';
 
 // Token revocation (POST /api/admin/tokens/revoke, GET /api/admin/tokens/revocations). The service checks again that
@@ -16,10 +16,13 @@ const Name = (description: string, example: string) =>
 export const RevokeBody = Type.Object(
   {
     jti: Type.Optional(
-      Name(
-        "one token: its id (the jti claim; `escrow token` prints it with --json, a request's token shows it)",
-        '0190f0c8-0000-4000-8000-00000000a001',
-      ),
+      Type.String({
+        pattern: TOKEN_ID_PATTERN,
+        description:
+          "one token: its id (the jti claim; `escrow token` prints it with --json, a request's token shows it)",
+        examples: ['0190f0c8-0000-4000-8000-00000000a001'],
+        ...saying(TOKEN_ID_RULE),
+      }),
     ),
     subject: Type.Optional(
       Name('every token of this subject (sub) issued before now; tokens minted after it work', 'ops-mallory'),
