@@ -178,6 +178,38 @@ for (const kind of engineKinds()) {
       await assertDatabaseVerifies(s.engine);
     });
 
+    it("a provider's payment refused for an escrow that exists is stored failed with that escrow: its timeline shows it", async () => {
+      const { escrow } = await s.engine.service.create(actors.buyer, escrowInput());
+      const eventId = `evt_${randomUUID()}`;
+      const rawBody = JSON.stringify({
+        id: eventId,
+        type: 'payment.succeeded',
+        created: Math.floor(Date.now() / 1000),
+        data: {
+          reference: `sbx_${escrow.id.replace(/-/g, '')}`,
+          transactionId: `sbx_txn_${eventId}`,
+          amount: '0',
+          currency: 'USD',
+        },
+      });
+      const headers = {
+        [SANDBOX_SIGNATURE_HEADER]: s.engine.sandbox.sign(rawBody),
+        'content-type': 'application/json',
+      };
+      const refused = await s.call('POST', '/api/webhooks/sandbox', { body: rawBody, headers });
+      assert.equal(refused.status, 422, refused.text);
+      const item = (await failed()).body.items.find((w) => w.eventId === eventId);
+      assert.equal(item?.escrowId, escrow.id, 'the failure names its escrow');
+      const timeline = await s.call<{
+        webhooks: { eventId: string; lastError: string | null; processedAt: string | null }[];
+      }>('GET', `/api/admin/escrows/${escrow.id}/timeline`, { token: admin });
+      const shown = timeline.body.webhooks.find((w) => w.eventId === eventId);
+      assert.ok(shown, timeline.text);
+      assert.equal(shown.processedAt, null);
+      assert.match(shown.lastError ?? '', /amount/);
+      await assertDatabaseVerifies(s.engine);
+    });
+
     it('verifies the stored raw bytes again: a tampered body is skipped with the signature reason, nothing changes', async () => {
       const p = await earlyPayment(s.engine);
       assert.equal((await deliver(p)).status, 422);

@@ -176,10 +176,12 @@ export class WebhookProcessor implements WebhookIntake {
       outcome: 'APPLIED',
       ...(raw ? { rawBody: raw.body, headers: raw.headers } : {}),
     };
+    // the escrow a command was run for: a refused one's failure is stored with it (`escrow show` lists it)
+    let forEscrow: string | null = null;
     return {
       provider,
       fail: async (error) => {
-        await webhooks.recordFailure(provider, action.eventId, action.kind, payload, error, raw);
+        await webhooks.recordFailure(provider, action.eventId, action.kind, payload, error, raw, forEscrow);
         return { status: 'failed', error };
       },
       recorded: async (outcome, escrowId) => {
@@ -187,6 +189,7 @@ export class WebhookProcessor implements WebhookIntake {
         return { status: 'processed', outcome, escrowId };
       },
       run: async (type, escrowId, body) => {
+        forEscrow = escrowId;
         const cmd = systemEnvelope({
           key: `webhook:${provider}:${action.eventId}`,
           type,

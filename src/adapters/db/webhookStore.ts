@@ -45,15 +45,19 @@ export class SqlWebhookStore implements WebhookStore {
     payload: unknown,
     error: string,
     raw: RawWebhook | null,
+    escrowId: string | null = null,
   ) {
+    // the escrow only when it exists (a command refused with ESCROW_NOT_FOUND names one that does not)
     await this.db.query(
-      `INSERT INTO webhook_events (provider, event_id, event_type, payload, attempts, last_error, raw_body, headers)
-       VALUES ($1, $2, $3, $4, 1, $5, $6, $7)
+      `INSERT INTO webhook_events
+         (provider, event_id, event_type, payload, attempts, last_error, raw_body, headers, escrow_id)
+       VALUES ($1, $2, $3, $4, 1, $5, $6, $7, (SELECT id FROM escrows WHERE id = $8::uuid))
        ON CONFLICT (provider, event_id) DO UPDATE SET attempts = webhook_events.attempts + 1,
          last_error = excluded.last_error, raw_body = coalesce(webhook_events.raw_body, excluded.raw_body),
-         headers = coalesce(webhook_events.headers, excluded.headers)
+         headers = coalesce(webhook_events.headers, excluded.headers),
+         escrow_id = coalesce(excluded.escrow_id, webhook_events.escrow_id)
        WHERE webhook_events.processed_at IS NULL`,
-      [provider, eventId, type, JSON.stringify(payload), error.slice(0, 2000), raw?.body ?? null, json(raw)],
+      [provider, eventId, type, JSON.stringify(payload), error.slice(0, 2000), raw?.body ?? null, json(raw), escrowId],
     );
   }
 

@@ -39,7 +39,10 @@ export interface WebhookStore {
     raw: RawWebhook | null,
     escrowId?: string | null,
   ): Promise<void>;
-  /** Stores the event unprocessed with its error and raw bytes, for the provider's retry or `webhooks reprocess`. */
+  /**
+   * Stores the event unprocessed with its error and raw bytes, for the provider's retry or `webhooks reprocess`;
+   * with the escrow it was for when that is known (`escrow show` lists it), and stays null for an escrow that does not exist.
+   */
   recordFailure(
     provider: string,
     eventId: string,
@@ -47,6 +50,7 @@ export interface WebhookStore {
     payload: unknown,
     error: string,
     raw: RawWebhook | null,
+    escrowId?: string | null,
   ): Promise<void>;
   /** Events not processed (failed), oldest first. */
   unprocessed(selection: WebhookSelection): Promise<StoredWebhook[]>;
