@@ -63,15 +63,18 @@ suite('docker-compose.yml, each service run as the image runs it', ['postgres', 
 
   const childEnv = (env: Record<string, string>) => ({ PATH: process.env.PATH ?? '', HOME: '/tmp', ...env });
 
-  const runToEnd = async (name: string): Promise<{ code: number | null; out: string }> => {
-    const { argv, env } = await commandLine(name);
-    return new Promise((resolve) => {
+  /** The image's node with `argv` in its /app, to the end: exit code and output. */
+  const run = (argv: string[], env: Record<string, string>): Promise<{ code: number | null; out: string }> =>
+    new Promise((resolve) => {
       const child = spawn(imageNode(), argv, { cwd: image.dir, env: childEnv(env) });
       let out = '';
       child.stdout.on('data', (c: Buffer) => (out += c.toString()));
       child.stderr.on('data', (c: Buffer) => (out += c.toString()));
       child.on('exit', (code) => resolve({ code, out }));
     });
+  const runToEnd = async (name: string) => {
+    const { argv, env } = await commandLine(name);
+    return run(argv, env);
   };
 
   /** The service's healthcheck `test` (["CMD", "node", …]) with its environment: exit 0 = healthy. */
@@ -230,16 +233,7 @@ suite('docker-compose.yml, each service run as the image runs it', ['postgres', 
     const again = await runToEnd('migrate');
     assert.equal(again.code, 0, again.out);
     assert.match(again.out, /"applied": \[\]/, 'the one-shot step again (a restart of the stack) applies nothing');
-    const verified = await new Promise<{ code: number | null; out: string }>((resolve) => {
-      const child = spawn(imageNode(), ['dist/cli/index.js', 'verify'], {
-        cwd: image.dir,
-        env: childEnv({ ...service('api').environment!, ...local }),
-      });
-      let out = '';
-      child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-      child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-      child.on('exit', (code) => resolve({ code, out }));
-    });
+    const verified = await run(['dist/cli/index.js', 'verify'], { ...service('api').environment!, ...local });
     assert.equal(verified.code, 0, verified.out);
     assert.match(verified.out, /"violations": \[\]/);
 
